@@ -1,0 +1,31 @@
+# The README's two set-up commands: `make demo` and `make test`.
+# Each installs what it needs (scripts/setup.sh) and then runs.
+VENV := .venv/bin
+SHELL := /bin/bash
+
+.PHONY: setup demo test lint typecheck unit bench clean
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	$(VENV)/python -m edge.demo
+
+lint: setup
+	$(VENV)/ruff check .
+	$(VENV)/ruff format --check edge cloud drivers models sync tests bench
+
+typecheck: setup
+	$(VENV)/mypy
+
+unit: setup
+	$(VENV)/python -m pytest -q
+
+test: setup lint typecheck
+	$(VENV)/python -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(VENV)/python bench/report.py
+
+clean:
+	rm -rf var build .pytest_cache .mypy_cache .ruff_cache

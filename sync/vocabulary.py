@@ -1,0 +1,76 @@
+"""The replicated vocabulary: every op type, who may emit it, and the shape of its body.
+
+This is the contract between ``edge`` and ``cloud``. Bodies are JSON objects; money is in
+integer cents, points are integers, quantities are integers, times are ISO-8601 UTC strings.
+
+Stock ops (store -> cloud, and cloud -> store for online orders):
+  stock.count    {sku, store, zone, qty, session}            absolute count; resets the fold
+  stock.delta    {sku, store, zone, qty, reason, ref}        qty signed; reason in STOCK_REASONS
+Sales and returns (store -> cloud; cloud emits the online ones):
+  sale.recorded  {receipt_id, store, channel, customer_id|null, payment_ref, at,
+                  lines:[{sku, qty, unit_cents, discount_cents}], total_cents,
+                  points_earned, points_redeemed}
+  return.recorded {return_id, receipt_id, store, channel, at,
+                   lines:[{sku, qty, refund_cents}], refund_cents, points_reversed}
+Loyalty (ledger entries; balance = sum of points):
+  loyalty.entry  {entry_id, customer_id, kind, points, ref, channel, store, at}
+                 kind in LOYALTY_KINDS; points signed (earn +, redeem -, reverse -, expire -)
+Customers (per-field last-writer-wins by op hlc):
+  customer.upsert {customer_id, fields:{name?, email?, phone?, card?, consent_marketing?, ...}}
+  wishlist.set   {customer_id, sku, present}
+Orders and reservations (one owner per transition):
+  order.placed   {order_id, kind, customer_id, store, lines:[{sku, qty, unit_cents}], total_cents,
+                  channel, at}                              cloud -> store
+  order.transition {order_id, state, store, at, by}          store -> cloud (picked/collected/cancelled)
+  reservation.set {reservation_id, customer_id, sku, qty, store, expires_at, state}
+Cloud-authoritative checkpoints (cloud -> store), applied atomically, effective-dated:
+  catalog.checkpoint {version, items:[{sku, gtin, name, category, attributes}]}
+  price.checkpoint   {version, effective_from, prices:[{sku, cents}], promotions:[{promo_id, sku,
+                      store|null, kind, value, starts, ends}]}
+  loyalty.rules      {version, effective_from, earn_per_unit_cents, multipliers:{channel: x}, expiry_days}
+  loyalty.balance    {customer_id, balance, as_of_hlc}
+  loyalty.allowance  {store, customer_id, points, lease_id, expires_at}
+  stock.summary      {store, items:[{sku, qty}]}            other stores' availability
+  model.release      {model_id, sha256, url|inline_b64, manifest, signature}
+"""
+
+from __future__ import annotations
+
+STOCK_REASONS = frozenset({"sale", "return", "receipt", "adjustment", "transfer", "order", "damage", "shrink"})
+LOYALTY_KINDS = frozenset({"earn", "redeem", "reverse", "expire", "adjust"})
+CHANNELS = frozenset({"store", "kiosk", "online", "click_collect", "reserve", "ship_from_store"})
+ORDER_KINDS = frozenset({"home_delivery", "click_collect", "reserve_in_store", "ship_from_store"})
+ORDER_STATES = ("placed", "picked", "collected", "shipped", "cancelled", "returned")
+
+STORE_OP_TYPES = frozenset(
+    {
+        "stock.count",
+        "stock.delta",
+        "sale.recorded",
+        "return.recorded",
+        "loyalty.entry",
+        "customer.upsert",
+        "wishlist.set",
+        "order.transition",
+        "reservation.set",
+    }
+)
+CLOUD_OP_TYPES = frozenset(
+    {
+        "catalog.checkpoint",
+        "price.checkpoint",
+        "loyalty.rules",
+        "loyalty.balance",
+        "loyalty.allowance",
+        "stock.summary",
+        "order.placed",
+        "model.release",
+        # the cloud also relays these on behalf of the online channel
+        "stock.delta",
+        "loyalty.entry",
+        "customer.upsert",
+        "sale.recorded",
+        "return.recorded",
+    }
+)
+OP_TYPES = STORE_OP_TYPES | CLOUD_OP_TYPES

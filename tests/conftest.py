@@ -1,0 +1,53 @@
+"""Fixtures shared by every test package: real Mosquitto, real PostgreSQL, the shared data."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cloud.localpg import LocalPostgres
+from sync.broker import MosquittoProcess, free_port
+from tests.support.paths import shared_data
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return shared_data()
+
+
+@pytest.fixture(scope="session")
+def retail_csv(data_dir: Path) -> Path:
+    path = data_dir / "retail" / "online_retail_2010-12_2011-10.csv.gz"
+    assert path.exists(), f"missing {path}"
+    return path
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[MosquittoProcess]:
+    """A fresh Mosquitto on a free loopback port, anonymous, for one test."""
+    proc = MosquittoProcess(workdir=tmp_path / "mosquitto")
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """One PostgreSQL cluster for the session; tests create their own databases in it.
+
+    Lives outside pytest's 0700 temp tree because the server runs as the ``postgres`` user.
+    """
+    base = Path(tempfile.mkdtemp(prefix="vitrine-pg-"))
+    pg = LocalPostgres(datadir=base / "data", port=free_port())
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.stop()
+        shutil.rmtree(base, ignore_errors=True)
