@@ -1,0 +1,41 @@
+"""Typed settings of the hub, from the environment (prefix ``VITRINE_CLOUD_``), validated at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CloudSettings(BaseSettings):
+    """Everything the hub needs; nothing is read at import time, callers build one explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="VITRINE_CLOUD_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/cloud.db",
+        description="SQLAlchemy URL: sqlite:///path (default, WAL) or postgresql+psycopg://user:pw@host/db",
+    )
+    admin_token: SecretStr = Field(default=SecretStr(""), description="bearer token of the admin API")
+    shop_token: SecretStr = Field(default=SecretStr(""), description="bearer token of the e-commerce API")
+    node_id: str = Field(default="cloud", description="HLC node id of this hub process (no '.')")
+    broker_host: str = "127.0.0.1"
+    broker_port: int = 1883
+    broker_tls: bool = False
+    pool_size: int = Field(default=5, ge=1, le=100)
+    allowance_default_points: int = Field(default=500, ge=0)
+    allowance_ttl_hours: int = Field(default=72, ge=1)
+    authorise_timeout_s: float = Field(default=2.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not (value.startswith("sqlite") or value.startswith("postgresql")):
+            raise ValueError("database_url must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, value: str) -> str:
+        if not value or "." in value:
+            raise ValueError("node_id must be non-empty and contain no '.'")
+        return value

@@ -1,0 +1,121 @@
+"""Ordered schema migrations; each runs in its own transaction together with its record.
+
+``migrate(engine)`` is idempotent and safe to call from several processes at start-up: a
+migration whose record already exists is skipped, and on PostgreSQL an advisory lock serialises
+concurrent migrators. Migrations are append-only: never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from cloud.errors import StorageError
+from cloud.storage import schema
+from cloud.timefmt import utc_now_text
+
+MIGRATION_LOCK_KEY = 0x5649_5452  # "VITR"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _create(*tables: str) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for name in tables:
+            schema.metadata.tables[name].create(conn)
+
+    return run
+
+
+def _create_indexes(conn: Connection) -> None:
+    for name, table, columns in schema.INDEXES:
+        conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "sync streams: cloud_ops, stream_hwm, quarantine, downlink_ops, downlink_acked, downlink_streams",
+        _create(
+            "cloud_ops", "stream_hwm", "quarantine", "downlink_ops", "downlink_acked", "downlink_streams"
+        ),
+    ),
+    Migration(
+        2,
+        "hub: stores, reference data, customers, loyalty, stock, sales, orders, marketing",
+        _create(
+            "stores",
+            "checkpoint_versions",
+            "catalog",
+            "price_lists",
+            "price_list_items",
+            "promotions",
+            "loyalty_rules",
+            "customers",
+            "customer_identities",
+            "loyalty_ledger",
+            "allowances",
+            "overdrafts",
+            "stock",
+            "stock_moves",
+            "stock_counts",
+            "sales",
+            "sale_lines",
+            "returns",
+            "orders",
+            "order_events",
+            "marketing_outbox",
+            "marketing_sent",
+        ),
+    ),
+    Migration(3, "indexes for ingest, services and reports", _create_indexes),
+)
+
+
+def applied_versions(engine: Engine) -> set[int]:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("schema_migrations"):
+            return set()
+        return {row[0] for row in conn.execute(select(schema.schema_migrations.c.version))}
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply every pending migration in order; returns the versions applied now."""
+    done: list[int] = []
+    try:
+        with engine.begin() as conn:
+            _lock(conn)
+            schema.schema_migrations.create(conn, checkfirst=True)
+        for migration in MIGRATIONS:
+            with engine.begin() as conn:
+                _lock(conn)
+                have = conn.execute(
+                    select(schema.schema_migrations.c.version).where(
+                        schema.schema_migrations.c.version == migration.version
+                    )
+                ).first()
+                if have:
+                    continue
+                migration.apply(conn)
+                conn.execute(
+                    insert(schema.schema_migrations).values(
+                        version=migration.version, name=migration.name, applied_at=utc_now_text()
+                    )
+                )
+                done.append(migration.version)
+    except SQLAlchemyError as err:
+        raise StorageError(f"migration failed: {err}") from err
+    return done
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
