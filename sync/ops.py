@@ -72,6 +72,8 @@ class Op:
         if not self.origin or "/" in self.origin or "+" in self.origin or "#" in self.origin:
             raise MalformedOp(f"op {self.id}: bad origin {self.origin!r}")
         if self.v not in ACCEPTED_VERSIONS:
-            raise UnsupportedVersion(f"op {self.id}: schema version {self.v} not in {sorted(ACCEPTED_VERSIONS)}")
+            raise UnsupportedVersion(
+                f"op {self.id}: schema version {self.v} not in {sorted(ACCEPTED_VERSIONS)}"
+            )
         if self.type not in OP_TYPES:
             raise MalformedOp(f"op {self.id}: unknown type {self.type!r}")

@@ -36,7 +36,9 @@ Cloud-authoritative checkpoints (cloud -> store), applied atomically, effective-
 
 from __future__ import annotations
 
-STOCK_REASONS = frozenset({"sale", "return", "receipt", "adjustment", "transfer", "order", "damage", "shrink"})
+STOCK_REASONS = frozenset(
+    {"sale", "return", "receipt", "adjustment", "transfer", "order", "damage", "shrink"}
+)
 LOYALTY_KINDS = frozenset({"earn", "redeem", "reverse", "expire", "adjust"})
 CHANNELS = frozenset({"store", "kiosk", "online", "click_collect", "reserve", "ship_from_store"})
 ORDER_KINDS = frozenset({"home_delivery", "click_collect", "reserve_in_store", "ship_from_store"})
