@@ -1,0 +1,143 @@
+"""The web UI router: page shells at ``/kiosk``, ``/handheld``, ``/manager``, assets under ``/static``,
+and the two small JSON endpoints the pages need beyond the edge API (staff PIN sign-in, QR as SVG).
+
+Mount with :func:`mount_web_ui` from the app factory; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from edge.settings import EdgeSettings
+from edge.web.pins import Lockout, verify_pin
+from edge.web.qr import MAX_QR_TEXT, qr_svg
+from edge.web.settings import WebSettings, load_web_settings
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+TEMPLATE_DIR = WEB_DIR / "templates"
+KIOSK_STRINGS = WEB_DIR / "i18n" / "kiosk.json"
+# Pages are shells without customer data; the CSP keeps every fetch on the edge itself.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class SignInRequest(BaseModel):
+    pin: str = Field(pattern=r"^[0-9]{4,12}$", description="the staff member's PIN, 4 to 12 digits")
+
+
+class SignInResponse(BaseModel):
+    token: str
+    role: str
+    name: str
+
+
+class QrRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_QR_TEXT)
+
+
+def asset_version() -> str:
+    """A short hash of every static asset, appended to asset URLs so a new release is never stale."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    strings: dict[str, dict[str, str]] = json.loads(KIOSK_STRINGS.read_text(encoding="utf-8"))
+    version = asset_version()
+    lockout = Lockout(max_failures=web.pin_max_failures, window_s=web.pin_lockout_seconds)
+    role_tokens = {"staff": edge.staff_token, "manager": edge.manager_token}
+    router = APIRouter(tags=["web"])
+
+    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+        base = {"store_id": edge.store_id, "v": version}
+        response = templates.TemplateResponse(request, name, {**base, **context})
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    @router.get("/kiosk", response_class=HTMLResponse, include_in_schema=False)
+    def kiosk_page(request: Request) -> HTMLResponse:
+        lang = web.kiosk_language
+        return page(
+            request,
+            "kiosk.html",
+            lang=lang,
+            t=strings[lang],
+            strings_json=json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
+            idle_seconds=web.kiosk_idle_seconds,
+            warning_seconds=web.kiosk_warning_seconds,
+        )
+
+    @router.get("/handheld", response_class=HTMLResponse, include_in_schema=False)
+    def handheld_page(request: Request) -> HTMLResponse:
+        return page(request, "handheld.html", lang="en", default_zone=edge.default_zone)
+
+    @router.get("/manager", response_class=HTMLResponse, include_in_schema=False)
+    def manager_page(request: Request) -> HTMLResponse:
+        return page(request, "manager.html", lang="en", refresh_seconds=web.manager_refresh_seconds)
+
+    @router.post(
+        "/ui/sign-in",
+        response_model=SignInResponse,
+        responses={401: {"description": "wrong PIN"}, 429: {"description": "too many wrong PINs"}},
+    )
+    def sign_in(body: SignInRequest, request: Request) -> SignInResponse:
+        """Exchange a staff PIN for the bearer token of the staff member's role.
+
+        Wrong PINs are counted per client address; after ``pin_max_failures`` the client must wait.
+        """
+        client = request.client.host if request.client else "unknown"
+        wait = lockout.retry_after(client)
+        if wait > 0:
+            raise HTTPException(
+                status_code=429,
+                detail=f"Too many wrong PINs. Wait {int(wait) + 1} s, then try again, or ask a manager.",
+                headers={"Retry-After": str(int(wait) + 1)},
+            )
+        for name, entry in web.staff_pins.items():
+            if verify_pin(body.pin, entry.pin_hash):
+                lockout.succeeded(client)
+                token = role_tokens[entry.role].get_secret_value()
+                return SignInResponse(token=token, role=entry.role, name=name)
+        lockout.failed(client)
+        if not web.staff_pins:
+            raise HTTPException(
+                status_code=401,
+                detail="No staff PIN is configured on this edge. Ask IT to set VITRINE_WEB_STAFF_PINS.",
+            )
+        raise HTTPException(status_code=401, detail="Wrong PIN. Check it and try again.")
+
+    @router.post("/ui/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+    def qr(body: QrRequest) -> Response:
+        """The QR code of ``text`` as an SVG document (for loyalty cards shown on the kiosk)."""
+        return Response(qr_svg(body.text, title="Loyalty card"), media_type="image/svg+xml")
+
+    return router
+
+
+def mount_web_ui(app: FastAPI, edge: EdgeSettings, web: WebSettings | None = None) -> None:
+    """Add the UI pages, the UI endpoints and ``/static`` to ``app``."""
+    settings = web if web is not None else load_web_settings()
+    app.include_router(build_web_router(edge, settings))
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,0 +1,57 @@
+"""Typed settings of the web UIs, from ``VITRINE_WEB_*`` environment variables.
+
+``staff_pins`` maps a staff member's name to ``{"role": "staff"|"manager", "pin_hash": ...}``
+(hashes from ``python -m edge.web.pins <PIN>``), e.g.
+``VITRINE_WEB_STAFF_PINS='{"alice": {"role": "staff", "pin_hash": "pbkdf2_sha256$..."}}'``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from edge.errors import ConfigError
+from edge.web.pins import PinFormatError, check_pin_hash
+
+Role = Literal["staff", "manager"]
+
+
+class StaffPin(BaseModel):
+    role: Role = "staff"
+    pin_hash: str
+
+    @field_validator("pin_hash")
+    @classmethod
+    def _well_formed(cls, value: str) -> str:
+        try:
+            check_pin_hash(value)
+        except PinFormatError as err:
+            raise ValueError(str(err)) from err
+        return value
+
+
+class WebSettings(BaseSettings):
+    """Configuration of the kiosk, handheld and manager pages."""
+
+    model_config = SettingsConfigDict(env_prefix="VITRINE_WEB_", env_file=None, extra="ignore")
+
+    staff_pins: dict[str, StaffPin] = Field(default_factory=dict)
+    kiosk_language: Literal["fr", "en"] = "fr"
+    kiosk_idle_seconds: int = Field(default=90, ge=5, le=3600)
+    kiosk_warning_seconds: int = Field(default=10, ge=1, le=120)
+    pin_max_failures: int = Field(default=5, ge=1, le=100)
+    pin_lockout_seconds: int = Field(default=60, ge=1, le=3600)
+    manager_refresh_seconds: float = Field(default=2.0, ge=0.2, le=300)
+
+
+def load_web_settings(**overrides: object) -> WebSettings:
+    """Settings from the environment plus ``overrides``; raises :class:`ConfigError` with every problem."""
+    try:
+        return WebSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"invalid web settings: {problems}") from err

@@ -1,0 +1,296 @@
+// Staff handheld: PIN sign-in, price check, RFID count, receive, click & collect, returns, adjust.
+import { Api, ApiError, el, euros, showNotice, clearNotice, subscribe } from "./api.js";
+import { paths } from "./paths.js";
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("handheld-config").textContent);
+// The staff token lives in sessionStorage: gone when the browser closes, never shared between tabs.
+const SESSION = { token: "vitrine.staff.token", name: "vitrine.staff.name", role: "vitrine.staff.role" };
+const DEVICE_KEY = "vitrine.handheld.device";
+const SIGN_OUT_AFTER_MS = 15 * 60 * 1000;
+
+const params = new URLSearchParams(location.search);
+if (params.get("device")) localStorage.setItem(DEVICE_KEY, params.get("device"));
+const device = () => localStorage.getItem(DEVICE_KEY) || "handheld-1";
+
+const api = new Api(() => sessionStorage.getItem(SESSION.token));
+let task = "price";
+let scanStream = null;
+let countStream = null;
+let countId = null;
+let currentOrder = null;
+let lastActivity = Date.now();
+
+function fail(err, box = $("notice")) {
+  if (err instanceof ApiError) {
+    if (err.status === 401) { signOut(); showNotice($("notice"), "error", "Your session has ended.", "Sign in again with your PIN."); return; }
+    showNotice(box, "error", err.message, err.advice);
+  } else {
+    showNotice(box, "error", String(err.message || err), "Try again; if it persists, call IT support.");
+  }
+}
+
+function ok(box, message) { showNotice(box, "info", message); }
+
+// ---------- sign-in ----------
+
+async function signIn(event) {
+  event.preventDefault();
+  const pin = $("pin").value;
+  if (!/^[0-9]{4,12}$/.test(pin)) {
+    showNotice($("notice"), "error", "A PIN is 4 to 12 digits.", "Type your PIN again.");
+    return;
+  }
+  try {
+    const r = await api.post(paths.signIn(), { pin });
+    sessionStorage.setItem(SESSION.token, r.token);
+    sessionStorage.setItem(SESSION.name, r.name);
+    sessionStorage.setItem(SESSION.role, r.role);
+    $("pin").value = "";
+    clearNotice($("notice"));
+    enter();
+  } catch (err) {
+    $("pin").value = "";
+    if (err instanceof ApiError && err.status === 401) showNotice($("notice"), "error", err.message, "Type your PIN again.");
+    else fail(err);
+  }
+}
+
+function signOut() {
+  for (const key of Object.values(SESSION)) sessionStorage.removeItem(key);
+  if (scanStream) scanStream.close();
+  if (countStream) countStream.close();
+  scanStream = countStream = null;
+  $("app").hidden = true;
+  $("sign-in").hidden = false;
+  $("sign-out").hidden = true;
+  $("who").textContent = "";
+  $("pin").focus();
+}
+
+function enter() {
+  $("sign-in").hidden = true;
+  $("app").hidden = false;
+  $("sign-out").hidden = false;
+  $("who").textContent = `${sessionStorage.getItem(SESSION.name)} (${sessionStorage.getItem(SESSION.role)})`;
+  showTask(task);
+  scanStream = subscribe(paths.scans(device()), () => sessionStorage.getItem(SESSION.token), { scan: onScan, message: onScan },
+    (live) => {
+      $("scanner-state").textContent = live ? `Scanner ${device()}: ready` : `Scanner ${device()}: offline — type codes instead`;
+      $("scanner-state").dataset.live = String(live);
+    });
+}
+
+function showTask(name) {
+  task = name;
+  for (const b of document.querySelectorAll("nav.tasks button")) b.setAttribute("aria-current", String(b.dataset.task === name));
+  for (const s of document.querySelectorAll("section.task")) s.hidden = s.id !== `task-${name}`;
+  clearNotice($("notice"));
+  if (name === "collect") loadOrders();
+  const first = document.querySelector(`#task-${name} input`);
+  if (first) first.focus();
+}
+
+/** A scan fills the current task's code field and submits it. */
+function onScan(scan) {
+  const text = scan.token || scan.gtin || scan.sku || scan.card || scan.value || scan.text || "";
+  const target = { price: "price-code", receive: "receive-code", adjust: "adjust-code", collect: "collect-code", returns: "returns-receipt" }[task];
+  if (!target) return;
+  $(target).value = text;
+  if (task === "price" || task === "collect" || task === "returns") $(target).form.requestSubmit();
+}
+
+// ---------- price check ----------
+
+async function priceCheck(event) {
+  event.preventDefault();
+  const box = $("price-result");
+  try {
+    const p = await api.get(paths.product($("price-code").value.trim()));
+    box.replaceChildren(el("div", { class: "card", id: "price-card" },
+      el("h3", { text: p.name }), el("p", { class: "muted", text: `${p.sku}${p.gtin ? " · " + p.gtin : ""}` }),
+      el("p", { class: "big", text: euros(p.price_cents) }),
+      p.promotion ? el("p", {}, el("span", { class: "pill promo", text: `Promotion: ${p.promotion.label || p.promotion.kind || ""}` })) : null,
+      el("p", { text: `Stock here: ${p.stock_here ?? 0}` })));
+  } catch (err) { fail(err, box); }
+}
+
+// ---------- RFID count ----------
+
+async function startCount(event) {
+  event.preventDefault();
+  const box = $("count-result");
+  clearNotice(box);
+  try {
+    const s = await api.post(paths.countStart(), { zone: $("count-zone").value.trim() });
+    countId = s.session_id || s.count_id || s.id;
+    $("count-live").hidden = false;
+    $("count-start").disabled = true;
+    countStream = subscribe(paths.countProgress(countId), () => sessionStorage.getItem(SESSION.token),
+      { progress: renderCount, message: renderCount }, null);
+  } catch (err) { fail(err, box); }
+}
+
+function renderCount(p) {
+  $("count-tags").textContent = p.tags ?? p.tags_seen ?? 0;
+  $("count-skus").textContent = p.skus ?? p.products ?? 0;
+  $("count-reads").textContent = p.reads ?? 0;
+  const pct = Math.max(0, Math.min(100, Math.round(p.percent ?? (p.expected ? (100 * (p.tags ?? 0)) / p.expected : 0))));
+  $("count-bar").setAttribute("aria-valuenow", String(pct));
+  $("count-bar").firstElementChild.style.width = `${pct}%`;
+}
+
+async function finishCount() {
+  const box = $("count-result");
+  try {
+    const r = await api.post(paths.countFinish(countId), {});
+    if (countStream) countStream.close();
+    countStream = null;
+    $("count-live").hidden = true;
+    $("count-start").disabled = false;
+    const lines = r.lines || r.counts || [];
+    box.replaceChildren(el("div", { class: "notice info", role: "status" },
+      el("strong", { text: `Count recorded: ${lines.length} products.` })),
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
+        el("tbody", {}, ...lines.slice(0, 50).map((l) => el("tr", {}, el("td", { text: l.sku }),
+          el("td", { class: "num", text: l.book ?? "–" }), el("td", { class: "num", text: l.qty ?? l.counted }))))));
+  } catch (err) { fail(err, box); }
+}
+
+// ---------- receive and adjust ----------
+
+async function receive(event) {
+  event.preventDefault();
+  const box = $("receive-result");
+  try {
+    const qty = Number($("receive-qty").value);
+    const r = await api.post(paths.receive(), {
+      code: $("receive-code").value.trim(), qty, reference: $("receive-ref").value.trim() || null,
+    });
+    ok(box, `Received ${qty} × ${r.name || r.sku}. Stock here is now ${r.stock_here ?? r.qty ?? "updated"}.`);
+    $("receive-form").reset();
+  } catch (err) { fail(err, box); }
+}
+
+async function adjust(event) {
+  event.preventDefault();
+  const box = $("adjust-result");
+  const qty = Number($("adjust-qty").value);
+  if (!Number.isInteger(qty) || qty === 0) {
+    showNotice(box, "error", "The change cannot be zero.", "Enter a positive or negative whole number.");
+    return;
+  }
+  try {
+    const r = await api.post(paths.stockAdjust(), { code: $("adjust-code").value.trim(), qty, reason: $("adjust-reason").value });
+    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${r.name || r.sku}. Stock here is now ${r.stock_here ?? r.qty ?? "updated"}.`);
+    $("adjust-form").reset();
+  } catch (err) { fail(err, box); }
+}
+
+// ---------- click & collect ----------
+
+async function loadOrders() {
+  const list = $("collect-list");
+  try {
+    const data = await api.get(paths.ordersToPick());
+    const orders = Array.isArray(data) ? data : (data.orders || data.items || []);
+    list.replaceChildren(...(orders.length ? orders.map(orderCard) : [el("p", { class: "muted", text: "No order waiting." })]));
+  } catch (err) { fail(err, list); }
+}
+
+function orderCard(o) {
+  const lines = (o.lines || []).map((l) => el("li", { text: `${l.qty} × ${l.name || l.sku}` }));
+  const actions = [];
+  if (o.state === "placed") actions.push(el("button", { type: "button", class: "pick", "data-order": o.order_id, onclick: () => pick(o.order_id), text: "Mark picked" }));
+  if (o.state === "picked") actions.push(el("button", { type: "button", class: "handover", "data-order": o.order_id, onclick: () => handOver(o), text: "Hand over to customer" }));
+  return el("div", { class: "order", "data-order": o.order_id, "data-state": o.state },
+    el("strong", { text: `${o.order_id}` }), " ", el("span", { class: "pill warn", text: o.state }),
+    el("div", { class: "muted", text: o.customer_name || o.customer_id || "" }), el("ul", {}, ...lines), el("div", { class: "row" }, ...actions));
+}
+
+async function pick(orderId) {
+  try {
+    await api.post(paths.orderPick(orderId), {});
+    ok($("notice"), `Order ${orderId} picked. Put it on the pickup shelf.`);
+    loadOrders();
+  } catch (err) { fail(err); }
+}
+
+async function findOrder(event) {
+  event.preventDefault();
+  const code = $("collect-code").value.trim();
+  const box = $("collect-current");
+  if (!code) return;
+  try {
+    currentOrder = await api.get(paths.orderByCode(code));
+    currentOrder.pickup_token = code.length > 40 ? code : null;
+    box.replaceChildren(orderCard(currentOrder));
+  } catch (err) { fail(err, box); }
+}
+
+async function handOver(order) {
+  const box = $("collect-current");
+  try {
+    const token = currentOrder && currentOrder.order_id === order.order_id ? currentOrder.pickup_token : null;
+    const r = await api.post(paths.orderCollect(order.order_id), { pickup_token: token, customer_id: order.customer_id });
+    box.replaceChildren(el("div", { class: "notice info", role: "status", id: "handover-done" },
+      el("strong", { text: `Order ${order.order_id} handed over.` }), el("div", { text: `State: ${r.state || "collected"}. Thank the customer.` })));
+    currentOrder = null;
+    $("collect-code").value = "";
+    loadOrders();
+  } catch (err) { fail(err, box); }
+}
+
+// ---------- returns ----------
+
+async function findReceipt(event) {
+  event.preventDefault();
+  const box = $("returns-lines");
+  const id = $("returns-receipt").value.trim();
+  try {
+    const r = await api.get(paths.receipt(id));
+    const rows = (r.lines || []).map((l, i) => el("tr", {},
+      el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),
+      el("td", {}, el("input", { type: "number", min: "0", max: String(l.returnable ?? l.qty), value: "0", "data-sku": l.sku, "aria-label": `Return quantity for ${l.sku}`, id: `ret-${i}` }))));
+    box.replaceChildren(el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Item" }), el("th", { class: "num", text: "Sold" }), el("th", { text: "Return" }))),
+      el("tbody", {}, ...rows)), el("p", {}, el("button", { type: "button", onclick: () => submitReturn(r.receipt_id || id), text: "Record return" })));
+  } catch (err) { fail(err, box); }
+}
+
+async function submitReturn(receiptId) {
+  const box = $("returns-lines");
+  const lines = [...box.querySelectorAll("input[data-sku]")].map((i) => ({ sku: i.dataset.sku, qty: Number(i.value) })).filter((l) => l.qty > 0);
+  if (!lines.length) { showNotice($("notice"), "error", "Nothing selected to return.", "Enter a quantity on at least one line."); return; }
+  try {
+    const r = await api.post(paths.returns(), { receipt_id: receiptId, lines });
+    box.replaceChildren(el("div", { class: "notice info", role: "status" }, el("strong", { text: `Return ${r.return_id} recorded.` }),
+      el("div", { text: `Refund ${euros(r.refund_cents)}; ${r.points_reversed ?? 0} points reversed.` })));
+  } catch (err) { fail(err); }
+}
+
+// ---------- wiring ----------
+
+$("pin-form").addEventListener("submit", signIn);
+$("pinpad").addEventListener("click", (e) => {
+  const d = e.target.dataset && e.target.dataset.digit;
+  if (!d) return;
+  if (d === "clear") $("pin").value = "";
+  else if ($("pin").value.length < 12) $("pin").value += d;
+});
+$("sign-out").addEventListener("click", signOut);
+for (const b of document.querySelectorAll("nav.tasks button")) b.addEventListener("click", () => showTask(b.dataset.task));
+$("price-form").addEventListener("submit", priceCheck);
+$("count-form").addEventListener("submit", startCount);
+$("count-finish").addEventListener("click", finishCount);
+$("receive-form").addEventListener("submit", receive);
+$("adjust-form").addEventListener("submit", adjust);
+$("collect-form").addEventListener("submit", findOrder);
+$("returns-form").addEventListener("submit", findReceipt);
+for (const evt of ["pointerdown", "keydown"]) document.addEventListener(evt, () => { lastActivity = Date.now(); }, { passive: true });
+setInterval(() => {
+  if (sessionStorage.getItem(SESSION.token) && Date.now() - lastActivity > SIGN_OUT_AFTER_MS) {
+    signOut();
+    showNotice($("notice"), "info", "Signed out after 15 minutes without activity.", "Sign in again with your PIN.");
+  }
+}, 10000);
+if (sessionStorage.getItem(SESSION.token)) enter(); else $("pin").focus();

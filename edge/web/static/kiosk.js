@@ -1,0 +1,341 @@
+// Customer kiosk: product by scan (live from the kiosk's scanner) or search, loyalty card, reserve,
+// order from another store, join the programme; all customer data is wiped after inactivity.
+import { Api, ApiError, el, euros, showNotice, clearNotice, subscribe } from "./api.js";
+import { paths } from "./paths.js";
+
+const strings = JSON.parse(document.getElementById("kiosk-strings").textContent);
+const config = JSON.parse(document.getElementById("kiosk-config").textContent);
+const $ = (id) => document.getElementById(id);
+const STORAGE = { token: "vitrine.kiosk.token", device: "vitrine.kiosk.device", lang: "vitrine.kiosk.lang" };
+
+let lang = localStorage.getItem(STORAGE.lang) || config.lang;
+let customer = null; // {customer_id, name, card, points}
+let product = null;
+let lastActivity = Date.now();
+let warningShown = false;
+let stream = null;
+
+const api = new Api(() => localStorage.getItem(STORAGE.token));
+
+function t(key, vars = {}) {
+  const s = (strings[lang] && strings[lang][key]) || strings.en[key] || key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ""));
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  $("lang-fr").setAttribute("aria-pressed", String(lang === "fr"));
+  $("lang-en").setAttribute("aria-pressed", String(lang === "en"));
+  if (product) renderProduct(product);
+  if (customer) renderCustomerHeader();
+}
+
+function setLanguage(next) {
+  lang = next;
+  localStorage.setItem(STORAGE.lang, lang);
+  applyLanguage();
+}
+
+/** Turn any failure into a message a customer can act on. */
+function fail(err, notFoundKey = "err_not_found") {
+  let key = "err_generic";
+  if (err instanceof ApiError) {
+    if (err.status === 0) key = "err_network";
+    else if (err.status === 401 || err.status === 403) key = "err_auth";
+    else if (err.status === 404) key = notFoundKey;
+    else if (err.status === 409 || err.status === 422) {
+      showNotice($("notice"), "error", err.message, t("err_generic"));
+      return;
+    }
+  }
+  showNotice($("notice"), "error", t(key));
+}
+
+function info(message) { showNotice($("notice"), "info", message); }
+
+function show(section) {
+  const inWorkspace = ["results", "product", "join"].includes(section);
+  $("idle").hidden = section !== "idle";
+  $("setup").hidden = section !== "setup";
+  $("workspace").hidden = !(inWorkspace || customer);
+  for (const id of ["results", "product", "join"]) $(id).hidden = id !== section;
+  $("customer").hidden = !customer;
+  $("end-session").hidden = !customer;
+  if (section === "idle" && customer) $("workspace").hidden = false;
+}
+
+// ---------- products ----------
+
+function tile(item) {
+  return el("button", { type: "button", class: "tile", "data-sku": item.sku, onclick: () => openProduct(item.sku) },
+    el("span", { class: "name", text: item.name }),
+    item.price_cents !== undefined ? el("span", { class: "tprice", text: euros(item.price_cents) }) : null);
+}
+
+async function openProduct(code) {
+  clearNotice($("notice"));
+  try {
+    const item = await api.get(paths.product(code));
+    product = item;
+    renderProduct(item);
+    show("product");
+    loadGoesWellWith(item.sku);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function renderProduct(item) {
+  $("product-name").textContent = item.name;
+  $("product-ref").textContent = `${item.sku}${item.gtin ? " · " + item.gtin : ""}`;
+  const promo = item.promotion;
+  const price = $("product-price");
+  price.replaceChildren();
+  if (promo && item.list_price_cents && item.list_price_cents !== item.price_cents) {
+    price.append(el("s", { text: euros(item.list_price_cents) }));
+  }
+  price.append(euros(item.price_cents));
+  $("product-promo").replaceChildren(promo
+    ? el("span", { class: "pill promo", text: `${t("promotion")} · ${promo.label || promo.kind || ""}` }) : "");
+  const qty = item.stock_here ?? 0;
+  $("product-stock").replaceChildren(qty > 0
+    ? el("span", { class: "pill ok", id: "stock-here", "data-qty": qty, text: t("in_stock_n", { n: qty }) })
+    : el("span", { class: "pill bad", id: "stock-here", "data-qty": 0, text: t("out_of_stock") }));
+  $("reserve-here").disabled = qty <= 0;
+  const stores = (item.other_stores || []).filter((s) => s.qty > 0);
+  $("product-stores").replaceChildren(...(stores.length ? stores.map((s) => el("li", {},
+    el("span", {}, el("strong", { text: s.store_name || s.store }), " ", el("span", { class: "pill ok", text: t("in_stock_n", { n: s.qty }) })),
+    el("button", { type: "button", class: "secondary", onclick: () => orderFrom(s.store) , text: t("order_from", { store: s.store_name || s.store }) }),
+  )) : [el("li", { class: "muted", text: t("no_other_stores") })]));
+}
+
+async function loadGoesWellWith(sku) {
+  const box = $("product-recos");
+  box.replaceChildren();
+  try {
+    const recos = await api.get(paths.goesWellWith(sku));
+    box.replaceChildren(...itemsOf(recos).map(tile));
+  } catch (err) {
+    box.replaceChildren(el("p", { class: "muted", text: "–" }));
+  }
+}
+
+function itemsOf(data) { return Array.isArray(data) ? data : (data.items || data.recommendations || []); }
+
+async function search(q) {
+  if (!q.trim()) return;
+  clearNotice($("notice"));
+  if (/^\d{8,14}$/.test(q.trim())) return openProduct(q.trim());
+  try {
+    const items = itemsOf(await api.get(paths.search(q.trim())));
+    $("results-list").replaceChildren(...(items.length ? items.map(tile) : [el("p", { text: t("no_results") })]));
+    show("results");
+  } catch (err) {
+    fail(err);
+  }
+}
+
+// ---------- customer ----------
+
+async function identify(card) {
+  clearNotice($("notice"));
+  try {
+    customer = await api.get(paths.customerByCard(card));
+    renderCustomerHeader();
+    show(product ? "product" : "idle");
+    $("workspace").hidden = false;
+    loadForYou();
+    loadWishlist();
+    if (product) loadGoesWellWith(product.sku);
+  } catch (err) {
+    fail(err, "err_card");
+  }
+}
+
+function renderCustomerHeader() {
+  const name = (customer.name || "").split(" ")[0];
+  $("customer-welcome").textContent = name ? t("welcome", { name }) : t("welcome_anon");
+  $("customer-points").textContent = t("points", { n: customer.points ?? customer.balance ?? 0 });
+}
+
+async function loadForYou() {
+  if (!customer) return;
+  try {
+    const recos = await api.get(paths.forYou(customer.customer_id));
+    $("customer-recos").replaceChildren(...itemsOf(recos).slice(0, 6).map(tile));
+  } catch { $("customer-recos").replaceChildren(); }
+}
+
+async function loadWishlist() {
+  if (!customer) return;
+  try {
+    const items = itemsOf(await api.get(paths.wishlist(customer.customer_id)));
+    $("customer-wishlist").replaceChildren(...(items.length
+      ? items.map((w) => el("li", {}, el("button", { type: "button", class: "secondary", onclick: () => openProduct(w.sku), text: w.name || w.sku })))
+      : [el("li", { class: "muted", text: t("wishlist_empty") })]));
+  } catch { $("customer-wishlist").replaceChildren(); }
+}
+
+async function reserveHere() {
+  if (!product) return;
+  if (!customer) return showNotice($("notice"), "warn", t("need_card"));
+  try {
+    const r = await api.post(paths.reservations(), { customer_id: customer.customer_id, sku: product.sku, qty: 1 });
+    const until = r.expires_at ? new Date(r.expires_at).toLocaleString(lang) : "";
+    info(t("reserved", { id: r.reservation_id, until }));
+    $("notice").firstChild.id = "reservation-done";
+  } catch (err) { fail(err); }
+}
+
+async function orderFrom(store) {
+  if (!product) return;
+  if (!customer) return showNotice($("notice"), "warn", t("need_card"));
+  try {
+    const o = await api.post(paths.pickupOrder(), {
+      customer_id: customer.customer_id, from_store: store, lines: [{ sku: product.sku, qty: 1 }],
+    });
+    info(t("ordered", { id: o.order_id }));
+  } catch (err) { fail(err); }
+}
+
+async function addWish() {
+  if (!product) return;
+  if (!customer) return showNotice($("notice"), "warn", t("need_card"));
+  try {
+    await api.put(paths.wishlistItem(customer.customer_id, product.sku), {});
+    info(t("added_wishlist"));
+    loadWishlist();
+  } catch (err) { fail(err); }
+}
+
+async function join(event) {
+  event.preventDefault();
+  const name = $("join-name").value.trim();
+  if (!name) return showNotice($("notice"), "warn", t("join_need_name"));
+  if (!$("join-terms").checked) return showNotice($("notice"), "warn", t("join_need_terms"));
+  try {
+    const c = await api.post(paths.enrol(), {
+      name, email: $("join-email").value.trim() || null,
+      consent_terms: true, consent_marketing: $("join-marketing").checked, channel: "kiosk",
+    });
+    const svg = await fetch(paths.qr(), {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: c.card_token || c.card }),
+    });
+    if (!svg.ok) throw new ApiError(svg.status, "qr", "");
+    $("join-qr").innerHTML = await svg.text(); // SVG produced by our own edge
+    $("join-card-number").textContent = t("card_number", { card: c.card });
+    $("join-form").hidden = true;
+    $("join-card").hidden = false;
+    clearNotice($("notice"));
+  } catch (err) { fail(err); }
+}
+
+// ---------- scans ----------
+
+function onScan(scan) {
+  touch();
+  const kind = scan.kind || scan.type;
+  if (kind === "loyalty_card" || kind === "loyalty") return identify(scan.card || scan.value || scan.text);
+  if (kind === "gtin" || kind === "product" || kind === "digital_link" || kind === "gs1") {
+    return openProduct(scan.gtin || scan.sku || scan.value || scan.text);
+  }
+  showNotice($("notice"), "error", t("err_scan"));
+}
+
+function startScanner() {
+  const device = localStorage.getItem(STORAGE.device);
+  if (stream) stream.close();
+  stream = subscribe(paths.scans(device), () => localStorage.getItem(STORAGE.token), { scan: onScan, message: onScan },
+    (live) => {
+      const state = $("scanner-state");
+      state.dataset.i18n = live ? "scanner_live" : "scanner_off";
+      state.dataset.live = String(live);
+      state.textContent = t(state.dataset.i18n);
+    });
+}
+
+// ---------- session timeout ----------
+
+function touch() {
+  lastActivity = Date.now();
+  if (warningShown) { warningShown = false; $("still-there").hidden = true; }
+}
+
+function hasCustomerData() {
+  return Boolean(customer || product || !$("results").hidden || !$("join").hidden);
+}
+
+/** Forget everything about the current customer: state, rendered content, form fields. */
+function clearSession(showMessage = true) {
+  customer = null;
+  product = null;
+  for (const id of ["results-list", "product-recos", "product-stores", "customer-recos", "customer-wishlist", "join-qr"]) {
+    $(id).replaceChildren();
+  }
+  for (const id of ["product-name", "product-ref", "customer-welcome", "customer-points", "join-card-number"]) {
+    $(id).textContent = "";
+  }
+  $("join-form").reset();
+  $("search-form").reset();
+  $("join-form").hidden = false;
+  $("join-card").hidden = true;
+  $("still-there").hidden = true;
+  warningShown = false;
+  lang = config.lang;
+  localStorage.setItem(STORAGE.lang, lang);
+  applyLanguage();
+  show("idle");
+  if (showMessage) info(t("cleared")); else clearNotice($("notice"));
+}
+
+function tick() {
+  if (!hasCustomerData()) return;
+  const idle = (Date.now() - lastActivity) / 1000;
+  if (idle >= config.idleSeconds + config.warningSeconds) clearSession(true);
+  else if (idle >= config.idleSeconds && !warningShown) { warningShown = true; $("still-there").hidden = false; $("still-here").focus(); }
+}
+
+// ---------- provisioning ----------
+
+async function provision(event) {
+  event.preventDefault();
+  const token = $("setup-token").value.trim();
+  const device = $("setup-device").value.trim();
+  localStorage.setItem(STORAGE.token, token);
+  try {
+    await api.get(paths.whoami());
+    localStorage.setItem(STORAGE.device, device);
+    $("setup-form").reset();
+    start();
+  } catch (err) {
+    localStorage.removeItem(STORAGE.token);
+    showNotice($("notice"), "error", t("setup_bad"));
+  }
+}
+
+function start() {
+  if (!localStorage.getItem(STORAGE.token) || !localStorage.getItem(STORAGE.device)) { show("setup"); return; }
+  clearSession(false);
+  startScanner();
+}
+
+for (const evt of ["pointerdown", "keydown", "touchstart"]) document.addEventListener(evt, touch, { passive: true });
+$("still-here").addEventListener("click", touch);
+$("lang-fr").addEventListener("click", () => setLanguage("fr"));
+$("lang-en").addEventListener("click", () => setLanguage("en"));
+$("home").addEventListener("click", () => { clearNotice($("notice")); product = null; show("idle"); });
+$("end-session").addEventListener("click", () => clearSession(true));
+$("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search-q").value); });
+$("join-open").addEventListener("click", () => { show("join"); $("join-name").focus(); });
+$("join-form").addEventListener("submit", join);
+$("reserve-here").addEventListener("click", reserveHere);
+$("wish-add").addEventListener("click", addWish);
+$("setup-form").addEventListener("submit", provision);
+setInterval(tick, 1000);
+applyLanguage();
+start();
+window.vitrineKiosk = { state: () => ({ customer, product, lang }) };

@@ -1,0 +1,213 @@
+// Manager dashboard: polls the edge API and renders KPIs, inline-SVG charts and the work lists.
+import { Api, ApiError, el, euros, showNotice, clearNotice } from "./api.js";
+import { paths } from "./paths.js";
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("manager-config").textContent);
+const SESSION = { token: "vitrine.manager.token", name: "vitrine.manager.name" };
+const SVG = "http://www.w3.org/2000/svg";
+const api = new Api(() => sessionStorage.getItem(SESSION.token), { timeoutMs: 5000 });
+const backlogHistory = [];
+let timer = null;
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Horizontal bars: [{label, value, display}] */
+function barChart(rows, { width = 560, barH = 26, labelW = 140 } = {}) {
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  const h = Math.max(barH, rows.length * (barH + 8));
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${h}`, width: "100%", role: "img", "aria-label": rows.map((r) => `${r.label} ${r.display}`).join(", ") });
+  rows.forEach((r, i) => {
+    const y = i * (barH + 8);
+    const w = Math.max(2, ((width - labelW - 110) * r.value) / max);
+    chart.append(svg("text", { x: 0, y: y + barH * 0.68 }, r.label));
+    chart.append(svg("rect", { x: labelW, y, width: w, height: barH, rx: 4, fill: "#0b4f8a" }));
+    chart.append(svg("text", { x: labelW + w + 8, y: y + barH * 0.68 }, r.display));
+  });
+  return chart;
+}
+
+/** Vertical bars for 24 hours. */
+function hourChart(byHour) {
+  const width = 360, height = 140, pad = 18;
+  const max = Math.max(1, ...byHour);
+  const bw = (width - pad) / 24;
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": "Sales per hour" });
+  byHour.forEach((v, h) => {
+    const bh = ((height - 2 * pad) * v) / max;
+    chart.append(svg("rect", { x: pad + h * bw, y: height - pad - bh, width: bw - 2, height: bh, fill: "#1e6b34" }));
+    if (h % 3 === 0) chart.append(svg("text", { x: pad + h * bw, y: height - 4 }, `${h}h`));
+  });
+  chart.append(svg("text", { x: 0, y: 12 }, `max ${max}`));
+  return chart;
+}
+
+function sparkline(node, values) {
+  node.replaceChildren();
+  if (values.length < 2) return;
+  const max = Math.max(1, ...values);
+  const step = 300 / (values.length - 1);
+  const pts = values.map((v, i) => `${(i * step).toFixed(1)},${(46 - (42 * v) / max).toFixed(1)}`).join(" ");
+  node.append(svg("polyline", { points: pts, fill: "none", stroke: "#a11b1b", "stroke-width": 2 }));
+}
+
+function table(headers, rows, emptyText) {
+  if (!rows.length) return el("p", { class: "muted", text: emptyText });
+  return el("table", {}, el("thead", {}, el("tr", {}, ...headers.map(([h, cls]) => el("th", { class: cls, text: h })))),
+    el("tbody", {}, ...rows.map((r) => el("tr", {}, ...r.map((c, i) => el("td", { class: headers[i][1], text: c ?? "–" }))))));
+}
+
+function ago(seconds) {
+  if (seconds === null || seconds === undefined) return "never";
+  if (seconds < 90) return `${Math.round(seconds)} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  return `${(seconds / 3600).toFixed(1)} h ago`;
+}
+
+function age(seconds) {
+  if (seconds === null || seconds === undefined) return "none";
+  return seconds < 90 ? `${Math.round(seconds)} s` : seconds < 5400 ? `${Math.round(seconds / 60)} min` : `${(seconds / 3600).toFixed(1)} h`;
+}
+
+const list = (data, ...keys) => (Array.isArray(data) ? data : keys.map((k) => data && data[k]).find(Array.isArray) || []);
+
+// ---------- panels ----------
+
+const panels = {
+  async sales() {
+    const r = await api.get(paths.salesToday());
+    $("kpi-sales").textContent = euros(r.revenue_cents ?? r.total_cents ?? 0);
+    $("kpi-sales-n").textContent = `${r.sales ?? r.count ?? 0} sales`;
+    $("kpi-basket").textContent = euros(r.average_basket_cents ?? 0);
+    $("kpi-loyalty").textContent = `${Math.round(100 * (r.loyalty_rate ?? 0))} %`;
+    const channels = Object.entries(r.revenue_per_channel_cents || r.by_channel || {}).sort((a, b) => b[1] - a[1]);
+    $("channel-chart").replaceChildren(channels.length
+      ? barChart(channels.map(([c, v]) => ({ label: c, value: v, display: euros(v) })))
+      : el("p", { class: "muted", text: "No sale yet today." }));
+    const byHour = r.sales_per_hour || new Array(24).fill(0);
+    $("hour-chart").replaceChildren(hourChart(byHour));
+  },
+  async sync() {
+    const s = await api.get(paths.syncStatus());
+    const online = Boolean(s.online ?? s.connected);
+    const card = $("sync");
+    card.dataset.state = online ? "online" : "offline";
+    card.classList.toggle("online", online);
+    card.classList.toggle("offline", !online);
+    $("sync-state").textContent = online ? "Online" : "Offline — selling continues, changes are queued";
+    const backlog = s.backlog ?? s.outbox_backlog ?? 0;
+    $("sync-backlog").textContent = String(backlog);
+    $("sync-backlog").dataset.value = String(backlog);
+    $("sync-oldest").textContent = age(s.oldest_unsynced_age_s ?? s.oldest_age_s);
+    $("sync-contact").textContent = ago(s.last_contact_age_s ?? s.last_cloud_contact_age_s);
+    backlogHistory.push(backlog);
+    if (backlogHistory.length > 120) backlogHistory.shift();
+    sparkline($("backlog-chart"), backlogHistory);
+  },
+  async lowStock() {
+    const rows = list(await api.get(paths.lowStock()), "items");
+    $("low-stock").replaceChildren(table([["SKU"], ["Product"], ["Here", "num"]],
+      rows.slice(0, 40).map((r) => [r.sku, r.name, String(r.qty ?? r.stock_here)]), "Nothing running low."));
+  },
+  async discrepancies() {
+    const rows = list(await api.get(paths.discrepancies()), "items", "discrepancies");
+    $("discrepancies").replaceChildren(table([["SKU"], ["Zone"], ["Book", "num"], ["Counted", "num"], ["Gap", "num"]],
+      rows.slice(0, 40).map((r) => [r.sku, r.zone, String(r.book), String(r.counted), String(r.counted - r.book)]),
+      "No discrepancy in the last counts."));
+  },
+  async alerts() {
+    const rows = list(await api.get(paths.alerts()), "alerts", "items");
+    $("alerts").replaceChildren(table([["When"], ["Zone"], ["Item"]],
+      rows.slice(0, 40).map((r) => [new Date(r.at).toLocaleTimeString(), r.zone, r.name || r.sku || r.epc]), "No alert."));
+  },
+  async devices() {
+    const rows = list(await api.get(paths.devices()), "devices", "items");
+    $("devices").replaceChildren(table([["Device"], ["Kind"], ["State"], ["Reads/s", "num"], ["Last error"]],
+      rows.map((d) => [d.device_id || d.id || d.name, d.kind, d.connected ? "connected" : "DISCONNECTED",
+        d.reads_per_s !== undefined ? Number(d.reads_per_s).toFixed(1) : "–", d.last_error || ""]), "No device configured."));
+  },
+  async orders() {
+    const rows = list(await api.get(paths.orders("placed")), "orders", "items")
+      .concat(list(await api.get(paths.orders("picked")), "orders", "items"));
+    $("orders").replaceChildren(table([["Order"], ["Customer"], ["State"], ["Total", "num"]],
+      rows.map((o) => [o.order_id, o.customer_name || o.customer_id, o.state, euros(o.total_cents)]), "No order waiting."));
+  },
+  async returns() {
+    const rows = list(await api.get(paths.returnsList()), "returns", "items");
+    $("returns").replaceChildren(table([["Return"], ["Receipt"], ["Refund", "num"]],
+      rows.slice(0, 20).map((r) => [r.return_id, r.receipt_id, euros(r.refund_cents)]), "No return today."));
+  },
+};
+
+const panelBox = { sales: "channel-chart", lowStock: "low-stock", discrepancies: "discrepancies", alerts: "alerts", devices: "devices", orders: "orders", returns: "returns" };
+
+async function refresh() {
+  const names = Object.keys(panels);
+  const results = await Promise.allSettled(names.map((n) => panels[n]()));
+  let authFailed = false;
+  let down = false;
+  results.forEach((r, i) => {
+    if (r.status === "fulfilled") return;
+    const err = r.reason;
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) authFailed = true;
+    if (err instanceof ApiError && err.status === 0) down = true;
+    const name = names[i];
+    if (name === "sync") {
+      $("sync-state").textContent = "Unknown";
+      $("sync").dataset.state = "unknown";
+    } else if (panelBox[name]) {
+      showNotice($(panelBox[name]), "warn", `Unavailable: ${err.message}`, err.advice || "It will retry by itself.");
+    }
+  });
+  if (authFailed) {
+    signOut();
+    showNotice($("notice"), "error", "Your manager session was refused.", "Sign in again with your manager PIN.");
+    return;
+  }
+  if (down) showNotice($("notice"), "error", "The edge server cannot be reached.", "Check the store network; the dashboard retries by itself.");
+  else clearNotice($("notice"));
+  $("updated").textContent = `Updated ${new Date().toLocaleTimeString()}`;
+}
+
+function signOut() {
+  for (const key of Object.values(SESSION)) sessionStorage.removeItem(key);
+  if (timer) clearInterval(timer);
+  timer = null;
+  $("dashboard").hidden = true;
+  $("sign-in").hidden = false;
+  $("sign-out").hidden = true;
+}
+
+function enter() {
+  $("sign-in").hidden = true;
+  $("dashboard").hidden = false;
+  $("sign-out").hidden = false;
+  refresh();
+  timer = setInterval(refresh, config.refreshSeconds * 1000);
+}
+
+$("pin-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const r = await api.post(paths.signIn(), { pin: $("pin").value });
+    $("pin").value = "";
+    if (r.role !== "manager") {
+      showNotice($("notice"), "error", "This PIN is not a manager's.", "Use a manager PIN, or the handheld for staff tasks.");
+      return;
+    }
+    sessionStorage.setItem(SESSION.token, r.token);
+    sessionStorage.setItem(SESSION.name, r.name);
+    clearNotice($("notice"));
+    enter();
+  } catch (err) {
+    $("pin").value = "";
+    showNotice($("notice"), "error", err.message, err.status === 401 ? "Type the PIN again." : err.advice);
+  }
+});
+$("sign-out").addEventListener("click", signOut);
+if (sessionStorage.getItem(SESSION.token)) enter(); else { $("sign-in").hidden = false; $("pin").focus(); }
