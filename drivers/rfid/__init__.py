@@ -1,0 +1,1 @@
+"""UHF RFID readers: pure protocol cores, a pyserial transport, a reader simulator."""
