@@ -1,0 +1,1 @@
+"""Loyalty: the ledger, the earning rules, and the authority (online authorisation, allowances)."""

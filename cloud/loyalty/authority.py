@@ -1,0 +1,191 @@
+"""Loyalty authority services: online authorisation, allowance leasing, expiry, overdraft report.
+
+Each function runs inside the caller's transaction; decisions come from :mod:`decisions`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from cloud import customers, downlink
+from cloud.errors import InvalidInput, NotFound
+from cloud.loyalty import decisions, ledger, rules
+from cloud.storage import schema as s
+from cloud.timefmt import parse, to_text, utc_now, utc_now_text
+from sync.hlc import HybridClock
+
+
+def _lease_remaining(
+    conn: Connection, customer_id: str, store: str | None, exclude_store: bool, now: str
+) -> int:
+    """Points still held by active, unexpired leases of ``customer_id`` (at ``store`` or elsewhere)."""
+    a = s.allowances
+    conds = [a.c.customer_id == customer_id, a.c.state == "active", a.c.expires_at > now]
+    if store is not None:
+        conds.append(a.c.store != store if exclude_store else a.c.store == store)
+    leases = conn.execute(select(a.c.lease_id, a.c.points).where(*conds)).all()
+    if not leases:
+        return 0
+    used = dict(
+        conn.execute(
+            select(s.loyalty_ledger.c.lease_id, func.sum(s.loyalty_ledger.c.points))
+            .where(s.loyalty_ledger.c.lease_id.in_([lid for lid, _ in leases]))
+            .group_by(s.loyalty_ledger.c.lease_id)
+        ).all()
+    )
+    return sum(max(0, int(points) + int(used.get(lid) or 0)) for lid, points in leases)
+
+
+def authorise(
+    conn: Connection,
+    clock: HybridClock,
+    *,
+    store: str,
+    customer_id: str,
+    points: int,
+    entry_id: str,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """Authorise a store redemption online. On approval the redeem entry (with the store's own
+    ``entry_id``) is written to the ledger at once, so the store's later uplink of the same entry is
+    a no-op and the points cannot be spent twice meanwhile."""
+    if not entry_id:
+        raise InvalidInput("entry_id is required")
+    cid = customers.canonical(conn, customer_id)
+    if (
+        conn.execute(select(s.customers.c.customer_id).where(s.customers.c.customer_id == cid)).first()
+        is None
+    ):
+        raise NotFound(f"unknown customer {customer_id!r}")
+    existing = conn.execute(
+        select(s.loyalty_ledger.c.points).where(s.loyalty_ledger.c.entry_id == entry_id)
+    ).first()
+    now = utc_now_text()
+    if existing is not None:  # a retried request: same answer, no second debit
+        return {
+            "approved": True,
+            "reason": "already recorded",
+            "balance": ledger.balance(conn, cid),
+            "customer_id": cid,
+            "entry_id": entry_id,
+        }
+    decision = decisions.authorise_redemption(
+        ledger.balance(conn, cid),
+        _lease_remaining(conn, cid, store, True, now),
+        _lease_remaining(conn, cid, store, False, now),
+        points,
+    )
+    if decision.approved:
+        ledger.add_entry(
+            conn,
+            {
+                "entry_id": entry_id,
+                "customer_id": cid,
+                "kind": "redeem",
+                "points": -points,
+                "ref": "authorised",
+                "channel": "store",
+                "store": store,
+                "at": at or now,
+            },
+            str(clock.now()),
+        )
+    return {
+        "approved": decision.approved,
+        "reason": decision.reason,
+        "balance": ledger.balance(conn, cid),
+        "customer_id": cid,
+        "entry_id": entry_id,
+    }
+
+
+def lease(
+    conn: Connection,
+    clock: HybridClock,
+    *,
+    store: str,
+    customer_id: str,
+    points: int,
+    ttl_hours: int,
+) -> dict[str, Any]:
+    """Lease an offline-redemption allowance to ``store`` and push it down its stream."""
+    if points <= 0:
+        raise InvalidInput("allowance points must be positive")
+    cid = customers.canonical(conn, customer_id)
+    now = utc_now_text()
+    size = decisions.allowance_size(
+        ledger.balance(conn, cid), _lease_remaining(conn, cid, None, False, now), points
+    )
+    lease_id = "lease-" + uuid.uuid4().hex[:16]
+    expires = to_text(utc_now() + timedelta(hours=ttl_hours))
+    conn.execute(
+        s.allowances.insert().values(
+            lease_id=lease_id,
+            store=store,
+            customer_id=cid,
+            points=size,
+            expires_at=expires,
+            state="active",
+            created_at=now,
+        )
+    )
+    body = {"store": store, "customer_id": cid, "points": size, "lease_id": lease_id, "expires_at": expires}
+    downlink.queue(conn, store, downlink.new_ops(conn, clock, [("loyalty.allowance", body)]))
+    return body
+
+
+def release_expired(conn: Connection, now: str | None = None) -> int:
+    result = conn.execute(
+        update(s.allowances)
+        .where(and_(s.allowances.c.state == "active", s.allowances.c.expires_at <= (now or utc_now_text())))
+        .values(state="expired")
+    )
+    return int(result.rowcount or 0)
+
+
+def expire_points(conn: Connection, clock: HybridClock, now: str | None = None) -> dict[str, int]:
+    """Write FIFO expiry entries for points older than the rules' ``expiry_days``. Idempotent per
+    customer and day (entry id ``expire:{customer}:{day}``)."""
+    now = now or utc_now_text()
+    current = rules.current(conn, now)
+    cutoff = to_text(parse(now) - timedelta(days=current.expiry_days))
+    lg = s.loyalty_ledger
+    credits = dict(
+        conn.execute(
+            select(lg.c.customer_id, func.sum(lg.c.points))
+            .where(lg.c.points > 0, lg.c.at < cutoff)
+            .group_by(lg.c.customer_id)
+        ).all()
+    )
+    if not credits:
+        return {"customers": 0, "points": 0}
+    debits = dict(
+        conn.execute(
+            select(lg.c.customer_id, -func.sum(lg.c.points))
+            .where(lg.c.points < 0, lg.c.customer_id.in_(list(credits)))
+            .group_by(lg.c.customer_id)
+        ).all()
+    )
+    count = total = 0
+    for cid, credit in credits.items():
+        amount = decisions.expiring_points(int(credit), int(debits.get(cid) or 0))
+        if amount <= 0:
+            continue
+        body = {
+            "entry_id": f"expire:{cid}:{now[:10]}",
+            "customer_id": cid,
+            "kind": "expire",
+            "points": -amount,
+            "ref": f"older than {cutoff}",
+            "channel": None,
+            "store": None,
+            "at": now,
+        }
+        if ledger.add_entry(conn, body, str(clock.now())):
+            count += 1
+            total += amount
+    return {"customers": count, "points": total}

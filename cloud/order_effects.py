@@ -1,0 +1,162 @@
+"""What the hub does when an order moves or an order's goods come back.
+
+* collected / shipped: the customer earns points on the order total with the channel's
+  multiplier (entry ``order:{id}:earn``), relayed to the fulfilling store.
+* cancelled: the reserved stock goes back (``stock.delta`` +qty at the store), the sale leaves the
+  reports, points redeemed on the order are given back (entry ``order:{id}:refund-points``).
+* a return against an order (at any store, or online): earned points are reversed in proportion
+  to the refund (entry ``reverse:{return_id}``), relayed to the returning store, and the order is
+  marked ``returned``. If the store already reversed points itself (``points_reversed`` > 0) the
+  hub does not reverse again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from cloud import orders, projections, sales
+from cloud.loyalty import rules
+from cloud.storage import schema as s
+from cloud.timefmt import normalise, utc_now_text
+from sync.hlc import HybridClock
+from sync.ops import Op
+
+
+def record_placed(conn: Connection, op: Op) -> None:
+    """Project an ``order.placed`` op (normally the service inserted the row already)."""
+    body = op.body
+    if orders.find(conn, str(body["order_id"])) is not None:
+        return
+    at = normalise(str(body.get("at") or utc_now_text()))
+    conn.execute(
+        insert(s.orders).values(
+            order_id=str(body["order_id"]),
+            kind=str(body["kind"]),
+            customer_id=body.get("customer_id"),
+            store=body.get("store"),
+            channel=str(body.get("channel") or orders.KIND_CHANNEL[str(body["kind"])]),
+            state="placed",
+            lines=json.dumps(body.get("lines") or []),
+            total_cents=int(body.get("total_cents") or 0),
+            points_redeemed=0,
+            address=None,
+            created_at=at,
+            updated_at=at,
+            state_hlc=op.hlc,
+        )
+    )
+
+
+def _entry_points(conn: Connection, entry_id: str) -> int:
+    found = conn.execute(
+        select(s.loyalty_ledger.c.points).where(s.loyalty_ledger.c.entry_id == entry_id)
+    ).scalar()
+    return int(found or 0)
+
+
+def earn_for_order(conn: Connection, clock: HybridClock, order: dict[str, Any], at: str) -> int:
+    if not order["customer_id"]:
+        return 0
+    entry_id = f"order:{order['order_id']}:earn"
+    if _entry_points(conn, entry_id):
+        return 0
+    points = rules.current(conn, at).points_for(int(order["total_cents"]), str(order["channel"]))
+    if points <= 0:
+        return 0
+    body = {
+        "entry_id": entry_id,
+        "customer_id": order["customer_id"],
+        "kind": "earn",
+        "points": points,
+        "ref": order["order_id"],
+        "channel": order["channel"],
+        "store": order["store"],
+        "at": at,
+    }
+    projections.emit(conn, clock, [("loyalty.entry", body)], store=order["store"])
+    return points
+
+
+def after_transition(
+    conn: Connection, clock: HybridClock, order: dict[str, Any], target: str, at: str
+) -> None:
+    if target in ("collected", "shipped"):
+        earn_for_order(conn, clock, order, at)
+    elif target == "cancelled":
+        specs: list[tuple[str, dict[str, Any]]] = []
+        if order["store"]:
+            specs += [
+                (
+                    "stock.delta",
+                    {
+                        "sku": line["sku"],
+                        "store": order["store"],
+                        "zone": "",
+                        "qty": int(line["qty"]),
+                        "reason": "order",
+                        "ref": f"{order['order_id']}:cancel",
+                    },
+                )
+                for line in order["lines"]
+            ]
+        if order["customer_id"] and int(order["points_redeemed"]) > 0:
+            specs.append(
+                (
+                    "loyalty.entry",
+                    {
+                        "entry_id": f"order:{order['order_id']}:refund-points",
+                        "customer_id": order["customer_id"],
+                        "kind": "adjust",
+                        "points": int(order["points_redeemed"]),
+                        "ref": order["order_id"],
+                        "channel": order["channel"],
+                        "store": order["store"],
+                        "at": at,
+                    },
+                )
+            )
+        sales.remove_sale(conn, order["order_id"])
+        projections.emit(conn, clock, specs, store=order["store"])
+
+
+def after_return(conn: Connection, clock: HybridClock, body: dict[str, Any]) -> None:
+    order = orders.find(conn, str(body["receipt_id"]))
+    if order is None:
+        return
+    at = normalise(str(body.get("at") or utc_now_text()))
+    store = str(body["store"])
+    earned = _entry_points(conn, f"order:{order['order_id']}:earn")
+    if earned > 0 and int(body.get("points_reversed") or 0) == 0 and order["customer_id"]:
+        total = max(1, int(order["total_cents"]))
+        already = -int(
+            conn.execute(
+                select(func.coalesce(func.sum(s.loyalty_ledger.c.points), 0)).where(
+                    s.loyalty_ledger.c.ref == order["order_id"], s.loyalty_ledger.c.kind == "reverse"
+                )
+            ).scalar_one()
+        )
+        share = min(earned - already, round(earned * int(body.get("refund_cents") or 0) / total))
+        if share > 0:
+            entry = {
+                "entry_id": f"reverse:{body['return_id']}",
+                "customer_id": order["customer_id"],
+                "kind": "reverse",
+                "points": -share,
+                "ref": order["order_id"],
+                "channel": "store",
+                "store": store,
+                "at": at,
+            }
+            projections.emit(conn, clock, [("loyalty.entry", entry)], store=store)
+    returned = int(
+        conn.execute(
+            select(func.coalesce(func.sum(s.returns.c.item_count), 0)).where(
+                s.returns.c.receipt_id == order["order_id"]
+            )
+        ).scalar_one()
+    )
+    if returned >= sum(int(line["qty"]) for line in order["lines"]):
+        orders.move(conn, order["order_id"], "returned", by=store, at=at, hlc=str(clock.now()), strict=False)

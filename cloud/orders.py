@@ -1,0 +1,77 @@
+"""Orders as state machines with one owner per transition.
+
+The cloud places (and returns or cancels before picking); the fulfilling store picks, collects,
+ships or cancels. A transition not allowed from the current state is ignored by the projection
+(it came late or twice) and rejected by the API.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from cloud.errors import Conflict, NotFound
+from cloud.storage import schema as s
+
+KIND_CHANNEL = {
+    "home_delivery": "online",
+    "click_collect": "click_collect",
+    "reserve_in_store": "reserve",
+    "ship_from_store": "ship_from_store",
+}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "placed": frozenset({"picked", "cancelled", "shipped"}),
+    "picked": frozenset({"collected", "shipped", "cancelled"}),
+    "collected": frozenset({"returned"}),
+    "shipped": frozenset({"returned"}),
+    "cancelled": frozenset(),
+    "returned": frozenset(),
+}
+STORE_TRANSITIONS = frozenset({"picked", "collected", "shipped", "cancelled"})
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in TRANSITIONS.get(current, frozenset())
+
+
+def get(conn: Connection, order_id: str) -> dict[str, Any]:
+    row = conn.execute(select(s.orders).where(s.orders.c.order_id == order_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"unknown order {order_id!r}")
+    out = dict(row)
+    out["lines"] = json.loads(out["lines"])
+    return out
+
+
+def find(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    try:
+        return get(conn, order_id)
+    except NotFound:
+        return None
+
+
+def move(conn: Connection, order_id: str, target: str, *, by: str, at: str, hlc: str, strict: bool) -> bool:
+    """Move ``order_id`` to ``target``; False (or :class:`Conflict` when ``strict``) if not allowed."""
+    order = get(conn, order_id)
+    if not can_move(order["state"], target):
+        if strict:
+            raise Conflict(f"order {order_id} is {order['state']}, cannot become {target}")
+        return False
+    conn.execute(
+        update(s.orders)
+        .where(s.orders.c.order_id == order_id)
+        .values(state=target, updated_at=at, state_hlc=hlc)
+    )
+    conn.execute(insert(s.order_events).values(order_id=order_id, state=target, by=by, at=at, hlc=hlc))
+    return True
+
+
+def events(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(s.order_events.c.state, s.order_events.c.by, s.order_events.c.at)
+        .where(s.order_events.c.order_id == order_id)
+        .order_by(s.order_events.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]

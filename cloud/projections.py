@@ -1,0 +1,139 @@
+"""Fold ops into the hub's projections, inside the caller's transaction.
+
+Contract with ``cloud/ingest`` (the sync engineer's idempotent apply):
+
+    apply(conn, ops, clock=None) -> None
+
+* ``conn`` is the SQLAlchemy ``Connection`` of the ingest transaction that also inserts the ops
+  into ``cloud_ops`` and advances ``stream_hwm``; ``apply`` never commits or rolls back, so the
+  projections move exactly when the high-water mark does.
+* ``ops`` are the ops being applied *for the first time* (already validated ``sync.ops.Op``),
+  in stream order. Every handler is idempotent anyway (keyed by op id, receipt id, entry id...),
+  so a re-delivered op changes nothing.
+* Side effects the hub owns (points earned when a click & collect order is collected, points
+  reversed when an online order is returned in a store, stock restored on cancellation) are
+  written as cloud ops: applied here and queued on the store's downlink in the same transaction.
+* A body that breaks the vocabulary raises :class:`cloud.errors.InvalidInput`; the caller rolls
+  the batch back and quarantines it.
+
+Services call :func:`emit` for ops they originate (online orders, admin changes).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from cloud import customers, downlink, orders, sales, stock
+from cloud.errors import InvalidInput
+from cloud.loyalty import ledger
+from cloud.timefmt import normalise, utc_now_text
+from sync.hlc import HybridClock, Timestamp
+from sync.ops import Op
+
+
+@functools.cache
+def default_clock() -> HybridClock:
+    return HybridClock("cloud")
+
+
+def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None) -> None:
+    clock = clock or default_clock()
+    for op in ops:
+        handler = _HANDLERS.get(op.type)
+        if handler is None:
+            continue  # types the hub keeps only in cloud_ops (wishlists, reservations, model releases...)
+        try:
+            clock.observe(Timestamp.parse(op.hlc))
+            handler(conn, op, clock)
+        except (KeyError, TypeError, ValueError) as err:
+            raise InvalidInput(f"op {op.id} ({op.type}): bad body: {err!r}") from err
+
+
+def emit(
+    conn: Connection,
+    clock: HybridClock,
+    specs: Sequence[tuple[str, dict[str, Any]]],
+    store: str | None = None,
+    relay: Sequence[str] | None = None,
+) -> list[Op]:
+    """Create cloud ops, fold them into the projections and queue them for ``store`` (all of them)
+    or only the types in ``relay``. Same transaction as the caller's state change."""
+    ops = downlink.new_ops(conn, clock, specs)
+    apply(conn, ops, clock)
+    if store is not None and _is_store(conn, store):
+        downlink.queue(conn, store, [op for op in ops if relay is None or op.type in relay])
+    return ops
+
+
+def _is_store(conn: Connection, store: str) -> bool:
+    return store in downlink.active_stores(conn)
+
+
+def _stock_count(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    stock.apply_count(conn, op)
+
+
+def _stock_delta(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    stock.apply_delta(conn, op)
+
+
+def _sale(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    sales.record_sale(conn, op.body)
+
+
+def _loyalty(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    ledger.add_entry(conn, op.body, op.hlc)
+
+
+def _customer(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    customers.upsert_fields(conn, str(op.body["customer_id"]), dict(op.body.get("fields") or {}), op.hlc)
+
+
+def _order_placed(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    from cloud import order_effects
+
+    order_effects.record_placed(conn, op)
+
+
+def _order_transition(conn: Connection, op: Op, clock: HybridClock) -> None:
+    from cloud import order_effects
+
+    body = op.body
+    target = str(body["state"])
+    if target not in orders.STORE_TRANSITIONS and op.origin != "cloud":
+        raise InvalidInput(f"a store may not move an order to {target!r}")
+    at = normalise(str(body.get("at") or utc_now_text()))
+    order = orders.find(conn, str(body["order_id"]))
+    if order is None:
+        return  # not an order the hub placed; kept in cloud_ops only
+    if op.origin != "cloud" and order["store"] != op.origin:
+        raise InvalidInput(
+            f"store {op.origin} may not move order {order['order_id']} of store {order['store']}"
+        )
+    if orders.move(
+        conn, order["order_id"], target, by=str(body.get("by") or op.origin), at=at, hlc=op.hlc, strict=False
+    ):
+        order_effects.after_transition(conn, clock, order, target, at)
+
+
+def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
+    from cloud import order_effects
+
+    if sales.record_return(conn, op.body):
+        order_effects.after_return(conn, clock, op.body)
+
+
+_HANDLERS: dict[str, Callable[[Connection, Op, HybridClock], None]] = {
+    "stock.count": _stock_count,
+    "stock.delta": _stock_delta,
+    "sale.recorded": _sale,
+    "return.recorded": _return,
+    "loyalty.entry": _loyalty,
+    "customer.upsert": _customer,
+    "order.placed": _order_placed,
+    "order.transition": _order_transition,
+}
