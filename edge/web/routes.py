@@ -11,13 +11,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from edge.api.auth import Role, caller_role, require
+from edge.api.deps import Node
 from edge.settings import EdgeSettings
+from edge.web.dashboard import Dashboard, dashboard
 from edge.web.pins import Lockout, verify_pin
 from edge.web.qr import MAX_QR_TEXT, qr_svg
 from edge.web.settings import WebSettings, load_web_settings
@@ -46,6 +49,11 @@ class SignInResponse(BaseModel):
     token: str
     role: str
     name: str
+
+
+class WhoAmI(BaseModel):
+    role: str
+    store: str
 
 
 class QrRequest(BaseModel):
@@ -127,6 +135,19 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 detail="No staff PIN is configured on this edge. Ask IT to set VITRINE_WEB_STAFF_PINS.",
             )
         raise HTTPException(status_code=401, detail="Wrong PIN. Check it and try again.")
+
+    @router.get("/ui/whoami", response_model=WhoAmI)
+    def whoami(role: Role = Depends(caller_role)) -> WhoAmI:
+        """The role of the presented token (the kiosk set-up step refuses anything but a kiosk token)."""
+        return WhoAmI(role=role.name.lower(), store=edge.store_id)
+
+    @router.get(
+        "/ui/manager/dashboard", response_model=Dashboard, dependencies=[Depends(require(Role.MANAGER))]
+    )
+    def manager_dashboard(node: Node) -> Dashboard:
+        """Today's sales (store-local day of the edge box), low stock, RFID discrepancies, recent returns."""
+        now = node.catalog.ctx.now().astimezone()  # the edge box's local time zone is the store's
+        return dashboard(node.replica.reader(), now, web.low_stock_threshold)
 
     @router.post("/ui/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
     def qr(body: QrRequest) -> Response:

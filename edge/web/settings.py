@@ -43,6 +43,7 @@ class WebSettings(BaseSettings):
     kiosk_warning_seconds: int = Field(default=10, ge=1, le=120)
     pin_max_failures: int = Field(default=5, ge=1, le=100)
     pin_lockout_seconds: int = Field(default=60, ge=1, le=3600)
+    low_stock_threshold: int = Field(default=3, ge=0, le=10_000)
     manager_refresh_seconds: float = Field(default=2.0, ge=0.2, le=300)
 
 

@@ -80,6 +80,9 @@ async function openProduct(code) {
   clearNotice($("notice"));
   try {
     const item = await api.get(paths.product(code));
+    if (item.other_stores === undefined) {
+      try { item.other_stores = (await api.get(paths.stock(item.sku))).other_stores; } catch { item.other_stores = {}; }
+    }
     product = item;
     renderProduct(item);
     show("product");
@@ -89,27 +92,39 @@ async function openProduct(code) {
   }
 }
 
+function promoLabel(promo) {
+  if (promo.kind === "percent") return `-${promo.value} %`;
+  if (promo.kind === "amount_off") return `-${euros(promo.value)}`;
+  if (promo.kind === "price") return euros(promo.value);
+  return promo.label || "";
+}
+
+/** Other stores' stock as [{store, qty}], from the product or from its stock levels. */
+function otherStores(item) {
+  const raw = item.other_stores || {};
+  const rows = Array.isArray(raw) ? raw : Object.entries(raw).map(([store, qty]) => ({ store, qty }));
+  return rows.filter((s) => s.qty > 0).sort((a, b) => b.qty - a.qty);
+}
+
 function renderProduct(item) {
   $("product-name").textContent = item.name;
   $("product-ref").textContent = `${item.sku}${item.gtin ? " · " + item.gtin : ""}`;
   const promo = item.promotion;
+  const now = item.effective_cents ?? item.price_cents;
   const price = $("product-price");
   price.replaceChildren();
-  if (promo && item.list_price_cents && item.list_price_cents !== item.price_cents) {
-    price.append(el("s", { text: euros(item.list_price_cents) }));
-  }
-  price.append(euros(item.price_cents));
-  $("product-promo").replaceChildren(promo
-    ? el("span", { class: "pill promo", text: `${t("promotion")} · ${promo.label || promo.kind || ""}` }) : "");
-  const qty = item.stock_here ?? 0;
+  if (promo && item.price_cents !== null && item.price_cents !== now) price.append(el("s", { text: euros(item.price_cents) }));
+  price.append(now === null || now === undefined ? "–" : euros(now));
+  $("product-promo").replaceChildren(promo ? el("span", { class: "pill promo", id: "promo", text: `${t("promotion")} ${promoLabel(promo)}` }) : "");
+  const qty = item.available ?? item.on_hand ?? 0;
   $("product-stock").replaceChildren(qty > 0
     ? el("span", { class: "pill ok", id: "stock-here", "data-qty": qty, text: t("in_stock_n", { n: qty }) })
     : el("span", { class: "pill bad", id: "stock-here", "data-qty": 0, text: t("out_of_stock") }));
   $("reserve-here").disabled = qty <= 0;
-  const stores = (item.other_stores || []).filter((s) => s.qty > 0);
+  const stores = otherStores(item);
   $("product-stores").replaceChildren(...(stores.length ? stores.map((s) => el("li", {},
-    el("span", {}, el("strong", { text: s.store_name || s.store }), " ", el("span", { class: "pill ok", text: t("in_stock_n", { n: s.qty }) })),
-    el("button", { type: "button", class: "secondary", onclick: () => orderFrom(s.store) , text: t("order_from", { store: s.store_name || s.store }) }),
+    el("span", {}, el("strong", { text: s.store }), " ", el("span", { class: "pill ok", text: t("in_stock_n", { n: s.qty }) })),
+    el("button", { type: "button", class: "secondary", onclick: () => orderFrom(s.store), text: t("order_from", { store: s.store }) }),
   )) : [el("li", { class: "muted", text: t("no_other_stores") })]));
 }
 
@@ -144,7 +159,9 @@ async function search(q) {
 async function identify(card) {
   clearNotice($("notice"));
   try {
-    customer = await api.get(paths.customerByCard(card));
+    const found = await api.get(paths.customerByCard(card));
+    try { found.points = (await api.get(paths.loyalty(found.customer_id))).balance; } catch { found.points = null; }
+    customer = found;
     renderCustomerHeader();
     show(product ? "product" : "idle");
     $("workspace").hidden = false;
@@ -159,7 +176,7 @@ async function identify(card) {
 function renderCustomerHeader() {
   const name = (customer.name || "").split(" ")[0];
   $("customer-welcome").textContent = name ? t("welcome", { name }) : t("welcome_anon");
-  $("customer-points").textContent = t("points", { n: customer.points ?? customer.balance ?? 0 });
+  $("customer-points").textContent = customer.points === null ? "" : t("points", { n: customer.points ?? 0 });
 }
 
 async function loadForYou() {
@@ -172,12 +189,15 @@ async function loadForYou() {
 
 async function loadWishlist() {
   if (!customer) return;
+  const box = $("customer-wishlist");
   try {
-    const items = itemsOf(await api.get(paths.wishlist(customer.customer_id)));
-    $("customer-wishlist").replaceChildren(...(items.length
-      ? items.map((w) => el("li", {}, el("button", { type: "button", class: "secondary", onclick: () => openProduct(w.sku), text: w.name || w.sku })))
+    const data = await api.get(paths.wishlist(customer.customer_id));
+    const skus = (data.skus || itemsOf(data).map((w) => w.sku)).slice(0, 8);
+    const names = await Promise.all(skus.map((sku) => api.get(paths.product(sku)).then((p) => p.name, () => sku)));
+    box.replaceChildren(...(skus.length
+      ? skus.map((sku, i) => el("li", {}, el("button", { type: "button", class: "secondary", onclick: () => openProduct(sku), text: names[i] })))
       : [el("li", { class: "muted", text: t("wishlist_empty") })]));
-  } catch { $("customer-wishlist").replaceChildren(); }
+  } catch { box.replaceChildren(); }
 }
 
 async function reserveHere() {
@@ -307,7 +327,8 @@ async function provision(event) {
   const device = $("setup-device").value.trim();
   localStorage.setItem(STORAGE.token, token);
   try {
-    await api.get(paths.whoami());
+    const me = await api.get(paths.whoami());
+    if (me.role !== "kiosk") throw new ApiError(403, "not a kiosk token", "");
     localStorage.setItem(STORAGE.device, device);
     $("setup-form").reset();
     start();

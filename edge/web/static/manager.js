@@ -79,18 +79,25 @@ const list = (data, ...keys) => (Array.isArray(data) ? data : keys.map((k) => da
 // ---------- panels ----------
 
 const panels = {
-  async sales() {
-    const r = await api.get(paths.salesToday());
-    $("kpi-sales").textContent = euros(r.revenue_cents ?? r.total_cents ?? 0);
-    $("kpi-sales-n").textContent = `${r.sales ?? r.count ?? 0} sales`;
-    $("kpi-basket").textContent = euros(r.average_basket_cents ?? 0);
-    $("kpi-loyalty").textContent = `${Math.round(100 * (r.loyalty_rate ?? 0))} %`;
-    const channels = Object.entries(r.revenue_per_channel_cents || r.by_channel || {}).sort((a, b) => b[1] - a[1]);
+  async summary() {
+    const d = await api.get(paths.dashboard());
+    const r = d.today;
+    $("kpi-sales").textContent = euros(r.revenue_cents);
+    $("kpi-sales-n").textContent = `${r.sales} sales · ${r.returns} returns`;
+    $("kpi-basket").textContent = euros(r.average_basket_cents);
+    $("kpi-loyalty").textContent = `${Math.round(100 * r.loyalty_rate)} %`;
+    const channels = Object.entries(r.revenue_per_channel_cents).sort((a, b) => b[1] - a[1]);
     $("channel-chart").replaceChildren(channels.length
-      ? barChart(channels.map(([c, v]) => ({ label: c, value: v, display: euros(v) })))
+      ? barChart(channels.map(([c, v]) => ({ label: c.replace("_", " "), value: v, display: euros(v) })))
       : el("p", { class: "muted", text: "No sale yet today." }));
-    const byHour = r.sales_per_hour || new Array(24).fill(0);
-    $("hour-chart").replaceChildren(hourChart(byHour));
+    $("hour-chart").replaceChildren(hourChart(r.sales_per_hour));
+    $("low-stock").replaceChildren(table([["SKU"], ["Product"], ["Here", "num"]],
+      d.low_stock.map((x) => [x.sku, x.name, String(x.qty)]), "Nothing running low."));
+    $("discrepancies").replaceChildren(table([["SKU"], ["Product"], ["Zone"], ["Book", "num"], ["Counted", "num"], ["Gap", "num"]],
+      d.discrepancies.map((x) => [x.sku, x.name, x.zone, String(x.book), String(x.counted), `${x.counted - x.book > 0 ? "+" : ""}${x.counted - x.book}`]),
+      "No discrepancy in the last counts."));
+    $("returns").replaceChildren(table([["Return"], ["Receipt"], ["Channel"], ["Refund", "num"]],
+      d.returns.map((x) => [x.return_id, x.receipt_id, x.channel, euros(x.refund_cents)]), "No return yet."));
   },
   async sync() {
     const s = await api.get(paths.syncStatus());
@@ -109,17 +116,6 @@ const panels = {
     if (backlogHistory.length > 120) backlogHistory.shift();
     sparkline($("backlog-chart"), backlogHistory);
   },
-  async lowStock() {
-    const rows = list(await api.get(paths.lowStock()), "items");
-    $("low-stock").replaceChildren(table([["SKU"], ["Product"], ["Here", "num"]],
-      rows.slice(0, 40).map((r) => [r.sku, r.name, String(r.qty ?? r.stock_here)]), "Nothing running low."));
-  },
-  async discrepancies() {
-    const rows = list(await api.get(paths.discrepancies()), "items", "discrepancies");
-    $("discrepancies").replaceChildren(table([["SKU"], ["Zone"], ["Book", "num"], ["Counted", "num"], ["Gap", "num"]],
-      rows.slice(0, 40).map((r) => [r.sku, r.zone, String(r.book), String(r.counted), String(r.counted - r.book)]),
-      "No discrepancy in the last counts."));
-  },
   async alerts() {
     const rows = list(await api.get(paths.alerts()), "alerts", "items");
     $("alerts").replaceChildren(table([["When"], ["Zone"], ["Item"]],
@@ -137,14 +133,9 @@ const panels = {
     $("orders").replaceChildren(table([["Order"], ["Customer"], ["State"], ["Total", "num"]],
       rows.map((o) => [o.order_id, o.customer_name || o.customer_id, o.state, euros(o.total_cents)]), "No order waiting."));
   },
-  async returns() {
-    const rows = list(await api.get(paths.returnsList()), "returns", "items");
-    $("returns").replaceChildren(table([["Return"], ["Receipt"], ["Refund", "num"]],
-      rows.slice(0, 20).map((r) => [r.return_id, r.receipt_id, euros(r.refund_cents)]), "No return today."));
-  },
 };
 
-const panelBox = { sales: "channel-chart", lowStock: "low-stock", discrepancies: "discrepancies", alerts: "alerts", devices: "devices", orders: "orders", returns: "returns" };
+const panelBox = { summary: "channel-chart", alerts: "alerts", devices: "devices", orders: "orders" };
 
 async function refresh() {
   const names = Object.keys(panels);

@@ -2,12 +2,14 @@
 const e = encodeURIComponent;
 
 export const paths = {
-  whoami: () => "/api/whoami",
+  whoami: () => "/ui/whoami",
   product: (code) => `/api/products/${e(code)}`,
+  stock: (sku) => `/api/stock/${e(sku)}`,
   search: (q) => `/api/products?q=${e(q)}&limit=12`,
   goesWellWith: (sku) => `/api/recommendations/goes-well-with/${e(sku)}?k=6`,
   forYou: (customerId) => `/api/recommendations/for-you/${e(customerId)}?k=6`,
   customerByCard: (card) => `/api/customers/by-card/${e(card)}`,
+  loyalty: (customerId) => `/api/customers/${e(customerId)}/loyalty`,
   wishlist: (customerId) => `/api/customers/${e(customerId)}/wishlist`,
   wishlistItem: (customerId, sku) => `/api/customers/${e(customerId)}/wishlist/${e(sku)}`,
   enrol: () => "/api/customers",
@@ -30,11 +32,8 @@ export const paths = {
   countProgress: (id) => `/api/counts/${e(id)}/events`,
   countFinish: (id) => `/api/counts/${e(id)}/finish`,
   // manager
-  salesToday: () => "/api/reports/today",
-  lowStock: () => "/api/stock/low",
-  discrepancies: () => "/api/counts/discrepancies",
+  dashboard: () => "/ui/manager/dashboard",
   alerts: () => "/api/devices/alerts",
   devices: () => "/api/devices/health",
   syncStatus: () => "/api/sync/status",
-  returnsList: () => "/api/returns?limit=20",
 };

@@ -1,0 +1,198 @@
+"""Read models for the manager dashboard, computed from the replica with read-only SQL.
+
+Stock follows the replica's fold (DESIGN.md): per (sku, zone) the last count plus every delta after
+it in HLC order. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# Per (sku, zone): the latest count and the deltas after it.
+CELLS_SQL = """
+WITH cells AS (SELECT sku, zone FROM stock_counts UNION SELECT sku, zone FROM stock_deltas),
+last_count AS (
+    SELECT c.sku, c.zone, c.qty, c.hlc FROM stock_counts c
+    JOIN (SELECT sku, zone, max(hlc) AS hlc FROM stock_counts GROUP BY sku, zone) m
+      ON m.sku = c.sku AND m.zone = c.zone AND m.hlc = c.hlc
+)
+SELECT cells.sku, cells.zone,
+       coalesce(lc.qty, 0) + coalesce((SELECT sum(d.qty) FROM stock_deltas d
+                                        WHERE d.sku = cells.sku AND d.zone = cells.zone
+                                          AND d.hlc > coalesce(lc.hlc, '')), 0) AS qty
+FROM cells LEFT JOIN last_count lc ON lc.sku = cells.sku AND lc.zone = cells.zone
+"""
+
+
+class TodaySales(BaseModel):
+    day: str
+    sales: int
+    revenue_cents: int
+    average_basket_cents: int
+    loyalty_rate: float = Field(description="share of today's sales with an identified loyalty customer")
+    revenue_per_channel_cents: dict[str, int]
+    sales_per_hour: list[int] = Field(description="24 counts, store-local hours")
+    returns: int
+    refunds_cents: int
+
+
+class LowStockItem(BaseModel):
+    sku: str
+    name: str
+    qty: int
+
+
+class Discrepancy(BaseModel):
+    sku: str
+    name: str
+    zone: str
+    session: str
+    book: int = Field(description="stock the replica expected just before the count")
+    counted: int
+    at_hlc: str
+
+
+class ReturnSummary(BaseModel):
+    return_id: str
+    receipt_id: str | None
+    channel: str
+    at: str
+    refund_cents: int
+    points_reversed: int
+
+
+class Dashboard(BaseModel):
+    today: TodaySales
+    low_stock: list[LowStockItem]
+    discrepancies: list[Discrepancy]
+    returns: list[ReturnSummary]
+
+
+def day_bounds(now: datetime) -> tuple[str, str]:
+    """ISO-8601 UTC bounds of the store-local day containing ``now`` (an aware datetime)."""
+    start_local = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    end_local = start_local + timedelta(days=1)
+    return (
+        start_local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        end_local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+
+
+def today_sales(conn: sqlite3.Connection, now: datetime) -> TodaySales:
+    start, end = day_bounds(now)
+    rows = conn.execute(
+        "SELECT channel, customer_id, total_cents, at FROM sales WHERE at >= ? AND at < ? AND baseline = 0",
+        (start, end),
+    ).fetchall()
+    per_channel: dict[str, int] = {}
+    per_hour = [0] * 24
+    loyal = 0
+    revenue = 0
+    for channel, customer_id, total, at in rows:
+        revenue += int(total)
+        per_channel[channel] = per_channel.get(channel, 0) + int(total)
+        loyal += 1 if customer_id else 0
+        moment = _parse(at)
+        if moment is not None:
+            per_hour[moment.astimezone(now.tzinfo).hour] += 1
+    returned = conn.execute(
+        "SELECT count(*), coalesce(sum(refund_cents), 0) FROM returns WHERE at >= ? AND at < ? AND baseline = 0",
+        (start, end),
+    ).fetchone()
+    return TodaySales(
+        day=now.date().isoformat(),
+        sales=len(rows),
+        revenue_cents=revenue,
+        average_basket_cents=revenue // len(rows) if rows else 0,
+        loyalty_rate=loyal / len(rows) if rows else 0.0,
+        revenue_per_channel_cents=per_channel,
+        sales_per_hour=per_hour,
+        returns=int(returned[0]),
+        refunds_cents=int(returned[1]),
+    )
+
+
+def low_stock(conn: sqlite3.Connection, threshold: int, limit: int = 50) -> list[LowStockItem]:
+    """Products whose on-hand stock (all zones) is at or below ``threshold``, lowest first."""
+    rows = conn.execute(
+        f"SELECT s.sku, coalesce(c.name, s.sku), sum(s.qty) AS qty FROM ({CELLS_SQL}) s "
+        "LEFT JOIN catalog c ON c.sku = s.sku GROUP BY s.sku HAVING qty <= ? ORDER BY qty, s.sku LIMIT ?",
+        (threshold, limit),
+    ).fetchall()
+    return [LowStockItem(sku=r[0], name=r[1], qty=int(r[2])) for r in rows]
+
+
+def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy]:
+    """For each (sku, zone) whose latest count came from a count session: book vs counted, when they differ.
+
+    Book = the previous count of the cell plus the deltas between it and this count (HLC order).
+    """
+    rows = conn.execute(
+        """
+        WITH latest AS (
+            SELECT c.sku, c.zone, c.qty, c.hlc, c.session FROM stock_counts c
+            JOIN (SELECT sku, zone, max(hlc) AS hlc FROM stock_counts GROUP BY sku, zone) m
+              ON m.sku = c.sku AND m.zone = c.zone AND m.hlc = c.hlc
+            WHERE c.session != ''
+        )
+        SELECT l.sku, coalesce(cat.name, l.sku), l.zone, l.session, l.qty, l.hlc,
+               coalesce((SELECT p.qty FROM stock_counts p WHERE p.sku = l.sku AND p.zone = l.zone AND p.hlc < l.hlc
+                         ORDER BY p.hlc DESC LIMIT 1), 0)
+               + coalesce((SELECT sum(d.qty) FROM stock_deltas d WHERE d.sku = l.sku AND d.zone = l.zone
+                           AND d.hlc < l.hlc
+                           AND d.hlc > coalesce((SELECT max(p.hlc) FROM stock_counts p WHERE p.sku = l.sku
+                                                 AND p.zone = l.zone AND p.hlc < l.hlc), '')), 0) AS book
+        FROM latest l LEFT JOIN catalog cat ON cat.sku = l.sku
+        """
+    ).fetchall()
+    found = [
+        Discrepancy(
+            sku=r[0], name=r[1], zone=r[2], session=r[3], counted=int(r[4]), at_hlc=r[5], book=int(r[6])
+        )
+        for r in rows
+        if int(r[6]) != int(r[4])
+    ]
+    found.sort(key=lambda d: (-abs(d.counted - d.book), d.sku))
+    return found[:limit]
+
+
+def recent_returns(conn: sqlite3.Connection, limit: int = 20) -> list[ReturnSummary]:
+    rows = conn.execute(
+        "SELECT return_id, receipt_id, channel, at, refund_cents, points_reversed FROM returns "
+        "WHERE baseline = 0 ORDER BY hlc DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        ReturnSummary(
+            return_id=r[0],
+            receipt_id=r[1],
+            channel=r[2],
+            at=r[3],
+            refund_cents=int(r[4]),
+            points_reversed=int(r[5]),
+        )
+        for r in rows
+    ]
+
+
+def dashboard(conn: sqlite3.Connection, now: datetime, low_threshold: int) -> Dashboard:
+    return Dashboard(
+        today=today_sales(conn, now),
+        low_stock=low_stock(conn, low_threshold),
+        discrepancies=discrepancies(conn),
+        returns=recent_returns(conn),
+    )
+
+
+def _parse(at: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
