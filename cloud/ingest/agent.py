@@ -1,0 +1,107 @@
+"""The ingest agent: store batches from the shared subscription → apply → ack after commit.
+
+Runs on a :class:`sync.pump.Pump` thread. Payloads that cannot be applied are quarantined:
+undecodable or invalid (``malformed``), an origin other than the topic's store or an op type a
+store may not emit (``unauthorised``), an op the projections refuse (``projection``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cloud.ingest.apply import StreamApplier
+from cloud.ingest.quarantine import Quarantine
+from sync.errors import MalformedOp
+from sync.receiver import GapThrottle
+from sync.topics import StoreTopics, TopicError, store_of
+from sync.vocabulary import STORE_OP_TYPES
+from sync.wire import Ack, BatchCodec, encode_ack
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestStats:
+    batches: int = 0
+    ops_applied: int = 0
+    duplicates: int = 0
+    gaps: int = 0
+
+
+class IngestAgent:
+    def __init__(
+        self,
+        applier: StreamApplier,
+        quarantine: Quarantine,
+        publish: Callable[[str, bytes], bool],
+        max_queue: int = 64,
+    ) -> None:
+        self.applier = applier
+        self.quarantine = quarantine
+        self.publish = publish
+        self.stats = IngestStats()
+        self._codec = BatchCodec()
+        self._queue: deque[tuple[str, bytes]] = deque()
+        self._room = threading.Semaphore(max_queue)
+        self._throttle = GapThrottle()
+        self._wake: threading.Event | None = None
+
+    def attach(self, wake: threading.Event) -> None:
+        self._wake = wake
+
+    def on_batch_message(self, topic: str, payload: bytes) -> None:
+        self._room.acquire()
+        self._queue.append((topic, payload))
+        if self._wake:
+            self._wake.set()
+
+    def deadline(self) -> float | None:
+        return None
+
+    def pump(self, now: float) -> bool:
+        did = False
+        for _ in range(16):
+            if not self._queue:
+                break
+            topic, payload = self._queue.popleft()
+            self._room.release()
+            did = True
+            self._ingest(topic, payload, now)
+        return did
+
+    def _ingest(self, topic: str, payload: bytes, now: float) -> None:
+        try:
+            store = store_of(topic)
+        except TopicError as err:
+            self.quarantine.put(topic, str(err), payload, "unauthorised")
+            return
+        try:
+            batch = self._codec.decode(payload)
+        except MalformedOp as err:
+            self.quarantine.put(topic, str(err), payload, "malformed")
+            return
+        if batch.origin != store:
+            self.quarantine.put(
+                topic, f"origin {batch.origin!r} published on store {store!r}", payload, "unauthorised"
+            )
+            return
+        foreign = sorted({op.type for op in batch.ops} - STORE_OP_TYPES)
+        if foreign:
+            self.quarantine.put(topic, f"op types a store may not emit: {foreign}", payload, "unauthorised")
+            return
+        result = self.applier.apply(store, batch.ops)
+        self.stats.batches += 1
+        self.stats.ops_applied += result.applied
+        self.stats.duplicates += result.duplicates
+        for op, reason in result.rejected:
+            self.quarantine.put(topic, f"op {op.id}: {reason}", payload, "projection")
+        gap = result.gap
+        if gap:
+            self.stats.gaps += 1
+            gap = self._throttle.should_request(store, result.hwm, now)
+        # Ack only after the commit above: an ack means "applied", never "received".
+        self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, result.hwm, gap)))

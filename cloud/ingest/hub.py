@@ -1,0 +1,88 @@
+"""Start the hub's sync loops: ingest (shared subscription), downlink publisher, RPC server.
+
+``vitrine-cloud`` (cloud/cli.py) and ``python -m cloud.ingest.worker`` both call :func:`start_hub`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from cloud.ingest.agent import IngestAgent
+from cloud.ingest.apply import Projector, StreamApplier, no_projection
+from cloud.ingest.downlink import DownlinkPublisher
+from cloud.ingest.quarantine import Quarantine
+from sync.pump import Agent, Pump
+from sync.rpc import RpcHandler, RpcServer
+from sync.topics import all_stores, shared
+from sync.transport import MqttConfig, OutgoingFilter, Transport
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Hub:
+    transport: Transport
+    pump: Pump
+    ingest: IngestAgent | None
+    downlink: DownlinkPublisher | None
+    quarantine: Quarantine
+    rpc: RpcServer | None = None
+    extra: list[object] = field(default_factory=list)
+
+    def stop(self) -> None:
+        self.transport.stop(announce=False)
+        self.pump.stop()
+
+
+def start_hub(
+    engine: Engine,
+    mqtt: MqttConfig,
+    *,
+    projector: Projector | None = None,
+    ingest: bool = True,
+    downlink: bool = True,
+    rpc_handlers: dict[str, RpcHandler] | None = None,
+    outgoing_filter: OutgoingFilter | None = None,
+) -> Hub:
+    """Connect to the broker and run the hub's sync loops on one pump thread; returns a handle.
+
+    ``engine`` must be migrated (``cloud.storage.migrate``). Several hubs may run with
+    ``ingest=True`` (they share the subscription); run exactly one with ``downlink=True``.
+    ``projector`` defaults to ``cloud.projections.apply`` when that module is importable.
+    """
+    if projector is None:
+        projector = _default_projector()
+    transport = Transport(mqtt, outgoing_filter=outgoing_filter)
+    quarantine = Quarantine(engine)
+    agents: list[Agent] = []
+    ingest_agent = None
+    if ingest:
+        ingest_agent = IngestAgent(StreamApplier(engine, projector), quarantine, transport.publish)
+        transport.subscribe(shared(all_stores("up")), ingest_agent.on_batch_message)
+        agents.append(ingest_agent)
+    publisher = None
+    if downlink:
+        publisher = DownlinkPublisher(engine, transport.publish)
+        transport.subscribe(all_stores("ack/down"), publisher.on_ack_message)
+        transport.add_connection_listener(publisher.on_connection)
+        agents.append(publisher)
+    rpc = None
+    if rpc_handlers:
+        rpc = RpcServer(rpc_handlers, transport.publish)
+        transport.subscribe(shared(all_stores("rpc/req")), rpc.on_request)
+    pump = Pump(agents, name=f"hub-{mqtt.client_id}")
+    pump.start()
+    transport.start()
+    return Hub(transport, pump, ingest_agent, publisher, quarantine, rpc)
+
+
+def _default_projector() -> Projector:
+    try:
+        from cloud import projections
+    except ImportError:  # projections not wired in this build: ingest still logs every op
+        log.warning("cloud.projections not available: ingest keeps cloud_ops only")
+        return no_projection
+    return projections.apply
