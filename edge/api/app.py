@@ -1,0 +1,66 @@
+"""The edge node's FastAPI app factory.
+
+To add an area, write ``edge/api/routes/<area>.py`` (or anywhere) exposing ``router`` and append
+it to :data:`ROUTERS`, or pass ``extra_routers`` to :func:`create_app`. Role checks: reuse
+``edge.api.auth.require`` / ``KIOSK`` / ``STAFF`` / ``MANAGER``. The node is ``app.state.node``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from edge.api.auth import TokenTable
+from edge.api.errors import install_error_handlers
+from edge.api.metrics import EdgeMetrics
+from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
+from edge.node import EdgeNode
+from edge.settings import EdgeSettings
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    products.router,
+    stock.router,
+    sales.router,
+    returns.router,
+    reservations.router,
+    orders.router,
+    customers.router,
+    admin.router,
+]
+
+
+def create_app(
+    settings: EdgeSettings, node: EdgeNode | None = None, extra_routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """Build the app. Opens (and on shutdown closes) the node unless one is passed in."""
+    owned = node is None
+    the_node = node or EdgeNode.open(
+        settings.db_path,
+        settings.store_id,
+        default_zone=settings.default_zone,
+        reservation_max_hours=settings.reservation_max_hours,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_node.close()
+
+    app = FastAPI(
+        title=f"Vitrine edge — {settings.store_id}",
+        version="1.0",
+        description="Store node API. Bearer tokens per role: kiosk < staff (handheld) < manager.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.node = the_node
+    app.state.tokens = TokenTable(settings)
+    app.state.metrics = EdgeMetrics(the_node)
+    install_error_handlers(app)
+    for router in [*ROUTERS, *extra_routers]:
+        app.include_router(router)
+    return app

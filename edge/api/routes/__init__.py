@@ -1,0 +1,1 @@
+"""One APIRouter module per area; ``edge.api.app.ROUTERS`` lists them."""

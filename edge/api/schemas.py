@@ -1,0 +1,132 @@
+"""Request bodies and constrained field types shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
+ZONE_PATTERN = r"^[a-z0-9_-]{1,32}$"
+
+
+def _no_surrogates(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError("text must be valid unicode") from err
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL")
+    return text
+
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
+Zone = Annotated[str, StringConstraints(pattern=ZONE_PATTERN)]
+Text = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_surrogates)]
+Qty = Annotated[int, Field(ge=1, le=999)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SaleLineIn(Strict):
+    sku: Sku
+    qty: Qty
+    reservation_id: Id | None = None
+
+
+class SaleIn(Strict):
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=100)
+    channel: Literal["store", "kiosk"] = "store"
+    customer_id: Id | None = None
+    payment_ref: Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_surrogates)] = ""
+    redeem_points: int = Field(default=0, ge=0, le=1_000_000)
+    zone: Zone | None = None
+
+
+class ReturnLineIn(Strict):
+    sku: Sku
+    qty: Qty
+
+
+class ReturnIn(Strict):
+    """Exactly one of ``receipt_id`` (store, kiosk or online receipt), ``order_id`` or ``customer_id``."""
+
+    receipt_id: Id | None = None
+    order_id: Id | None = None
+    customer_id: Id | None = None
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=100)
+    channel: Literal["store", "kiosk"] = "store"
+    zone: Zone | None = None
+
+
+class ReceiptIn(Strict):
+    sku: Sku
+    qty: Annotated[int, Field(ge=1, le=99_999)]
+    zone: Zone | None = None
+    ref: Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_surrogates)] = ""
+
+
+class AdjustmentIn(Strict):
+    sku: Sku
+    qty: Annotated[int, Field(ge=-99_999, le=99_999)]
+    reason: Literal["damage", "shrink", "adjustment", "transfer"]
+    zone: Zone | None = None
+    ref: Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_surrogates)] = ""
+
+
+class CountItemIn(Strict):
+    sku: Sku
+    qty: Annotated[int, Field(ge=0, le=99_999)]
+
+
+class CountIn(Strict):
+    zone: Zone | None = None
+    session: Id | None = None
+    items: list[CountItemIn] = Field(min_length=1, max_length=5000)
+
+
+class ReservationIn(Strict):
+    customer_id: Id
+    sku: Sku
+    qty: Annotated[int, Field(ge=1, le=99)] = 1
+    hours: Annotated[int, Field(ge=1, le=336)] = 24
+
+
+class CustomerIn(Strict):
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=120)]
+    email: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=24)] | None = None
+    card: Annotated[str, StringConstraints(max_length=32)] | None = None
+    consent_marketing: bool = False
+
+
+class CustomerPatch(Strict):
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=120)] | None = None
+    email: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=24)] | None = None
+    card: Annotated[str, StringConstraints(max_length=32)] | None = None
+    consent_marketing: bool | None = None
+
+
+class CollectIn(Strict):
+    customer: Annotated[Text, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="the collector's customer id, loyalty card, email or phone"
+    )
+    pickup_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class OutboxStatus(BaseModel):
+    last_seq: int
+    acked_seq: int
+    backlog: int
+
+
+class Health(BaseModel):
+    status: str
+    store_id: str
+    schema_version: int
+    outbox_backlog: int

@@ -1,0 +1,40 @@
+"""The one exception root of the edge package.
+
+The HTTP API maps :class:`NotFound` to 404, :class:`Invalid` to 422, :class:`Conflict` to 409 and
+:class:`Unauthorised`/:class:`Forbidden` to 401/403. Anything else derived from :class:`EdgeError`
+(e.g. :class:`ConfigError`, :class:`StorageError`) is a deployment problem, reported at start-up.
+"""
+
+from __future__ import annotations
+
+
+class EdgeError(Exception):
+    """Base of every error raised by ``edge``."""
+
+
+class NotFound(EdgeError):
+    """A referenced entity (sku, customer, receipt, order, ...) does not exist."""
+
+
+class Invalid(EdgeError):
+    """The request is well-formed but its content is not acceptable (bad GTIN, quantity...)."""
+
+
+class Conflict(EdgeError):
+    """The request contradicts current state (double return, expired reservation, wrong state)."""
+
+
+class Unauthorised(EdgeError):
+    """Missing or unknown credentials."""
+
+
+class Forbidden(EdgeError):
+    """Known credentials without the role the action needs."""
+
+
+class ConfigError(EdgeError):
+    """Settings are missing or unsafe; raised at start-up."""
+
+
+class StorageError(EdgeError):
+    """The replica cannot be opened or migrated."""

@@ -1,0 +1,72 @@
+"""One store's edge node: the replica, its clock, the outbox/inbox ports and the store services.
+
+Built from :class:`EdgeSettings` by :meth:`EdgeNode.open`; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.replica.database import Replica
+from edge.replica.inbox import ReplicaInbox
+from edge.replica.outbox import ReplicaOutbox
+from edge.services.catalog import CatalogService
+from edge.services.context import StoreContext
+from edge.services.customers import CustomerService
+from edge.services.loyalty import LoyaltyAuthority, LoyaltyService
+from edge.services.orders import OrderService
+from edge.services.reservations import ReservationService
+from edge.services.returns import ReturnService
+from edge.services.selling import SellingService
+from edge.services.stock import StockService
+from sync.hlc import HybridClock
+
+
+@dataclass
+class EdgeNode:
+    store_id: str
+    replica: Replica
+    outbox: ReplicaOutbox
+    inbox: ReplicaInbox
+    catalog: CatalogService
+    stock: StockService
+    selling: SellingService
+    returns: ReturnService
+    reservations: ReservationService
+    orders: OrderService
+    customers: CustomerService
+    loyalty: LoyaltyService
+
+    @classmethod
+    def open(
+        cls,
+        db_path: Path,
+        store_id: str,
+        *,
+        default_zone: str = "floor",
+        reservation_max_hours: int = 72,
+        wall: Callable[[], float] = time.time,
+        authority: LoyaltyAuthority | None = None,
+    ) -> EdgeNode:
+        replica = Replica.open(db_path, store_id, HybridClock(store_id, wall=wall))
+        ctx = StoreContext(replica=replica, store_id=store_id, default_zone=default_zone, wall=wall)
+        return cls(
+            store_id=store_id,
+            replica=replica,
+            outbox=ReplicaOutbox(replica),
+            inbox=ReplicaInbox(replica),
+            catalog=CatalogService(ctx),
+            stock=StockService(ctx),
+            selling=SellingService(ctx, authority),
+            returns=ReturnService(ctx),
+            reservations=ReservationService(ctx, reservation_max_hours),
+            orders=OrderService(ctx),
+            customers=CustomerService(ctx),
+            loyalty=LoyaltyService(ctx),
+        )
+
+    def close(self) -> None:
+        self.replica.close()

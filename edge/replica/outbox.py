@@ -1,0 +1,44 @@
+"""``sync.ports.Outbox`` over the replica's ``outbox`` / ``outbox_ack`` tables."""
+
+from __future__ import annotations
+
+from edge.replica.database import Replica, op_from_row
+from sync.ops import Op
+
+
+class ReplicaOutbox:
+    """The durable queue of this store's ops. Ops are written by services through ``Tx.emit``."""
+
+    def __init__(self, replica: Replica) -> None:
+        self._replica = replica
+
+    def read_after(self, seq: int, limit: int) -> list[Op]:
+        rows = (
+            self._replica.reader()
+            .execute(
+                "SELECT seq, hlc, type, v, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            )
+            .fetchall()
+        )
+        return [op_from_row(self._replica.store_id, row) for row in rows]
+
+    def acked_seq(self) -> int:
+        row = self._replica.reader().execute("SELECT seq FROM outbox_ack WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def mark_acked(self, seq: int) -> None:
+        with self._replica.write() as tx:
+            # Never beyond what exists, never backwards.
+            tx.execute(
+                "UPDATE outbox_ack SET seq = max(seq, min(?, (SELECT coalesce(max(seq), 0) FROM outbox))) "
+                "WHERE id = 1",
+                (seq,),
+            )
+
+    def last_seq(self) -> int:
+        row = self._replica.reader().execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
+        return int(row[0])
+
+    def backlog(self) -> int:
+        """Ops written but not yet acknowledged by the cloud."""
+        return self.last_seq() - self.acked_seq()

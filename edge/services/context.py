@@ -1,0 +1,36 @@
+"""What every store service is built from: the replica, the store's identity and a wall clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from edge.replica.database import Replica
+from sync.hlc import Timestamp
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(slots=True)
+class StoreContext:
+    replica: Replica
+    store_id: str
+    default_zone: str = "floor"
+    wall: Callable[[], float] = field(default=time.time)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.wall(), UTC)
+
+    def now_iso(self, plus: timedelta | None = None) -> str:
+        moment = self.now()
+        return iso(moment + plus if plus else moment)
+
+
+def id_from_hlc(prefix: str, hlc: str) -> str:
+    """A store-unique, sortable id derived from an HLC reading issued by this store."""
+    ts = Timestamp.parse(hlc)
+    return f"{prefix}-{ts.node}-{ts.wall_ms}-{ts.counter}"

@@ -1,0 +1,182 @@
+"""Customers: enrol, update (per-field last-writer-wins by HLC), identities, wishlist.
+
+Identities (card, email, phone) are unique across customers at this store; the cloud merges
+identities across channels and its ``customer.upsert`` ops win where they are newer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+from edge.errors import Conflict, Invalid, NotFound
+from edge.replica import queries as q
+from edge.replica.database import Tx
+from edge.services.context import StoreContext
+from edge.services.models import CustomerView, WishlistView
+
+IDENTITY_KINDS = ("card", "email", "phone")
+PROFILE_FIELDS = ("name", "email", "phone", "card", "consent_marketing")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+PHONE = re.compile(r"^\+?[0-9 ]{6,20}$")
+CARD = re.compile(r"^[A-Z0-9-]{4,32}$")
+
+
+def normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validated profile fields; unknown keys rejected. Raises Invalid."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        if key not in PROFILE_FIELDS:
+            raise Invalid(f"unknown customer field {key!r}")
+        if value is None:
+            if key in {"name", "consent_marketing"}:
+                raise Invalid(f"{key} cannot be cleared")
+            out[key] = None
+        elif key == "name":
+            name = " ".join(str(value).split())
+            if not 1 <= len(name) <= 120:
+                raise Invalid("name must be 1 to 120 characters")
+            out[key] = name
+        elif key == "email":
+            email = str(value).strip().lower()
+            if not EMAIL.match(email):
+                raise Invalid(f"not an email address: {value!r}")
+            out[key] = email
+        elif key == "phone":
+            phone = str(value).strip()
+            if not PHONE.match(phone):
+                raise Invalid(f"not a phone number: {value!r}")
+            out[key] = phone.replace(" ", "")
+        elif key == "card":
+            card = str(value).strip().upper()
+            if not CARD.match(card):
+                raise Invalid("loyalty card must be 4 to 32 letters, digits or '-'")
+            out[key] = card
+        else:
+            if not isinstance(value, bool):
+                raise Invalid("consent_marketing must be true or false")
+            out[key] = value
+    return out
+
+
+def apply_customer_fields(
+    tx: Tx, customer_id: str, fields: dict[str, Any], *, hlc: str, now: str, remote: bool
+) -> None:
+    """Merge ``fields`` into the profile, field by field, where ``hlc`` is newer (LWW).
+
+    Identity clashes: a local change raises Conflict; a newer remote one (cloud-merged) takes
+    the identity over.
+    """
+    row = q.customer(tx.conn, customer_id)
+    if row is None:
+        tx.execute(
+            "INSERT INTO customers (customer_id, name, created_at) VALUES (?, '', ?)",
+            (customer_id, now),
+        )
+        stamps: dict[str, str] = {}
+    else:
+        stamps = json.loads(row["field_hlc"])
+    for key, value in fields.items():
+        if key not in PROFILE_FIELDS or stamps.get(key, "") >= hlc:
+            continue
+        if key in IDENTITY_KINDS:
+            if value is not None:
+                owner = q.customer_by_identity(tx.conn, key, value)
+                if owner is not None and owner != customer_id:
+                    if not remote:
+                        raise Conflict(f"{key} {value!r} already belongs to another customer")
+                    tx.execute("DELETE FROM customer_identities WHERE kind = ? AND value = ?", (key, value))
+                    tx.execute(f"UPDATE customers SET {key} = NULL WHERE customer_id = ?", (owner,))
+            tx.execute(
+                "DELETE FROM customer_identities WHERE kind = ? AND customer_id = ?", (key, customer_id)
+            )
+            if value is not None:
+                tx.execute("INSERT INTO customer_identities VALUES (?, ?, ?)", (key, value, customer_id))
+        column_value = int(value) if key == "consent_marketing" else value
+        tx.execute(f"UPDATE customers SET {key} = ? WHERE customer_id = ?", (column_value, customer_id))
+        stamps[key] = hlc
+    tx.execute("UPDATE customers SET field_hlc = ? WHERE customer_id = ?", (json.dumps(stamps), customer_id))
+
+
+def customer_view(row: Any) -> CustomerView:
+    return CustomerView(
+        customer_id=row["customer_id"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        card=row["card"],
+        consent_marketing=bool(row["consent_marketing"]),
+        created_at=row["created_at"],
+    )
+
+
+class CustomerService:
+    def __init__(self, ctx: StoreContext) -> None:
+        self.ctx = ctx
+
+    def enrol(self, fields: dict[str, Any]) -> CustomerView:
+        """New customer; a loyalty card number is issued when none is given."""
+        clean = normalise_fields(fields)
+        if "name" not in clean:
+            raise Invalid("name is required")
+        clean.setdefault("consent_marketing", False)
+        if not clean.get("card"):
+            clean["card"] = "VC-" + secrets.token_hex(6).upper()
+        customer_id = "c-" + secrets.token_hex(8)
+        return self._write(customer_id, clean, must_exist=False)
+
+    def update(self, customer_id: str, fields: dict[str, Any]) -> CustomerView:
+        clean = normalise_fields(fields)
+        if not clean:
+            raise Invalid("nothing to update")
+        return self._write(customer_id, clean, must_exist=True)
+
+    def _write(self, customer_id: str, clean: dict[str, Any], must_exist: bool) -> CustomerView:
+        with self.ctx.replica.write() as tx:
+            if must_exist and q.customer(tx.conn, customer_id) is None:
+                raise NotFound(f"unknown customer {customer_id!r}")
+            hlc = tx.hlc()
+            apply_customer_fields(tx, customer_id, clean, hlc=hlc, now=self.ctx.now_iso(), remote=False)
+            tx.emit("customer.upsert", {"customer_id": customer_id, "fields": clean}, hlc=hlc)
+            row = q.customer(tx.conn, customer_id)
+        return customer_view(row)
+
+    def get(self, customer_id: str) -> CustomerView:
+        row = q.customer(self.ctx.replica.reader(), customer_id)
+        if row is None:
+            raise NotFound(f"unknown customer {customer_id!r}")
+        return customer_view(row)
+
+    def lookup(self, kind: str, value: str) -> CustomerView:
+        if kind not in IDENTITY_KINDS:
+            raise Invalid(f"lookup by one of {IDENTITY_KINDS}")
+        normal = normalise_fields({kind: value})[kind]
+        customer_id = q.customer_by_identity(self.ctx.replica.reader(), kind, normal)
+        if customer_id is None:
+            raise NotFound(f"no customer with {kind} {normal!r}")
+        return self.get(customer_id)
+
+    def set_wishlist(self, customer_id: str, sku: str, present: bool) -> WishlistView:
+        with self.ctx.replica.write() as tx:
+            if q.customer(tx.conn, customer_id) is None:
+                raise NotFound(f"unknown customer {customer_id!r}")
+            if q.product(tx.conn, sku) is None:
+                raise NotFound(f"unknown sku {sku!r}")
+            op = tx.emit("wishlist.set", {"customer_id": customer_id, "sku": sku, "present": present})
+            tx.execute(
+                "INSERT INTO wishlist VALUES (?, ?, ?, ?) ON CONFLICT (customer_id, sku) "
+                "DO UPDATE SET present = excluded.present, hlc = excluded.hlc WHERE excluded.hlc > wishlist.hlc",
+                (customer_id, sku, int(present), op.hlc),
+            )
+        return self.wishlist(customer_id)
+
+    def wishlist(self, customer_id: str) -> WishlistView:
+        conn = self.ctx.replica.reader()
+        if q.customer(conn, customer_id) is None:
+            raise NotFound(f"unknown customer {customer_id!r}")
+        rows = conn.execute(
+            "SELECT sku FROM wishlist WHERE customer_id = ? AND present = 1 ORDER BY sku", (customer_id,)
+        ).fetchall()
+        return WishlistView(customer_id=customer_id, skus=[str(r[0]) for r in rows])

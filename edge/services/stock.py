@@ -1,0 +1,116 @@
+"""Stock: receive, adjust (damage, shrink, correction), absolute counts, levels.
+
+Stock per (sku, zone) = last count + deltas after it in HLC order (sync.fold); every movement is
+a ``stock.delta`` op and every count a ``stock.count`` op, written with the row that records it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from edge.errors import Invalid, NotFound
+from edge.replica import queries as q
+from edge.replica.database import Tx
+from edge.services.context import StoreContext, id_from_hlc
+from edge.services.models import CountResult, StockLevels, StockMovement
+
+ADJUST_REASONS = frozenset({"damage", "shrink", "adjustment", "transfer"})
+
+
+@dataclass(frozen=True, slots=True)
+class CountItem:
+    sku: str
+    qty: int
+
+
+def record_delta(tx: Tx, store: str, *, sku: str, zone: str, qty: int, reason: str, ref: str) -> str:
+    """Write one stock movement and its op in ``tx``; returns the op id."""
+    op = tx.emit(
+        "stock.delta", {"sku": sku, "store": store, "zone": zone, "qty": qty, "reason": reason, "ref": ref}
+    )
+    tx.execute(
+        "INSERT INTO stock_deltas (op_id, sku, zone, qty, reason, ref, hlc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (op.id, sku, zone, qty, reason, ref, op.hlc),
+    )
+    return op.id
+
+
+def record_count(tx: Tx, store: str, *, sku: str, zone: str, qty: int, session: str) -> str:
+    op = tx.emit("stock.count", {"sku": sku, "store": store, "zone": zone, "qty": qty, "session": session})
+    tx.execute(
+        "INSERT INTO stock_counts (op_id, sku, zone, qty, hlc, session) VALUES (?, ?, ?, ?, ?, ?)",
+        (op.id, sku, zone, qty, op.hlc, session),
+    )
+    return op.id
+
+
+def require_sku(tx: Tx, sku: str) -> None:
+    if q.product(tx.conn, sku) is None:
+        raise NotFound(f"unknown sku {sku!r}")
+
+
+class StockService:
+    def __init__(self, ctx: StoreContext) -> None:
+        self.ctx = ctx
+
+    def levels(self, sku: str) -> StockLevels:
+        conn = self.ctx.replica.reader()
+        if q.product(conn, sku) is None:
+            raise NotFound(f"unknown sku {sku!r}")
+        zones = q.stock_by_zone(conn, sku)
+        on_hand = sum(zones.values())
+        held = q.reserved(conn, sku, self.ctx.now_iso())
+        others = conn.execute(
+            "SELECT store, qty FROM stock_summary WHERE sku = ? AND store != ? ORDER BY store",
+            (sku, self.ctx.store_id),
+        ).fetchall()
+        return StockLevels(
+            sku=sku,
+            zones=zones,
+            on_hand=on_hand,
+            reserved=held,
+            available=on_hand - held,
+            other_stores={str(r[0]): int(r[1]) for r in others},
+        )
+
+    def receive(self, sku: str, qty: int, zone: str | None = None, ref: str = "") -> StockMovement:
+        if qty < 1:
+            raise Invalid("received quantity must be positive")
+        return self._move(sku, qty, "receipt", zone, ref)
+
+    def adjust(
+        self, sku: str, qty: int, reason: str, zone: str | None = None, ref: str = ""
+    ) -> StockMovement:
+        if reason not in ADJUST_REASONS:
+            raise Invalid(f"adjustment reason must be one of {sorted(ADJUST_REASONS)}")
+        if qty == 0:
+            raise Invalid("adjustment quantity must not be zero")
+        return self._move(sku, qty, reason, zone, ref)
+
+    def _move(self, sku: str, qty: int, reason: str, zone: str | None, ref: str) -> StockMovement:
+        zone = zone or self.ctx.default_zone
+        with self.ctx.replica.write() as tx:
+            require_sku(tx, sku)
+            op_id = record_delta(tx, self.ctx.store_id, sku=sku, zone=zone, qty=qty, reason=reason, ref=ref)
+            level = q.stock_cell(tx.conn, sku, zone)
+        return StockMovement(sku=sku, zone=zone, qty=qty, reason=reason, ref=ref, on_hand=level, op_id=op_id)
+
+    def count(self, items: Sequence[CountItem], zone: str | None = None, session: str = "") -> CountResult:
+        """Record absolute counts for a zone (one op per sku). All-or-nothing."""
+        zone = zone or self.ctx.default_zone
+        if not items:
+            raise Invalid("a count needs at least one item")
+        if len({i.sku for i in items}) != len(items):
+            raise Invalid("each sku may appear once per count")
+        if any(i.qty < 0 for i in items):
+            raise Invalid("counted quantities cannot be negative")
+        with self.ctx.replica.write() as tx:
+            session = session or id_from_hlc("count", tx.hlc())
+            for item in items:
+                require_sku(tx, item.sku)
+            op_ids = [
+                record_count(tx, self.ctx.store_id, sku=i.sku, zone=zone, qty=i.qty, session=session)
+                for i in items
+            ]
+        return CountResult(zone=zone, session=session, counted=len(items), op_ids=op_ids)

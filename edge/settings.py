@@ -1,0 +1,66 @@
+"""Typed settings of one edge node, from ``VITRINE_EDGE_*`` environment variables (or a .env file).
+
+Validated at start-up: a node refuses to run with empty, placeholder, short or shared role tokens.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from edge.errors import ConfigError
+
+MIN_TOKEN_LENGTH = 16
+PLACEHOLDER_TOKENS = frozenset({"changeme", "change-me", "secret", "password", "token", "kiosk", "staff"})
+STORE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+
+class EdgeSettings(BaseSettings):
+    """Configuration of one store's edge node."""
+
+    model_config = SettingsConfigDict(env_prefix="VITRINE_EDGE_", env_file=None, extra="ignore")
+
+    store_id: str = Field(default="store-1", pattern=STORE_ID_PATTERN)
+    db_path: Path = Path("var/edge/store-1.db")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    kiosk_token: SecretStr = SecretStr("")
+    staff_token: SecretStr = SecretStr("")
+    manager_token: SecretStr = SecretStr("")
+    default_zone: str = Field(default="floor", pattern=r"^[a-z0-9_-]{1,32}$")
+    reservation_max_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # The sync engineer adds MQTT fields here (broker URL, credentials, TLS).
+
+    @field_validator("kiosk_token", "staff_token", "manager_token")
+    @classmethod
+    def _strong_token(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value()
+        if not token:
+            raise ValueError("must be set (VITRINE_EDGE_<ROLE>_TOKEN)")
+        if token.lower() in PLACEHOLDER_TOKENS or len(set(token)) < 4:
+            raise ValueError(
+                "is a placeholder; generate one, e.g. `python -c 'import secrets;print(secrets.token_urlsafe())'`"
+            )
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_tokens(self) -> EdgeSettings:
+        tokens = {t.get_secret_value() for t in (self.kiosk_token, self.staff_token, self.manager_token)}
+        if len(tokens) != 3:
+            raise ValueError("kiosk, staff and manager tokens must all differ")
+        return self
+
+
+def load_settings(**overrides: object) -> EdgeSettings:
+    """Settings from the environment plus ``overrides``; raises :class:`ConfigError` with every problem."""
+    try:
+        return EdgeSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"invalid edge settings: {problems}") from err
