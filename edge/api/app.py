@@ -18,6 +18,7 @@ from edge.api.metrics import EdgeMetrics
 from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
 from edge.node import EdgeNode
 from edge.settings import EdgeSettings
+from edge.web.routes import mount_web_ui
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -63,4 +64,5 @@ def create_app(
     install_error_handlers(app)
     for router in [*ROUTERS, *extra_routers]:
         app.include_router(router)
+    mount_web_ui(app, settings)  # kiosk, handheld and manager pages (edge/web), VITRINE_WEB_* settings
     return app

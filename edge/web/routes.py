@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,14 @@ class SignInResponse(BaseModel):
 class WhoAmI(BaseModel):
     role: str
     store: str
+
+
+class SyncView(BaseModel):
+    configured: bool = Field(description="false when this edge runs without a sync link")
+    online: bool
+    backlog: int = Field(description="ops written but not yet acknowledged by the cloud")
+    oldest_unsynced_age_s: float | None
+    last_contact_age_s: float | None = Field(description="seconds since the last ack or batch from the cloud")
 
 
 class QrRequest(BaseModel):
@@ -148,6 +157,29 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         """Today's sales (store-local day of the edge box), low stock, RFID discrepancies, recent returns."""
         now = node.catalog.ctx.now().astimezone()  # the edge box's local time zone is the store's
         return dashboard(node.replica.reader(), now, web.low_stock_threshold)
+
+    @router.get("/ui/manager/sync", response_model=SyncView, dependencies=[Depends(require(Role.MANAGER))])
+    def manager_sync(request: Request, node: Node) -> SyncView:
+        """The sync link's status (online, backlog, oldest unsynced op, last cloud contact)."""
+        link = getattr(request.app.state, "sync_link", None)
+        if link is None:
+            backlog = max(0, node.outbox.last_seq() - node.outbox.acked_seq())
+            return SyncView(
+                configured=False,
+                online=False,
+                backlog=backlog,
+                oldest_unsynced_age_s=None,
+                last_contact_age_s=None,
+            )
+        status = link.status()
+        contact = status.last_contact_at
+        return SyncView(
+            configured=True,
+            online=status.online,
+            backlog=status.backlog,
+            oldest_unsynced_age_s=status.oldest_unsynced_age_s,
+            last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
+        )
 
     @router.post("/ui/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
     def qr(body: QrRequest) -> Response:

@@ -93,6 +93,12 @@ function showTask(name) {
 
 /** A scan fills the current task's code field and submits it. */
 function onScan(scan) {
+  const kind = scan.kind || scan.type;
+  if (kind === "pickup" || kind === "order_pickup") {
+    showTask("collect");
+    showOrder(scan.order_id, { code: scan.pickup_code || scan.code || null });
+    return;
+  }
   const text = scan.token || scan.gtin || scan.sku || scan.card || scan.value || scan.text || "";
   const target = { price: "price-code", receive: "receive-code", adjust: "adjust-code", collect: "collect-code", returns: "returns-receipt" }[task];
   if (!target) return;
@@ -159,15 +165,20 @@ async function finishCount() {
 
 // ---------- receive and adjust ----------
 
+/** A typed or scanned code (GTIN or SKU) → the product, so bodies carry the SKU. */
+async function resolve(code) {
+  return api.get(paths.product(code.trim()));
+}
+
 async function receive(event) {
   event.preventDefault();
   const box = $("receive-result");
   try {
+    const p = await resolve($("receive-code").value);
     const qty = Number($("receive-qty").value);
-    const r = await api.post(paths.receive(), {
-      code: $("receive-code").value.trim(), qty, reference: $("receive-ref").value.trim() || null,
-    });
-    ok(box, `Received ${qty} × ${r.name || r.sku}. Stock here is now ${r.stock_here ?? r.qty ?? "updated"}.`);
+    const ref = $("receive-ref").value.trim();
+    const r = await api.post(paths.receive(), { sku: p.sku, qty, ...(ref ? { ref } : {}) });
+    ok(box, `Received ${qty} × ${p.name}. Stock in ${r.zone} is now ${r.on_hand}.`);
     $("receive-form").reset();
   } catch (err) { fail(err, box); }
 }
@@ -181,10 +192,15 @@ async function adjust(event) {
     return;
   }
   try {
-    const r = await api.post(paths.stockAdjust(), { code: $("adjust-code").value.trim(), qty, reason: $("adjust-reason").value });
-    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${r.name || r.sku}. Stock here is now ${r.stock_here ?? r.qty ?? "updated"}.`);
+    const p = await resolve($("adjust-code").value);
+    const r = await api.post(paths.stockAdjust(), { sku: p.sku, qty, reason: $("adjust-reason").value });
+    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${p.name}. Stock in ${r.zone} is now ${r.on_hand}.`);
     $("adjust-form").reset();
-  } catch (err) { fail(err, box); }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 403) {
+      showNotice(box, "error", "Stock adjustments need a manager.", "Ask a manager to sign in on this handheld with their PIN.");
+    } else fail(err, box);
+  }
 }
 
 // ---------- click & collect ----------
@@ -192,8 +208,8 @@ async function adjust(event) {
 async function loadOrders() {
   const list = $("collect-list");
   try {
-    const data = await api.get(paths.ordersToPick());
-    const orders = Array.isArray(data) ? data : (data.orders || data.items || []);
+    const [placed, picked] = await Promise.all([api.get(paths.orders("placed")), api.get(paths.orders("picked"))]);
+    const orders = [...placed, ...picked].filter((o) => o.kind === "click_collect" || o.kind === "reserve_in_store" || !o.kind);
     list.replaceChildren(...(orders.length ? orders.map(orderCard) : [el("p", { class: "muted", text: "No order waiting." })]));
   } catch (err) { fail(err, list); }
 }
@@ -216,25 +232,49 @@ async function pick(orderId) {
   } catch (err) { fail(err); }
 }
 
+/** Typed order number: the collector must then prove who they are (card, email or phone). */
 async function findOrder(event) {
   event.preventDefault();
   const code = $("collect-code").value.trim();
-  const box = $("collect-current");
   if (!code) return;
+  if (code.length > 64 || !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(code)) {
+    showNotice($("collect-current"), "error", "That is not an order number.", "Scan the customer's pickup QR with the scanner, or type the order number.");
+    return;
+  }
+  await showOrder(code, null);
+}
+
+/** A pickup QR verified by the edge's scanner pipeline proves the collector holds the order's code. */
+async function showOrder(orderId, pickup) {
+  const box = $("collect-current");
   try {
-    currentOrder = await api.get(paths.orderByCode(code));
-    currentOrder.pickup_token = code.length > 40 ? code : null;
-    box.replaceChildren(orderCard(currentOrder));
+    const order = await api.get(paths.order(orderId));
+    currentOrder = { ...order, pickup };
+    box.replaceChildren(orderCard(order));
+    if (order.state === "picked" && !pickup) {
+      box.append(el("label", { for: "collect-identity", text: "Customer's loyalty card, email or phone" }),
+        el("input", { id: "collect-identity", autocomplete: "off", maxlength: "200" }));
+    }
+    if (order.state === "placed") showNotice($("notice"), "warn", `Order ${order.order_id} is not picked yet.`, "Pick it first, then hand it over.");
   } catch (err) { fail(err, box); }
 }
 
 async function handOver(order) {
   const box = $("collect-current");
+  const mine = currentOrder && currentOrder.order_id === order.order_id ? currentOrder : null;
+  let customer = mine && mine.pickup ? order.customer_id : "";
+  const identity = $("collect-identity");
+  if (!customer && identity) customer = identity.value.trim();
+  if (!customer) {
+    await showOrder(order.order_id, null);
+    showNotice($("notice"), "warn", "Check who is collecting.", "Scan the customer's pickup QR, or type their loyalty card, email or phone.");
+    return;
+  }
   try {
-    const token = currentOrder && currentOrder.order_id === order.order_id ? currentOrder.pickup_token : null;
-    const r = await api.post(paths.orderCollect(order.order_id), { pickup_token: token, customer_id: order.customer_id });
+    const body = { customer, ...(mine && mine.pickup && mine.pickup.code ? { pickup_code: mine.pickup.code } : {}) };
+    const r = await api.post(paths.orderCollect(order.order_id), body);
     box.replaceChildren(el("div", { class: "notice info", role: "status", id: "handover-done" },
-      el("strong", { text: `Order ${order.order_id} handed over.` }), el("div", { text: `State: ${r.state || "collected"}. Thank the customer.` })));
+      el("strong", { text: `Order ${order.order_id} handed over.` }), el("div", { text: `State: ${r.state}. Thank the customer.` })));
     currentOrder = null;
     $("collect-code").value = "";
     loadOrders();
@@ -243,29 +283,47 @@ async function handOver(order) {
 
 // ---------- returns ----------
 
+/** A store/kiosk receipt, or else an online order, by its number. */
 async function findReceipt(event) {
   event.preventDefault();
   const box = $("returns-lines");
   const id = $("returns-receipt").value.trim();
+  let source;
   try {
     const r = await api.get(paths.receipt(id));
-    const rows = (r.lines || []).map((l, i) => el("tr", {},
-      el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),
-      el("td", {}, el("input", { type: "number", min: "0", max: String(l.returnable ?? l.qty), value: "0", "data-sku": l.sku, "aria-label": `Return quantity for ${l.sku}`, id: `ret-${i}` }))));
-    box.replaceChildren(el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Item" }), el("th", { class: "num", text: "Sold" }), el("th", { text: "Return" }))),
-      el("tbody", {}, ...rows)), el("p", {}, el("button", { type: "button", onclick: () => submitReturn(r.receipt_id || id), text: "Record return" })));
-  } catch (err) { fail(err, box); }
+    source = { key: { receipt_id: r.receipt_id }, lines: r.lines, label: `Receipt ${r.receipt_id} · ${new Date(r.at).toLocaleDateString()}` };
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) { fail(err, box); return; }
+    try {
+      const o = await api.get(paths.order(id));
+      source = { key: { order_id: o.order_id }, lines: o.lines, label: `Online order ${o.order_id}` };
+    } catch (err2) {
+      if (err2 instanceof ApiError && err2.status === 404) {
+        showNotice(box, "error", `No receipt or order ${id}.`, "Check the number on the receipt or the order e-mail, then try again.");
+      } else fail(err2, box);
+      return;
+    }
+  }
+  const rows = source.lines.map((l, i) => el("tr", {},
+    el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),
+    el("td", {}, el("input", { type: "number", min: "0", max: String(l.qty), value: "0", "data-sku": l.sku, "aria-label": `Return quantity for ${l.name || l.sku}`, id: `ret-${i}` }))));
+  box.replaceChildren(el("p", { class: "muted", text: source.label }),
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Item" }), el("th", { class: "num", text: "Sold" }), el("th", { text: "Return" }))),
+      el("tbody", {}, ...rows)), el("p", {}, el("button", { type: "button", id: "return-submit", onclick: () => submitReturn(source.key), text: "Record return" })));
 }
 
-async function submitReturn(receiptId) {
+async function submitReturn(key) {
   const box = $("returns-lines");
   const lines = [...box.querySelectorAll("input[data-sku]")].map((i) => ({ sku: i.dataset.sku, qty: Number(i.value) })).filter((l) => l.qty > 0);
   if (!lines.length) { showNotice($("notice"), "error", "Nothing selected to return.", "Enter a quantity on at least one line."); return; }
   try {
-    const r = await api.post(paths.returns(), { receipt_id: receiptId, lines });
-    box.replaceChildren(el("div", { class: "notice info", role: "status" }, el("strong", { text: `Return ${r.return_id} recorded.` }),
-      el("div", { text: `Refund ${euros(r.refund_cents)}; ${r.points_reversed ?? 0} points reversed.` })));
-  } catch (err) { fail(err); }
+    const records = await api.post(paths.returns(), { ...key, lines });
+    const refund = records.reduce((a, r) => a + r.refund_cents, 0);
+    const points = records.reduce((a, r) => a + r.points_reversed, 0);
+    box.replaceChildren(el("div", { class: "notice info", role: "status", id: "return-done" },
+      el("strong", { text: `Return ${records.map((r) => r.return_id).join(", ")} recorded.` }),
+      el("div", { text: `Refund ${euros(refund)} to the customer; ${points} points reversed. Put the items back on the shelf or in the damaged bin.` })));
+  } catch (err) { fail(err, box); }
 }
 
 // ---------- wiring ----------

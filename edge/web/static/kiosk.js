@@ -204,7 +204,7 @@ async function reserveHere() {
   if (!product) return;
   if (!customer) return showNotice($("notice"), "warn", t("need_card"));
   try {
-    const r = await api.post(paths.reservations(), { customer_id: customer.customer_id, sku: product.sku, qty: 1 });
+    const r = await api.post(paths.reservations(), { customer_id: customer.customer_id, sku: product.sku, qty: 1, hours: 48 });
     const until = r.expires_at ? new Date(r.expires_at).toLocaleString(lang) : "";
     info(t("reserved", { id: r.reservation_id, until }));
     $("notice").firstChild.id = "reservation-done";
@@ -238,12 +238,10 @@ async function join(event) {
   if (!name) return showNotice($("notice"), "warn", t("join_need_name"));
   if (!$("join-terms").checked) return showNotice($("notice"), "warn", t("join_need_terms"));
   try {
-    const c = await api.post(paths.enrol(), {
-      name, email: $("join-email").value.trim() || null,
-      consent_terms: true, consent_marketing: $("join-marketing").checked, channel: "kiosk",
-    });
+    const email = $("join-email").value.trim();
+    const c = await api.post(paths.enrol(), { name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked });
     const svg = await fetch(paths.qr(), {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: c.card_token || c.card }),
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: c.card_qr || c.card }),
     });
     if (!svg.ok) throw new ApiError(svg.status, "qr", "");
     $("join-qr").innerHTML = await svg.text(); // SVG produced by our own edge

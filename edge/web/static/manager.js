@@ -101,17 +101,18 @@ const panels = {
   },
   async sync() {
     const s = await api.get(paths.syncStatus());
-    const online = Boolean(s.online ?? s.connected);
+    const online = s.online;
     const card = $("sync");
     card.dataset.state = online ? "online" : "offline";
     card.classList.toggle("online", online);
     card.classList.toggle("offline", !online);
-    $("sync-state").textContent = online ? "Online" : "Offline — selling continues, changes are queued";
-    const backlog = s.backlog ?? s.outbox_backlog ?? 0;
+    $("sync-state").textContent = online ? "Online"
+      : s.configured === false ? "Not configured — ask IT to set the broker address" : "Offline — selling continues, changes are queued";
+    const backlog = s.backlog;
     $("sync-backlog").textContent = String(backlog);
     $("sync-backlog").dataset.value = String(backlog);
-    $("sync-oldest").textContent = age(s.oldest_unsynced_age_s ?? s.oldest_age_s);
-    $("sync-contact").textContent = ago(s.last_contact_age_s ?? s.last_cloud_contact_age_s);
+    $("sync-oldest").textContent = age(s.oldest_unsynced_age_s);
+    $("sync-contact").textContent = ago(s.last_contact_age_s);
     backlogHistory.push(backlog);
     if (backlogHistory.length > 120) backlogHistory.shift();
     sparkline($("backlog-chart"), backlogHistory);

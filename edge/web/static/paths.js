@@ -1,39 +1,43 @@
 // Every edge API path the pages call, in one place.
 const e = encodeURIComponent;
+const GTIN = /^[0-9]{8,14}$/;
 
 export const paths = {
   whoami: () => "/ui/whoami",
-  product: (code) => `/api/products/${e(code)}`,
-  stock: (sku) => `/api/stock/${e(sku)}`,
-  search: (q) => `/api/products?q=${e(q)}&limit=12`,
-  goesWellWith: (sku) => `/api/recommendations/goes-well-with/${e(sku)}?k=6`,
-  forYou: (customerId) => `/api/recommendations/for-you/${e(customerId)}?k=6`,
-  customerByCard: (card) => `/api/customers/by-card/${e(card)}`,
-  loyalty: (customerId) => `/api/customers/${e(customerId)}/loyalty`,
-  wishlist: (customerId) => `/api/customers/${e(customerId)}/wishlist`,
-  wishlistItem: (customerId, sku) => `/api/customers/${e(customerId)}/wishlist/${e(sku)}`,
-  enrol: () => "/api/customers",
-  reservations: () => "/api/reservations",
-  pickupOrder: () => "/api/orders/pickup",
-  scans: (device) => `/api/devices/sessions/${e(device)}/scans`,
   qr: () => "/ui/qr.svg",
   signIn: () => "/ui/sign-in",
-  // handheld
-  stockAdjust: () => "/api/stock/adjustments",
-  receive: () => "/api/stock/receipts",
-  ordersToPick: () => "/api/orders?state=placed&kind=click_collect",
-  orders: (state) => `/api/orders?state=${e(state)}`,
-  orderPick: (id) => `/api/orders/${e(id)}/pick`,
-  orderCollect: (id) => `/api/orders/${e(id)}/collect`,
-  orderByCode: (code) => `/api/orders/lookup?code=${e(code)}`,
-  returns: () => "/api/returns",
-  receipt: (id) => `/api/receipts/${e(id)}`,
-  countStart: () => "/api/counts",
-  countProgress: (id) => `/api/counts/${e(id)}/events`,
-  countFinish: (id) => `/api/counts/${e(id)}/finish`,
-  // manager
   dashboard: () => "/ui/manager/dashboard",
-  alerts: () => "/api/devices/alerts",
-  devices: () => "/api/devices/health",
-  syncStatus: () => "/api/sync/status",
+  // products and stock
+  product: (code) => (GTIN.test(code) ? `/api/v1/products/gtin/${e(code)}` : `/api/v1/products/${e(code)}`),
+  search: (q) => `/api/v1/products?q=${e(q)}&limit=12`,
+  stock: (sku) => `/api/v1/stock/${e(sku)}`,
+  receive: () => "/api/v1/stock/receipts",
+  stockAdjust: () => "/api/v1/stock/adjustments",
+  stockCount: () => "/api/v1/stock/counts",
+  // customers
+  customerByCard: (card) => `/api/v1/customers/lookup?kind=card&value=${e(card)}`,
+  loyalty: (customerId) => `/api/v1/customers/${e(customerId)}/loyalty?limit=1`,
+  wishlist: (customerId) => `/api/v1/customers/${e(customerId)}/wishlist`,
+  wishlistItem: (customerId, sku) => `/api/v1/customers/${e(customerId)}/wishlist/${e(sku)}`,
+  enrol: () => "/api/v1/customers",
+  reservations: () => "/api/v1/reservations",
+  pickupOrder: () => "/api/v1/orders/pickup-requests",
+  // orders, receipts, returns
+  orders: (state) => `/api/v1/orders?state=${e(state)}`,
+  order: (id) => `/api/v1/orders/${e(id)}`,
+  orderPick: (id) => `/api/v1/orders/${e(id)}/pick`,
+  orderCollect: (id) => `/api/v1/orders/${e(id)}/collect`,
+  receipt: (id) => `/api/v1/receipts/${e(id)}`,
+  returns: () => "/api/v1/returns",
+  // recommendations (#6)
+  goesWellWith: (sku) => `/api/v1/recommendations/goes-well-with/${e(sku)}?k=6`,
+  forYou: (customerId) => `/api/v1/recommendations/for-you/${e(customerId)}?k=6`,
+  // devices (#5) and sync (#3)
+  scans: (device) => `/api/v1/devices/sessions/${e(device)}/scans`,
+  countStart: () => "/api/v1/devices/counts",
+  countProgress: (id) => `/api/v1/devices/counts/${e(id)}/events`,
+  countFinish: (id) => `/api/v1/devices/counts/${e(id)}/finish`,
+  alerts: () => "/api/v1/devices/alerts",
+  devices: () => "/api/v1/devices/health",
+  syncStatus: () => "/ui/manager/sync",
 };
