@@ -94,12 +94,16 @@ function showTask(name) {
 /** A scan fills the current task's code field and submits it. */
 function onScan(scan) {
   const kind = scan.kind || scan.type;
-  if (kind === "pickup" || kind === "order_pickup") {
+  if (kind === "pickup_order") {
     showTask("collect");
-    showOrder(scan.order_id, { code: scan.pickup_code || scan.code || null });
+    showOrder(scan.order_id, { code: scan.pickup_code || null });
     return;
   }
-  const text = scan.token || scan.gtin || scan.sku || scan.card || scan.value || scan.text || "";
+  if (kind === "rejected_token" || kind === "unknown") {
+    showNotice($("notice"), "error", `Scan refused: ${scan.message}`, "Scan the product barcode, the customer's card or pickup QR again.");
+    return;
+  }
+  const text = scan.gtin || scan.card_id || "";
   const target = { price: "price-code", receive: "receive-code", adjust: "adjust-code", collect: "collect-code", returns: "returns-receipt" }[task];
   if (!target) return;
   $(target).value = text;

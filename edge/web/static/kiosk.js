@@ -254,13 +254,15 @@ async function join(event) {
 
 // ---------- scans ----------
 
+/** A classified scan pushed by the edge's device hub (see docs/devices.md). */
 function onScan(scan) {
   touch();
-  const kind = scan.kind || scan.type;
-  if (kind === "loyalty_card" || kind === "loyalty") return identify(scan.card || scan.value || scan.text);
-  if (kind === "gtin" || kind === "product" || kind === "digital_link" || kind === "gs1") {
-    return openProduct(scan.gtin || scan.sku || scan.value || scan.text);
+  const kind = scan.kind;
+  if (kind === "loyalty_card") return identify(scan.card_id);
+  if ((kind === "gtin" || kind === "gs1_digital_link" || kind === "gs1_element_string") && scan.gtin) {
+    return openProduct(scan.gtin);
   }
+  if (kind === "rejected_token") return showNotice($("notice"), "error", t("err_card"));
   showNotice($("notice"), "error", t("err_scan"));
 }
 
