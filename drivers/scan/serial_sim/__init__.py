@@ -1,0 +1,1 @@
+"""pyserial URL handlers for simulated scanners (registered by ``serial_port.register_simulator``)."""
