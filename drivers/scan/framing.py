@@ -26,7 +26,9 @@ class LineFramer:
     as ``encoding`` with replacement, keeping control characters such as GS (0x1D, GS1 FNC1).
     """
 
-    def __init__(self, terminators: bytes = b"\r\n", *, max_line: int = 4096, encoding: str = "utf-8") -> None:
+    def __init__(
+        self, terminators: bytes = b"\r\n", *, max_line: int = 4096, encoding: str = "utf-8"
+    ) -> None:
         if not terminators:
             raise ValueError("at least one terminator byte is needed")
         self._terminators = frozenset(terminators)

@@ -15,7 +15,9 @@ from drivers.scan.serial_port import SerialLineSource
 class CameraScanner:
     """Reads one frame per :meth:`poll` and returns the scan events it produced."""
 
-    def __init__(self, source: FrameSource, pipeline: ScanPipeline, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self, source: FrameSource, pipeline: ScanPipeline, *, clock: Callable[[], float] = time.time
+    ):
         self.source = source
         self.pipeline = pipeline
         self.last_error: str | None = None

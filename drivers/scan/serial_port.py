@@ -6,6 +6,7 @@ simulator ``simscanner://?code=<text>&code=<text>…`` (see :mod:`drivers.scan.s
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -115,8 +116,8 @@ class SerialLineSource:
     def _fail(self, message: str) -> None:
         self.last_error = message
         port, self._port = self._port, None
-        try:
+        import serial
+
+        with contextlib.suppress(serial.SerialException, OSError):  # already broken: best effort
             port.close()
-        except Exception:
-            pass
         self._retry_at = self._clock() + self._backoff
