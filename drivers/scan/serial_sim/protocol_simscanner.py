@@ -15,7 +15,7 @@ from serial.urlhandler import protocol_loop
 _TERMINATORS = {"crlf": b"\r\n", "cr": b"\r", "lf": b"\n", "tab": b"\t"}
 
 
-class Serial(protocol_loop.Serial):  # type: ignore[misc]  # pyserial is untyped
+class Serial(protocol_loop.Serial):
     """pyserial finds this class by the URL scheme (``simscanner`` → ``protocol_simscanner``)."""
 
     _scripted = b""
