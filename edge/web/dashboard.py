@@ -129,7 +129,8 @@ def low_stock(conn: sqlite3.Connection, threshold: int, limit: int = 50) -> list
 def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy]:
     """For each (sku, zone) whose latest count came from a count session: book vs counted, when they differ.
 
-    Book = the previous count of the cell plus the deltas between it and this count (HLC order).
+    Book = the previous count of the cell plus the deltas between it and this count (HLC order). A
+    cell's first count (an opening count) has no book to compare with and is never a discrepancy.
     """
     rows = conn.execute(
         """
@@ -138,6 +139,7 @@ def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy
             JOIN (SELECT sku, zone, max(hlc) AS hlc FROM stock_counts GROUP BY sku, zone) m
               ON m.sku = c.sku AND m.zone = c.zone AND m.hlc = c.hlc
             WHERE c.session != ''
+              AND EXISTS (SELECT 1 FROM stock_counts p WHERE p.sku = c.sku AND p.zone = c.zone AND p.hlc < c.hlc)
         )
         SELECT l.sku, coalesce(cat.name, l.sku), l.zone, l.session, l.qty, l.hlc,
                coalesce((SELECT p.qty FROM stock_counts p WHERE p.sku = l.sku AND p.zone = l.zone AND p.hlc < l.hlc

@@ -214,8 +214,26 @@ async function loadOrders() {
   try {
     const [placed, picked] = await Promise.all([api.get(paths.orders("placed")), api.get(paths.orders("picked"))]);
     const orders = [...placed, ...picked].filter((o) => o.kind === "click_collect" || o.kind === "reserve_in_store" || !o.kind);
-    list.replaceChildren(...(orders.length ? orders.map(orderCard) : [el("p", { class: "muted", text: "No order waiting." })]));
+    const shown = await Promise.all(orders.map(named));
+    list.replaceChildren(...(shown.length ? shown.map(orderCard) : [el("p", { class: "muted", text: "No order waiting." })]));
   } catch (err) { fail(err, list); }
+}
+
+const names = new Map();
+/** Product and customer names for order cards, fetched once each. */
+async function named(o) {
+  const want = [...o.lines.map((l) => `p:${l.sku}`), `c:${o.customer_id}`].filter((k) => !names.has(k));
+  await Promise.all(want.map(async (k) => {
+    const id = k.slice(2);
+    try {
+      const r = await api.get(k.startsWith("p:") ? paths.product(id) : paths.customer(id));
+      names.set(k, r.name);
+    } catch { names.set(k, id); }
+  }));
+  return {
+    ...o, customer_name: names.get(`c:${o.customer_id}`),
+    lines: o.lines.map((l) => ({ ...l, name: names.get(`p:${l.sku}`) })),
+  };
 }
 
 function orderCard(o) {
@@ -251,8 +269,9 @@ async function findOrder(event) {
 /** A pickup QR verified by the edge's scanner pipeline proves the collector holds the order's code. */
 async function showOrder(orderId, pickup) {
   const box = $("collect-current");
+  clearNotice($("collect-notice"));
   try {
-    const order = await api.get(paths.order(orderId));
+    const order = await named(await api.get(paths.order(orderId)));
     currentOrder = { ...order, pickup };
     box.replaceChildren(orderCard(order));
     if (order.state === "picked" && !pickup) {
@@ -271,18 +290,20 @@ async function handOver(order) {
   if (!customer && identity) customer = identity.value.trim();
   if (!customer) {
     await showOrder(order.order_id, null);
-    showNotice($("notice"), "warn", "Check who is collecting.", "Scan the customer's pickup QR, or type their loyalty card, email or phone.");
+    showNotice($("collect-notice"), "warn", "Check who is collecting.", "Scan the customer's pickup QR, or type their loyalty card, email or phone.");
     return;
   }
   try {
     const body = { customer, ...(mine && mine.pickup && mine.pickup.code ? { pickup_code: mine.pickup.code } : {}) };
     const r = await api.post(paths.orderCollect(order.order_id), body);
+    clearNotice($("notice"));
     box.replaceChildren(el("div", { class: "notice info", role: "status", id: "handover-done" },
       el("strong", { text: `Order ${order.order_id} handed over.` }), el("div", { text: `State: ${r.state}. Thank the customer.` })));
+    clearNotice($("collect-notice"));
     currentOrder = null;
     $("collect-code").value = "";
     loadOrders();
-  } catch (err) { fail(err, box); }
+  } catch (err) { fail(err, $("collect-notice")); }
 }
 
 // ---------- returns ----------

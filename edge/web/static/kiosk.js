@@ -64,6 +64,7 @@ function show(section) {
   $("workspace").hidden = !(inWorkspace || customer);
   for (const id of ["results", "product", "join"]) $(id).hidden = id !== section;
   $("customer").hidden = !customer;
+  $("card-hint").hidden = Boolean(customer);
   $("end-session").hidden = !customer;
   if (section === "idle" && customer) $("workspace").hidden = false;
 }
@@ -351,7 +352,7 @@ $("lang-en").addEventListener("click", () => setLanguage("en"));
 $("home").addEventListener("click", () => { clearNotice($("notice")); product = null; show("idle"); });
 $("end-session").addEventListener("click", () => clearSession(true));
 $("search-form").addEventListener("submit", (e) => { e.preventDefault(); search($("search-q").value); });
-$("join-open").addEventListener("click", () => { show("join"); $("join-name").focus(); });
+for (const id of ["join-open", "join-open-2"]) $(id).addEventListener("click", () => { show("join"); $("join-name").focus(); });
 $("join-form").addEventListener("submit", join);
 $("reserve-here").addEventListener("click", reserveHere);
 $("wish-add").addEventListener("click", addWish);

@@ -15,6 +15,7 @@ export const paths = {
   stockAdjust: () => "/api/v1/stock/adjustments",
   stockCount: () => "/api/v1/stock/counts",
   // customers
+  customer: (customerId) => `/api/v1/customers/${e(customerId)}`,
   customerByCard: (card) => `/api/v1/customers/lookup?kind=card&value=${e(card)}`,
   loyalty: (customerId) => `/api/v1/customers/${e(customerId)}/loyalty?limit=1`,
   wishlist: (customerId) => `/api/v1/customers/${e(customerId)}/wishlist`,

@@ -1,0 +1,57 @@
+"""Handheld in headless Chromium: staff PIN sign-in, then pick and hand over a click & collect order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, expect
+
+from tests.web.harness import STAFF_PIN, STAFF_TOKEN, open_page, place_click_collect, running_edge, screenshot
+
+pytestmark = pytest.mark.browser
+CUSTOMER = "17850"  # a real customer of the slice; seeded card VC-17850
+
+
+def test_handheld_pick_and_hand_over_click_and_collect(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        place_click_collect(edge, "CC-1001", CUSTOMER, [("85123A", 2), ("71053", 1)])
+        place_click_collect(edge, "CC-1002", "13047", [("22752", 1)])
+        with edge.api(STAFF_TOKEN) as client:
+            shelf_before = client.get("/api/v1/stock/85123A").json()["on_hand"]
+        page = open_page(browser, f"{edge.url}/handheld", 400, 820)
+
+        page.fill("#pin", "0000")
+        page.click("#pin-submit")
+        expect(page.locator("#notice .notice.error")).to_contain_text("Wrong PIN")
+        for digit in STAFF_PIN:
+            page.click(f'#pinpad button[data-digit="{digit}"]')
+        page.click("#pin-submit")
+        expect(page.locator("#who")).to_have_text("alice (staff)")
+
+        page.click('nav.tasks button[data-task="collect"]')
+        order = page.locator('#collect-list .order[data-order="CC-1001"]')
+        expect(order).to_have_attribute("data-state", "placed")
+        order.locator("button.pick").click()
+        expect(page.locator('#collect-list .order[data-order="CC-1001"]')).to_have_attribute(
+            "data-state", "picked"
+        )
+
+        page.fill("#collect-code", "CC-1001")
+        page.press("#collect-code", "Enter")
+        expect(page.locator("#collect-identity")).to_be_visible()
+        page.fill("#collect-identity", "VC-99999")  # someone else's card: refused, with a next step
+        page.locator("#collect-current button.handover").click()
+        expect(page.locator("#collect-notice .notice.error")).to_contain_text("does not match")
+        page.fill("#collect-identity", f"VC-{CUSTOMER}")
+        page.locator("#collect-current button.handover").click()
+        expect(page.locator("#handover-done")).to_contain_text("CC-1001 handed over")
+        screenshot(page, "handheld.png")
+
+        with edge.api(STAFF_TOKEN) as client:
+            assert client.get("/api/v1/orders/CC-1001").json()["state"] == "collected"
+            assert client.get("/api/v1/stock/85123A").json()["on_hand"] == shelf_before - 2
+        assert page.errors == []  # type: ignore[attr-defined]
+        assert page.external == []  # type: ignore[attr-defined]
