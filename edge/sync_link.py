@@ -18,7 +18,7 @@ from sync.ports import Inbox, Outbox
 from sync.pump import Pump
 from sync.rpc import RpcClient
 from sync.sender import SenderConfig
-from sync.topics import StoreTopics
+from sync.topics import HUB_PRESENCE, StoreTopics
 from sync.transport import MqttConfig, OutgoingFilter, Transport
 from sync.uplink import UplinkAgent
 
@@ -102,6 +102,7 @@ class SyncLink:
         t.subscribe(self.topics.ack_up, self.uplink.on_ack_message)
         t.subscribe(self.topics.down, self.downlink.on_batch_message)
         t.subscribe(self.topics.rpc_res, self.rpc.on_response)
+        t.subscribe(f"{HUB_PRESENCE}/+", self.uplink.on_peer_presence)
         t.add_connection_listener(self.uplink.on_connection)
         t.add_connection_listener(self.downlink.on_connection)
         self.pump = Pump([self.uplink, self.downlink], name=f"sync-{config.store_id}")

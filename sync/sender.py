@@ -54,6 +54,12 @@ class StreamSender:
         self.next_seq = self.acked + 1
         self._progress_at = now
 
+    def on_peer_online(self, now: float) -> None:
+        """The receiver (re)started: it may have lost what was in flight; resend from ``acked + 1``."""
+        if self.connected:
+            self.next_seq = self.acked + 1
+            self._progress_at = now
+
     def on_disconnected(self) -> None:
         self.connected = False
 

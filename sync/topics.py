@@ -14,6 +14,11 @@ topic               direction      payload
 ``presence``        store → all    retained birth ``online`` / Last Will ``offline``
 ==================  =============  ===================================================
 
+Hub workers announce themselves on ``vitrine/v1/hub/presence/{client id}`` (retained birth, Last
+Will). Stores subscribe to it and resend their unacked ops when a worker comes (back) online.
+Hub workers use non-persistent sessions: a dead worker must not keep receiving its share of the
+shared subscription; the stores' outboxes, not the broker, are the durable queue.
+
 The cloud's workers subscribe with the shared subscription ``$share/hub/vitrine/v1/+/up``.
 """
 
@@ -74,6 +79,13 @@ class StoreTopics:
     @property
     def presence(self) -> str:
         return self._t("presence")
+
+
+HUB_PRESENCE = f"{ROOT}/hub/presence"  # + "/{worker client id}"; retained birth/will of hub workers
+
+
+def hub_presence(client_id: str) -> str:
+    return f"{HUB_PRESENCE}/{client_id}"
 
 
 def all_stores(leaf: str) -> str:

@@ -66,6 +66,13 @@ class UplinkAgent:
         if self._wake:
             self._wake.set()
 
+    def on_peer_presence(self, _topic: str, payload: bytes) -> None:
+        """A retained presence message of the receiving side; "online" means it (re)started."""
+        if b'"online"' in payload:
+            self._events.append(("peer", None))
+            if self._wake:
+                self._wake.set()
+
     def on_ack_message(self, _topic: str, payload: bytes) -> None:
         try:
             ack = decode_ack(payload)
@@ -99,6 +106,9 @@ class UplinkAgent:
                     sender.on_connected(now)
                 else:
                     sender.on_disconnected()
+                refresh = True
+            elif kind == "peer":
+                sender.on_peer_online(now)
                 refresh = True
             elif kind == "ack" and isinstance(value, Ack):
                 self.stats.acks += 1

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
@@ -16,7 +16,7 @@ from cloud.ingest.downlink import DownlinkPublisher
 from cloud.ingest.quarantine import Quarantine
 from sync.pump import Agent, Pump
 from sync.rpc import RpcHandler, RpcServer
-from sync.topics import all_stores, shared
+from sync.topics import all_stores, hub_presence, shared
 from sync.transport import MqttConfig, OutgoingFilter, Transport
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,10 @@ def start_hub(
     """
     if projector is None:
         projector = _default_projector()
+    # Non-persistent session: a dead worker must not hoard its share of the shared subscription.
+    mqtt = replace(
+        mqtt, session_expiry_s=0, presence_topic=mqtt.presence_topic or hub_presence(mqtt.client_id)
+    )
     transport = Transport(mqtt, outgoing_filter=outgoing_filter)
     quarantine = Quarantine(engine)
     agents: list[Agent] = []

@@ -28,17 +28,35 @@ def cloud_engine(path_or_url: Path | str) -> Engine:
     return engine
 
 
-def hub(engine: Engine, broker: MosquittoProcess, client_id: str = "hub-1", *, projector: Projector = no_projection,
-        downlink: bool = True, faults: OutgoingFilter | None = None) -> Hub:
-    h = start_hub(engine, MqttConfig(port=broker.port, client_id=client_id), projector=projector,
-                  downlink=downlink, outgoing_filter=faults)
+def hub(
+    engine: Engine,
+    broker: MosquittoProcess,
+    client_id: str = "hub-1",
+    *,
+    projector: Projector = no_projection,
+    downlink: bool = True,
+    faults: OutgoingFilter | None = None,
+) -> Hub:
+    h = start_hub(
+        engine,
+        MqttConfig(port=broker.port, client_id=client_id),
+        projector=projector,
+        downlink=downlink,
+        outgoing_filter=faults,
+    )
     assert h.transport.wait_connected(10), "hub did not connect"
     return h
 
 
-def edge_link(node: SqliteNode, broker: MosquittoProcess, faults: OutgoingFilter | None = None,
-              ack_timeout_s: float = 1.0) -> SyncLink:
-    cfg = SyncLinkConfig(store_id=node.origin, broker_port=broker.port, reconnect_max_s=0.3, ack_timeout_s=ack_timeout_s)
+def edge_link(
+    node: SqliteNode,
+    broker: MosquittoProcess,
+    faults: OutgoingFilter | None = None,
+    ack_timeout_s: float = 1.0,
+) -> SyncLink:
+    cfg = SyncLinkConfig(
+        store_id=node.origin, broker_port=broker.port, reconnect_max_s=0.3, ack_timeout_s=ack_timeout_s
+    )
     link = SyncLink(cfg, node, node, outgoing_filter=faults)
     link.start()
     return link
@@ -56,13 +74,17 @@ def wait_until(pred: Callable[[], bool], timeout: float, what: str) -> None:
 def cloud_ops(engine: Engine, origin: str) -> list[Op]:
     t = s.cloud_ops
     with engine.connect() as conn:
-        rows = conn.execute(select(t.c.seq, t.c.hlc, t.c.type, t.c.v, t.c.body).where(t.c.origin == origin)).all()
+        rows = conn.execute(
+            select(t.c.seq, t.c.hlc, t.c.type, t.c.v, t.c.body).where(t.c.origin == origin)
+        ).all()
     return [Op(origin, int(r[0]), r[1], r[2], json.loads(r[4]), int(r[3])) for r in rows]
 
 
 def cloud_hwm(engine: Engine, origin: str) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(s.stream_hwm.c.seq).where(s.stream_hwm.c.origin == origin)).scalar() or 0)
+        return int(
+            conn.execute(select(s.stream_hwm.c.seq).where(s.stream_hwm.c.origin == origin)).scalar() or 0
+        )
 
 
 def assert_converged(node: SqliteNode, engine: Engine) -> None:

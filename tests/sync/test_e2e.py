@@ -36,9 +36,23 @@ def test_uplink_and_downlink_converge(tmp_path: Path, broker: MosquittoProcess) 
         assert_converged(node, engine)
         # downlink: the cloud queues ops for the store; they arrive once, in order
         clock = HybridClock("cloud")
-        ops = [Op("cloud", i, str(clock.now()), "stock.delta",
-                  {"sku": "SKU-1", "store": "store-1", "zone": "floor", "qty": 1, "reason": "order", "ref": f"o{i}"})
-               for i in range(1, 51)]
+        ops = [
+            Op(
+                "cloud",
+                i,
+                str(clock.now()),
+                "stock.delta",
+                {
+                    "sku": "SKU-1",
+                    "store": "store-1",
+                    "zone": "floor",
+                    "qty": 1,
+                    "reason": "order",
+                    "ref": f"o{i}",
+                },
+            )
+            for i in range(1, 51)
+        ]
         with engine.begin() as conn:
             cloud_downlink.queue(conn, "store-1", ops)
         wait_until(lambda: node.high_water_mark("cloud") == 50, 20, "downlink applied")
@@ -53,7 +67,10 @@ def test_uplink_and_downlink_converge(tmp_path: Path, broker: MosquittoProcess) 
 
 def cloud_downlink_acked(engine, store: str) -> int:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return int(conn.execute(select(s.downlink_acked.c.seq).where(s.downlink_acked.c.store == store)).scalar() or 0)
+        return int(
+            conn.execute(select(s.downlink_acked.c.seq).where(s.downlink_acked.c.store == store)).scalar()
+            or 0
+        )
 
 
 def test_real_projections_match_the_fold(tmp_path: Path, broker: MosquittoProcess) -> None:
@@ -81,8 +98,12 @@ def test_real_projections_match_the_fold(tmp_path: Path, broker: MosquittoProces
 
 def test_rpc_round_trip_and_timeout(tmp_path: Path, broker: MosquittoProcess) -> None:
     engine = cloud_engine(tmp_path / "cloud.db")
-    h = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-rpc"), downlink=False,
-                  rpc_handlers={"authorise": lambda store, p: {"ok": p["points"] <= 100, "store": store}})
+    h = start_hub(
+        engine,
+        MqttConfig(port=broker.port, client_id="hub-rpc"),
+        downlink=False,
+        rpc_handlers={"authorise": lambda store, p: {"ok": p["points"] <= 100, "store": store}},
+    )
     node = SqliteNode(tmp_path / "edge.db", "store-3")
     link = edge_link(node, broker)
     try:
