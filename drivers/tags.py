@@ -6,9 +6,9 @@ fires the timers. Nothing here reads a clock.
 Rules (all thresholds in :class:`TagTimers`):
 - a read from an antenna with no zone, or weaker than ``min_rssi``, is ignored;
 - the first read of an unknown (or departed) tag → :class:`TagPresent` in the read's zone;
-- RSSI is smoothed per tag with an EWMA (``rssi_alpha``), for the current zone and one candidate zone;
-- reads in another zone make it the candidate; the tag moves (:class:`TagMoved`) once the candidate has
-  been read for ``move_confirm_s`` and either leads the current zone by ``move_margin_db`` or the
+- RSSI is smoothed per tag with an EWMA (``rssi_alpha``), per zone that reads it;
+- reads in another zone make it a candidate; the tag moves (:class:`TagMoved`) once a candidate has
+  been read for ``move_confirm_s`` (a streak broken for ``zone_stale_s`` starts again) and either leads the current zone by ``move_margin_db`` or the
   current zone has not read the tag for ``zone_stale_s`` (hysteresis against flicker between
   overlapping antennas);
 - a tag not read anywhere for ``departure_after_s`` → :class:`TagDeparted` from its zone.
@@ -79,7 +79,7 @@ class TagState(NamedTuple):
 
 
 class _Track:
-    __slots__ = ("cand", "cand_last", "cand_rssi", "cand_since", "first", "last", "rssi", "zone", "zone_last")
+    __slots__ = ("first", "last", "others", "rssi", "zone", "zone_last")
 
     def __init__(self, zone: str, rssi: float, now: float) -> None:
         self.zone = zone
@@ -87,10 +87,8 @@ class _Track:
         self.first = now
         self.last = now
         self.zone_last = now
-        self.cand: str | None = None
-        self.cand_rssi = 0.0
-        self.cand_since = 0.0
-        self.cand_last = 0.0
+        self.others: dict[str, list[float]] | None = None
+        """Candidate zones: zone → [smoothed RSSI, first read (of this streak), last read]."""
 
 
 class TagProcessor:
@@ -142,23 +140,23 @@ class TagProcessor:
 
     def _candidate(self, track: _Track, epc: str, zone: str, rssi: float, now: float) -> TagMoved | None:
         timers = self.timers
-        if zone == track.cand and now - track.cand_last <= timers.zone_stale_s:
-            track.cand_rssi += timers.rssi_alpha * (rssi - track.cand_rssi)
+        others = track.others
+        if others is None:
+            others = track.others = {}
+        entry = others.get(zone)
+        if entry is None or now - entry[2] > timers.zone_stale_s:
+            entry = others[zone] = [float(rssi), now, now]
         else:
-            track.cand = zone
-            track.cand_rssi = rssi
-            track.cand_since = now
-        track.cand_last = now
-        if now - track.cand_since < timers.move_confirm_s:
+            entry[0] += timers.rssi_alpha * (rssi - entry[0])
+            entry[2] = now
+        if now - entry[1] < timers.move_confirm_s:
             return None
-        if (
-            track.cand_rssi < track.rssi + timers.move_margin_db
-            and now - track.zone_last < timers.zone_stale_s
-        ):
+        if entry[0] < track.rssi + timers.move_margin_db and now - track.zone_last < timers.zone_stale_s:
             return None
-        moved = TagMoved(epc, track.zone, zone, now, track.cand_rssi)
-        track.zone, track.rssi, track.zone_last = zone, track.cand_rssi, now
-        track.cand = None
+        moved = TagMoved(epc, track.zone, zone, now, entry[0])
+        del others[zone]
+        others[track.zone] = [track.rssi, track.zone_last, track.zone_last]
+        track.zone, track.rssi, track.zone_last = zone, entry[0], now
         return moved
 
     def tick(self, now: float) -> list[TagEvent]:
