@@ -25,6 +25,15 @@ class CloudSettings(BaseSettings):
     allowance_default_points: int = Field(default=500, ge=0)
     allowance_ttl_hours: int = Field(default=72, ge=1)
     authorise_timeout_s: float = Field(default=2.0, gt=0)
+    warehouse_store: str = Field(default="warehouse", description="stock location of home deliveries/returns")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8090, ge=1, le=65535)
+    marketing_sender: str = Field(default="none", pattern="^(none|smtp|webhook)$")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "vitrine@localhost"
+    webhook_url: str = ""
+    webhook_token: SecretStr = SecretStr("")
 
     @field_validator("database_url")
     @classmethod

@@ -40,6 +40,11 @@ def _lease_remaining(
     return sum(max(0, int(points) + int(used.get(lid) or 0)) for lid, points in leases)
 
 
+def reserved_points(conn: Connection, customer_id: str) -> int:
+    """Points held by every active allowance of ``customer_id`` (not spendable online)."""
+    return _lease_remaining(conn, customer_id, None, False, utc_now_text())
+
+
 def authorise(
     conn: Connection,
     clock: HybridClock,

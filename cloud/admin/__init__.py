@@ -1,0 +1,1 @@
+"""Head-office administration: stores, catalog, prices and promotions, loyalty rules."""

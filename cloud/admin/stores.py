@@ -1,0 +1,106 @@
+"""Store provisioning: credentials issued once (only hashes are kept) and the first checkpoints.
+
+A provisioned store receives, on its downlink stream, the current catalog, price and loyalty
+rule checkpoints, so it can sell from its first connection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from cloud.admin import checkpoints
+from cloud.admin.credentials import mosquitto_hash, new_secret, token_hash
+from cloud.errors import Conflict, InvalidInput, NotFound
+from cloud.settings import CloudSettings
+from cloud.storage import schema as s
+from cloud.timefmt import utc_now_text
+from sync.hlc import HybridClock
+
+STORE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+EDGE_ROLES = ("kiosk", "staff", "manager")
+RESERVED_IDS = frozenset({"cloud", "hub", "warehouse"})
+
+
+def provision(
+    conn: Connection, clock: HybridClock, settings: CloudSettings, store_id: str, name: str
+) -> dict[str, Any]:
+    """Create a store; returns its broker credentials, cloud API token and edge token bundle.
+    The secrets are in this answer only."""
+    if not STORE_ID.match(store_id) or store_id in RESERVED_IDS:
+        raise InvalidInput("store_id must match [a-z0-9][a-z0-9_-]{0,31} and not be a reserved name")
+    if conn.execute(select(s.stores.c.store_id).where(s.stores.c.store_id == store_id)).first():
+        raise Conflict(f"store {store_id} already exists")
+    password, api_token = new_secret(), new_secret()
+    edge_tokens = {role: new_secret() for role in EDGE_ROLES}
+    conn.execute(
+        s.stores.insert().values(
+            store_id=store_id,
+            name=name,
+            broker_username=f"store-{store_id}",
+            broker_password_hash=mosquitto_hash(password),
+            api_token_hash=token_hash(api_token),
+            token_bundle_hashes=json.dumps({role: token_hash(t) for role, t in edge_tokens.items()}),
+            active=True,
+            created_at=utc_now_text(),
+        )
+    )
+    checkpoints.send_all_to(conn, clock, store_id)
+    prefix = f"vitrine/v1/{store_id}/"
+    return {
+        "store_id": store_id,
+        "name": name,
+        "broker": {
+            "host": settings.broker_host,
+            "port": settings.broker_port,
+            "tls": settings.broker_tls,
+            "username": f"store-{store_id}",
+            "password": password,
+            "topic_prefix": prefix,
+        },
+        "api_token": api_token,
+        "edge_env": {
+            "VITRINE_EDGE_STORE_ID": store_id,
+            **{f"VITRINE_EDGE_{role.upper()}_TOKEN": token for role, token in edge_tokens.items()},
+        },
+    }
+
+
+def get(conn: Connection, store_id: str) -> dict[str, Any]:
+    row = conn.execute(select(s.stores).where(s.stores.c.store_id == store_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"unknown store {store_id!r}")
+    return {
+        "store_id": row["store_id"],
+        "name": row["name"],
+        "active": bool(row["active"]),
+        "broker_username": row["broker_username"],
+        "created_at": row["created_at"],
+    }
+
+
+def list_stores(conn: Connection) -> list[dict[str, Any]]:
+    ids = conn.execute(select(s.stores.c.store_id).order_by(s.stores.c.store_id)).scalars().all()
+    return [get(conn, str(i)) for i in ids]
+
+
+def store_for_token(conn: Connection, token: str) -> str | None:
+    found = conn.execute(
+        select(s.stores.c.store_id).where(
+            s.stores.c.api_token_hash == token_hash(token), s.stores.c.active.is_(True)
+        )
+    ).scalar()
+    return str(found) if found else None
+
+
+def password_file(conn: Connection) -> str:
+    """Lines of a Mosquitto password file for every active store."""
+    rows = conn.execute(
+        select(s.stores.c.broker_username, s.stores.c.broker_password_hash)
+        .where(s.stores.c.active.is_(True))
+        .order_by(s.stores.c.store_id)
+    ).all()
+    return "".join(f"{user}:{digest}\n" for user, digest in rows)

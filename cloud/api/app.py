@@ -1,0 +1,49 @@
+"""``create_app(settings)``: the hub's FastAPI application. Nothing connects until a request."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from cloud.api import admin_routes, shop_routes, store_routes
+from cloud.errors import CloudError, Conflict, Forbidden, InvalidInput, NotFound, StorageError, Unauthorized
+from cloud.hub import Hub
+from cloud.settings import CloudSettings
+from cloud.shop.ordering import OutOfStock
+
+_STATUS: tuple[tuple[type[CloudError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 422),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (StorageError, 503),
+)
+
+
+def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
+    hub = hub or Hub.from_settings(settings)
+    app = FastAPI(title="Vitrine cloud hub", version="1.0.0")
+    app.state.hub = hub
+
+    @app.exception_handler(CloudError)
+    async def _cloud_error(_request: Request, exc: CloudError) -> JSONResponse:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
+        body: dict[str, object] = {"detail": str(exc)}
+        if isinstance(exc, OutOfStock):
+            body["alternatives"] = exc.alternatives
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        return JSONResponse({"detail": "conflicts with existing data"}, status_code=409)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(admin_routes.router)
+    app.include_router(shop_routes.router)
+    app.include_router(store_routes.router)
+    return app

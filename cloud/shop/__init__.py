@@ -1,0 +1,1 @@
+"""The e-commerce channel: products with live availability, online orders and returns, accounts."""

@@ -1,0 +1,278 @@
+"""Online orders: place (home delivery, click & collect, reserve in store, ship from store),
+cancel before picking, return online.
+
+Placing writes, in one transaction: the order row, ``order.placed`` + ``stock.delta`` (−qty at
+the fulfilling store, reason ``order``) queued to that store, the online ``sale.recorded`` for the
+reports, and the points redeemed. Stock short at the chosen store is refused with the list of
+stores that do have it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from cloud import customers, downlink, order_effects, orders, projections, stock
+from cloud.admin import catalog, pricing
+from cloud.errors import Conflict, InvalidInput
+from cloud.loyalty import decisions, ledger
+from cloud.loyalty.authority import reserved_points
+from cloud.shop.products import where_available
+from cloud.storage import schema as s
+from cloud.timefmt import utc_now_text
+from sync.hlc import HybridClock
+
+POINT_VALUE_CENTS = 1
+MAX_LINES = 100
+MAX_QTY = 1000
+
+
+class OutOfStock(Conflict):
+    """Not enough stock at the chosen store; ``alternatives`` lists stores that have it."""
+
+    def __init__(self, message: str, alternatives: dict[str, list[dict[str, Any]]]) -> None:
+        super().__init__(message)
+        self.alternatives = alternatives
+
+
+def place(
+    conn: Connection,
+    clock: HybridClock,
+    *,
+    kind: str,
+    lines: list[dict[str, Any]],
+    customer_id: str | None,
+    store: str | None,
+    warehouse: str,
+    points_to_redeem: int = 0,
+    address: str | None = None,
+) -> dict[str, Any]:
+    if kind not in orders.KIND_CHANNEL:
+        raise InvalidInput(f"kind must be one of {sorted(orders.KIND_CHANNEL)}")
+    if not lines or len(lines) > MAX_LINES:
+        raise InvalidInput(f"an order has 1-{MAX_LINES} lines")
+    if kind == "home_delivery":
+        store = store or warehouse
+        if not address:
+            raise InvalidInput("home delivery needs an address")
+    elif not store:
+        raise InvalidInput(f"{kind} needs a store")
+    if store != warehouse and store not in downlink.active_stores(conn):
+        raise InvalidInput(f"unknown store {store!r}")
+    if points_to_redeem < 0:
+        raise InvalidInput("points_to_redeem must not be negative")
+    cid = customers.canonical(conn, customer_id) if customer_id else None
+    if (
+        cid
+        and conn.execute(select(s.customers.c.customer_id).where(s.customers.c.customer_id == cid)).first()
+        is None
+    ):
+        raise InvalidInput(f"unknown customer {customer_id!r}")
+    if points_to_redeem and not cid:
+        raise InvalidInput("redeeming points needs a customer")
+    now = utc_now_text()
+    priced: list[dict[str, Any]] = []
+    short: dict[str, list[dict[str, Any]]] = {}
+    for line in lines:
+        sku, qty = str(line["sku"]), int(line["qty"])
+        if not 0 < qty <= MAX_QTY:
+            raise InvalidInput(f"qty of {sku!r} must be 1-{MAX_QTY}")
+        catalog.get(conn, sku)
+        priced.append({"sku": sku, "qty": qty, "unit_cents": pricing.price_at(conn, sku, store, now)})
+        if stock.store_qty(conn, sku, str(store)) < qty:
+            short[sku] = where_available(conn, sku, qty, exclude=store)
+    if short:
+        raise OutOfStock(f"not enough stock at {store} for {', '.join(sorted(short))}", short)
+    gross = sum(line["qty"] * line["unit_cents"] for line in priced)
+    if points_to_redeem * POINT_VALUE_CENTS > gross:
+        raise InvalidInput("cannot redeem more points than the order is worth")
+    order_id = "o-" + uuid.uuid4().hex[:16]
+    channel = orders.KIND_CHANNEL[kind]
+    specs: list[tuple[str, dict[str, Any]]] = []
+    if points_to_redeem:
+        assert cid is not None
+        decision = decisions.authorise_redemption(
+            ledger.balance(conn, cid), reserved_points(conn, cid), 0, points_to_redeem
+        )
+        if not decision.approved:
+            raise Conflict(
+                f"cannot redeem {points_to_redeem} points: {decision.reason} ({decision.available})"
+            )
+        specs.append(
+            (
+                "loyalty.entry",
+                {
+                    "entry_id": f"order:{order_id}:redeem",
+                    "customer_id": cid,
+                    "kind": "redeem",
+                    "points": -points_to_redeem,
+                    "ref": order_id,
+                    "channel": channel,
+                    "store": store,
+                    "at": now,
+                },
+            )
+        )
+    total = gross - points_to_redeem * POINT_VALUE_CENTS
+    conn.execute(
+        insert(s.orders).values(
+            order_id=order_id,
+            kind=kind,
+            customer_id=cid,
+            store=store,
+            channel=channel,
+            state="placed",
+            lines=json.dumps(priced),
+            total_cents=total,
+            points_redeemed=points_to_redeem,
+            address=address,
+            created_at=now,
+            updated_at=now,
+            state_hlc=str(clock.now()),
+        )
+    )
+    conn.execute(
+        insert(s.order_events).values(
+            order_id=order_id, state="placed", by="cloud", at=now, hlc=str(clock.now())
+        )
+    )
+    specs.append(
+        (
+            "order.placed",
+            {
+                "order_id": order_id,
+                "kind": kind,
+                "customer_id": cid,
+                "store": store,
+                "lines": priced,
+                "total_cents": total,
+                "channel": channel,
+                "at": now,
+            },
+        )
+    )
+    specs += [
+        (
+            "stock.delta",
+            {
+                "sku": line["sku"],
+                "store": store,
+                "zone": "",
+                "qty": -line["qty"],
+                "reason": "order",
+                "ref": order_id,
+            },
+        )
+        for line in priced
+    ]
+    specs.append(
+        (
+            "sale.recorded",
+            {
+                "receipt_id": order_id,
+                "store": store,
+                "channel": channel,
+                "customer_id": cid,
+                "payment_ref": order_id,
+                "at": now,
+                "lines": [{**line, "discount_cents": 0} for line in priced],
+                "total_cents": total,
+                "points_earned": 0,
+                "points_redeemed": points_to_redeem,
+            },
+        )
+    )
+    projections.emit(conn, clock, specs, store=store, relay=("order.placed", "stock.delta", "loyalty.entry"))
+    order = orders.get(conn, order_id)
+    if kind in ("home_delivery", "ship_from_store") and store == warehouse:
+        order_effects.earn_for_order(conn, clock, order, now)
+    return order
+
+
+def cancel(conn: Connection, clock: HybridClock, order_id: str) -> dict[str, Any]:
+    """Cancel an order the store has not picked yet (the cloud owns that transition)."""
+    order = orders.get(conn, order_id)
+    if order["state"] != "placed":
+        raise Conflict(f"order {order_id} is {order['state']}; only placed orders can be cancelled online")
+    projections.emit(
+        conn,
+        clock,
+        [
+            (
+                "order.transition",
+                {
+                    "order_id": order_id,
+                    "state": "cancelled",
+                    "store": order["store"],
+                    "at": utc_now_text(),
+                    "by": "cloud",
+                },
+            )
+        ],
+        store=order["store"],
+    )
+    return orders.get(conn, order_id)
+
+
+def return_online(
+    conn: Connection, clock: HybridClock, order_id: str, lines: list[dict[str, Any]], warehouse: str
+) -> dict[str, Any]:
+    """Return goods of a delivered/collected order by post: stock goes back to the warehouse,
+    points earned are reversed in proportion (see :mod:`cloud.order_effects`)."""
+    order = orders.get(conn, order_id)
+    if order["state"] not in ("collected", "shipped"):
+        raise Conflict(f"order {order_id} is {order['state']}; only delivered orders can be returned")
+    bought = {line["sku"]: line for line in order["lines"]}
+    refund = 0
+    out_lines = []
+    for line in lines:
+        sku, qty = str(line["sku"]), int(line["qty"])
+        if sku not in bought or not 0 < qty <= int(bought[sku]["qty"]):
+            raise InvalidInput(f"cannot return {qty} of {sku!r} from order {order_id}")
+        cents = qty * int(bought[sku]["unit_cents"])
+        refund += cents
+        out_lines.append({"sku": sku, "qty": qty, "refund_cents": cents})
+    if not out_lines:
+        raise InvalidInput("a return needs at least one line")
+    return_id = "r-" + uuid.uuid4().hex[:16]
+    now = utc_now_text()
+    specs: list[tuple[str, dict[str, Any]]] = [
+        (
+            "stock.delta",
+            {
+                "sku": line["sku"],
+                "store": warehouse,
+                "zone": "",
+                "qty": line["qty"],
+                "reason": "return",
+                "ref": return_id,
+            },
+        )
+        for line in out_lines
+    ]
+    specs.append(
+        (
+            "return.recorded",
+            {
+                "return_id": return_id,
+                "receipt_id": order_id,
+                "store": warehouse,
+                "channel": order["channel"],
+                "at": now,
+                "lines": out_lines,
+                "refund_cents": refund,
+                "points_reversed": 0,
+            },
+        )
+    )
+    projections.emit(conn, clock, specs)
+    return {
+        "return_id": return_id,
+        "order_id": order_id,
+        "refund_cents": refund,
+        "lines": out_lines,
+        "order": orders.get(conn, order_id),
+    }
