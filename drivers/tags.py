@@ -8,7 +8,8 @@ Rules (all thresholds in :class:`TagTimers`):
 - the first read of an unknown (or departed) tag → :class:`TagPresent` in the read's zone;
 - RSSI is smoothed per tag with an EWMA (``rssi_alpha``), per zone that reads it;
 - reads in another zone make it a candidate; the tag moves (:class:`TagMoved`) once a candidate has
-  been read for ``move_confirm_s`` (a streak broken for ``zone_stale_s`` starts again) and either leads the current zone by ``move_margin_db`` or the
+  been read at least ``move_min_reads`` times over ``move_confirm_s`` (a streak broken for
+  ``zone_stale_s`` starts again) and either leads the current zone by ``move_margin_db`` or the
   current zone has not read the tag for ``zone_stale_s`` (hysteresis against flicker between
   overlapping antennas);
 - a tag not read anywhere for ``departure_after_s`` → :class:`TagDeparted` from its zone.
@@ -31,6 +32,7 @@ class TagTimers:
     move_confirm_s: float = 1.0
     move_margin_db: float = 3.0
     zone_stale_s: float = 2.0
+    move_min_reads: int = 3
     min_rssi: float = -100.0
 
     def __post_init__(self) -> None:
@@ -88,7 +90,7 @@ class _Track:
         self.last = now
         self.zone_last = now
         self.others: dict[str, list[float]] | None = None
-        """Candidate zones: zone → [smoothed RSSI, first read (of this streak), last read]."""
+        """Candidate zones: zone → [smoothed RSSI, first read (of this streak), last read, reads]."""
 
 
 class TagProcessor:
@@ -145,17 +147,18 @@ class TagProcessor:
             others = track.others = {}
         entry = others.get(zone)
         if entry is None or now - entry[2] > timers.zone_stale_s:
-            entry = others[zone] = [float(rssi), now, now]
+            entry = others[zone] = [float(rssi), now, now, 1.0]
         else:
             entry[0] += timers.rssi_alpha * (rssi - entry[0])
             entry[2] = now
-        if now - entry[1] < timers.move_confirm_s:
+            entry[3] += 1.0
+        if now - entry[1] < timers.move_confirm_s or entry[3] < timers.move_min_reads:
             return None
         if entry[0] < track.rssi + timers.move_margin_db and now - track.zone_last < timers.zone_stale_s:
             return None
         moved = TagMoved(epc, track.zone, zone, now, entry[0])
         del others[zone]
-        others[track.zone] = [track.rssi, track.zone_last, track.zone_last]
+        others[track.zone] = [track.rssi, track.zone_last, track.zone_last, 0.0]
         track.zone, track.rssi, track.zone_last = zone, entry[0], now
         return moved
 

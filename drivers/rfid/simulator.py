@@ -24,7 +24,8 @@ from drivers.rfid import mercury, r2000
 from drivers.rfid.events import Command, TagRead
 
 SCHEME = "vitrinesim"
-COMPANY_PREFIX = "0614141"  # the GS1 documentation prefix: simulated stock is never real stock
+COMPANY_PREFIX = "0614141"
+CROSS_READ_WEIGHT = 0.15  # the GS1 documentation prefix: simulated stock is never real stock
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ class SimWorld:
         self._next_move = start + spec.move_every_s
         self._next_exit = start + spec.exit_every_s
         self._next_restock = start + spec.restock_every_s
-        self._visible: dict[int, list[tuple[str, float]]] = {}
+        self._visible: dict[int, tuple[list[tuple[str, float]], list[float]]] = {}
 
     def _add_tag(self, antenna: int) -> str:
         gtin = self._rng.choice(self._gtins)
@@ -147,27 +148,35 @@ class SimWorld:
             self._visible.clear()
         self._now = now
 
-    def visible(self, antenna: int) -> list[tuple[str, float]]:
-        """(epc, mean RSSI) of tags an antenna can read: its own strongly, neighbours' 18 dB weaker."""
+    def visible(self, antenna: int) -> tuple[list[tuple[str, float]], list[float]]:
+        """(epc, mean RSSI) of tags an antenna can read, with cumulative read weights: its own tags
+        strongly, neighbouring antennas' tags 18 dB weaker and ``CROSS_READ_WEIGHT`` as often."""
         cached = self._visible.get(antenna)
         if cached is None:
-            cached = []
+            seen: list[tuple[str, float]] = []
+            cumulative: list[float] = []
+            total = 0.0
             for tag, where in self.location.items():
                 if where == antenna:
-                    cached.append((tag, self.strength[tag]))
+                    seen.append((tag, self.strength[tag]))
+                    total += 1.0
                 elif abs(where - antenna) == 1 and self.spec.exit_antenna not in (antenna, where):
-                    cached.append((tag, self.strength[tag] - 18.0))
-            self._visible[antenna] = cached
+                    seen.append((tag, self.strength[tag] - 18.0))
+                    total += CROSS_READ_WEIGHT
+                else:
+                    continue
+                cumulative.append(total)
+            cached = self._visible[antenna] = (seen, cumulative)
         return cached
 
     def reads(self, antenna: int, count: int) -> list[TagRead]:
-        seen = self.visible(antenna)
+        seen, cumulative = self.visible(antenna)
         if not seen:
             return []
         rng = self._rng
         noise = self.spec.noise_db
         out = []
-        for tag, mean in rng.choices(seen, k=count):
+        for tag, mean in rng.choices(seen, cum_weights=cumulative, k=count):
             rssi = round(rng.gauss(mean, noise))
             out.append(TagRead(tag, antenna, max(-99, min(-10, rssi)), 0x3000, 915_250, 1))
         return out
