@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.rfid import mercury, r2000  # noqa: E402
-from drivers.rfid.events import TagRead  # noqa: E402
-from drivers.rfid.simulator import SimSpec, SimulatedReader  # noqa: E402
-from drivers.tags import TagProcessor, TagTimers  # noqa: E402
+from drivers.rfid import mercury, r2000
+from drivers.rfid.events import TagRead
+from drivers.rfid.simulator import SimSpec, SimulatedReader
+from drivers.tags import TagProcessor, TagTimers
 
 ZONES = {"bench": {1: "shelf-a", 2: "shelf-b", 3: "backroom", 4: "exit"}}
 CHUNK = 4096
@@ -97,8 +97,11 @@ def main() -> None:
         t0 = time.perf_counter()
         chunks, produced = make_stream(protocol, n_reads, args.tags)
         size = sum(map(len, chunks))
-        print(f"[{protocol}] stream: {produced} reads, {size / 1e6:.1f} MB, {len(chunks)} chunks "
-              f"(built in {time.perf_counter() - t0:.1f} s)", flush=True)
+        print(
+            f"[{protocol}] stream: {produced} reads, {size / 1e6:.1f} MB, {len(chunks)} chunks "
+            f"(built in {time.perf_counter() - t0:.1f} s)",
+            flush=True,
+        )
         base, full = [], []
         changes = 0
         for i in range(repeat):
@@ -109,31 +112,40 @@ def main() -> None:
             elapsed, reads2, changes = parse_and_process(protocol, chunks)
             full.append(reads2 / elapsed)
             assert reads == reads2 == produced
-            print(f"[{protocol}] run {i + 1}/{repeat}: parse-only {base[-1]:,.0f} reads/s, "
-                  f"parse+process {full[-1]:,.0f} reads/s ({changes} state changes)", flush=True)
+            print(
+                f"[{protocol}] run {i + 1}/{repeat}: parse-only {base[-1]:,.0f} reads/s, "
+                f"parse+process {full[-1]:,.0f} reads/s ({changes} state changes)",
+                flush=True,
+            )
         results[protocol] = {
             "parse_only_reads_s": statistics.median(base),
             "reads_s": statistics.median(full),
             "state_changes": changes,
         }
         r = results[protocol]
-        print(f"[{protocol}] median: parse-only {r['parse_only_reads_s']:,.0f} reads/s | parse+tag processor "
-              f"{r['reads_s']:,.0f} reads/s | processor share of time "
-              f"{1 - r['reads_s'] / r['parse_only_reads_s']:.0%} | "
-              f"= {r['reads_s'] / READER_RATE:.0f} readers at {READER_RATE:.0f} reads/s each")
+        print(
+            f"[{protocol}] median: parse-only {r['parse_only_reads_s']:,.0f} reads/s | parse+tag processor "
+            f"{r['reads_s']:,.0f} reads/s | processor share of time "
+            f"{1 - r['reads_s'] / r['parse_only_reads_s']:.0%} | "
+            f"= {r['reads_s'] / READER_RATE:.0f} readers at {READER_RATE:.0f} reads/s each"
+        )
     main_r = results["mercury"]
-    print(json.dumps({
-        "reads_s": round(main_r["reads_s"]),
-        "parse_only_reads_s": round(main_r["parse_only_reads_s"]),
-        "protocol": "mercury",
-        "r2000_reads_s": round(results["r2000"]["reads_s"]),
-        "r2000_parse_only_reads_s": round(results["r2000"]["parse_only_reads_s"]),
-        "reads_per_run": n_reads,
-        "repeat": repeat,
-        "tags": args.tags,
-        "target_reads_s": 50_000,
-        "readers_per_core": round(main_r["reads_s"] / READER_RATE),
-    }))
+    print(
+        json.dumps(
+            {
+                "reads_s": round(main_r["reads_s"]),
+                "parse_only_reads_s": round(main_r["parse_only_reads_s"]),
+                "protocol": "mercury",
+                "r2000_reads_s": round(results["r2000"]["reads_s"]),
+                "r2000_parse_only_reads_s": round(results["r2000"]["parse_only_reads_s"]),
+                "reads_per_run": n_reads,
+                "repeat": repeat,
+                "tags": args.tags,
+                "target_reads_s": 50_000,
+                "readers_per_core": round(main_r["reads_s"] / READER_RATE),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
