@@ -106,15 +106,17 @@ const panels = {
     card.dataset.state = online ? "online" : "offline";
     card.classList.toggle("online", online);
     card.classList.toggle("offline", !online);
-    $("sync-state").textContent = online ? "Online"
-      : s.configured === false ? "Not configured — ask IT to set the broker address" : "Offline — selling continues, changes are queued";
+    $("sync-state").textContent = online ? "Online" : s.configured === false ? "Not configured" : "Offline";
+    $("sync-hint").textContent = online ? "" : s.configured === false
+      ? "This edge has no cloud link: ask IT to set the broker address."
+      : "The store keeps selling; changes are queued and sent when the link is back. If it lasts, check the internet link.";
     const backlog = s.backlog;
     $("sync-backlog").textContent = String(backlog);
     $("sync-backlog").dataset.value = String(backlog);
     $("sync-oldest").textContent = age(s.oldest_unsynced_age_s);
     $("sync-contact").textContent = ago(s.last_contact_age_s);
     backlogHistory.push(backlog);
-    if (backlogHistory.length > 120) backlogHistory.shift();
+    if (backlogHistory.length > 60) backlogHistory.shift();
     sparkline($("backlog-chart"), backlogHistory);
   },
   async alerts() {
@@ -152,6 +154,8 @@ async function refresh() {
     if (name === "sync") {
       $("sync-state").textContent = "Unknown";
       $("sync").dataset.state = "unknown";
+    } else if (panelBox[name] && err instanceof ApiError && err.status === 404) {
+      $(panelBox[name]).replaceChildren(el("p", { class: "muted", text: "Not available on this edge: the device hub is not running. Ask IT to enable the device profiles." }));
     } else if (panelBox[name]) {
       showNotice($(panelBox[name]), "warn", `Unavailable: ${err.message}`, err.advice || "It will retry by itself.");
     }
