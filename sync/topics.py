@@ -37,7 +37,7 @@ class TopicError(SyncError):
 
 
 def check_store_id(store: str) -> str:
-    if not store or any(ch in store for ch in "/+#$. ") or len(store) > 64:
+    if not store or store == "hub" or any(ch in store for ch in "/+#$. ") or len(store) > 64:
         raise TopicError(f"invalid store id {store!r}")
     return store
 

@@ -1,0 +1,126 @@
+"""Per-store credentials + ACL against a real Mosquitto, quarantine of forged payloads, TLS."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cloud.ingest.hub import start_hub
+from edge.sync_link import SyncLink, SyncLinkConfig
+from sync.broker import MosquittoProcess
+from sync.credentials import generate
+from sync.testing.sqlite_node import SqliteNode
+from sync.testing.workload import make_ops
+from sync.topics import StoreTopics
+from sync.transport import MqttConfig, Transport
+from sync.wire import BatchCodec
+from tests.sync.harness import assert_converged, cloud_engine, cloud_hwm, cloud_ops, wait_until
+from tests.sync.tls_certs import make_ca_and_server
+
+pytestmark = pytest.mark.broker
+
+
+@pytest.fixture
+def broker_files() -> Iterator[Path]:
+    """A directory the broker can read after dropping root privileges (pytest's tmp tree is 0700)."""
+    base = Path(tempfile.mkdtemp(prefix="vitrine-broker-"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _shared_dir(base: Path, name: str) -> Path:
+    d = base / name
+    d.mkdir()
+    d.chmod(0o755)
+    return d
+
+
+def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files: Path) -> None:
+    creds = _shared_dir(broker_files, "creds")
+    passwords = generate(["s1", "s2"], creds)
+    (creds / "passwd").chmod(0o644)
+    broker = MosquittoProcess(workdir=_shared_dir(broker_files, "broker"), password_file=creds / "passwd",
+                              acl_file=creds / "acl")
+    broker.start()
+    engine = cloud_engine(tmp_path / "cloud.db")
+    hub = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-1", username="hub",
+                                       password=passwords["hub"]))
+    links: list[SyncLink] = []
+    spy = None
+    try:
+        assert hub.transport.wait_connected(10)
+        nodes = {s: SqliteNode(tmp_path / f"{s}.db", s) for s in ("s1", "s2")}
+        for store, node in nodes.items():
+            node.write(make_ops(store, 1, 500, seed=len(store)))
+            link = SyncLink(SyncLinkConfig(store_id=store, broker_port=broker.port, username=store,
+                                           password=passwords[store], reconnect_max_s=0.3), node, node)
+            link.start()
+            links.append(link)
+        for node in nodes.values():
+            wait_until(lambda n=node: n.acked_seq() == 500, 30, "both stores synced")
+        # s1's credentials, trying to act as s2 and to listen to s2
+        received: list[str] = []
+        spy = Transport(MqttConfig(port=broker.port, client_id="s1-rogue", username="s1", password=passwords["s1"]))
+        spy.subscribe(StoreTopics("s2").down, lambda t, _p: received.append(t))
+        spy.subscribe(StoreTopics("s2").ack_up, lambda t, _p: received.append(t))
+        spy.start()
+        assert spy.wait_connected(10)
+        codec = BatchCodec()
+        forged = codec.encode("s2", make_ops("s2", 501, 10, seed=9))
+        spy.publish(StoreTopics("s2").up, forged)  # refused by the ACL: never reaches the hub
+        spy.publish(StoreTopics("s1").up, forged)  # allowed topic, foreign origin: quarantined
+        spy.publish(StoreTopics("s1").up, b"\x00garbage")  # malformed: quarantined
+        wait_until(lambda: hub.quarantine.total == 2, 10, "two payloads quarantined")
+        nodes["s2"].write(make_ops("s2", 501, 10, seed=10))
+        links[1].notify()
+        wait_until(lambda: nodes["s2"].acked_seq() == 510, 10, "s2 still syncs")
+        time.sleep(0.3)
+        assert cloud_hwm(engine, "s2") == 510 and len(cloud_ops(engine, "s2")) == 510
+        assert_converged(nodes["s2"], engine)  # the forged ops are not in the cloud
+        assert received == []  # s1 cannot read s2's topics
+        assert hub.quarantine.counts == {"unauthorised": 1, "malformed": 1}
+        # a wrong password never connects
+        bad = Transport(MqttConfig(port=broker.port, client_id="s1-bad", username="s1", password="wrong"))
+        bad.start()
+        assert not bad.wait_connected(1.0)
+        bad.stop()
+    finally:
+        if spy:
+            spy.stop()
+        for link in links:
+            link.stop()
+        hub.stop()
+        broker.stop()
+
+
+def test_tls_with_a_test_ca(tmp_path: Path, broker_files: Path) -> None:
+    certs = make_ca_and_server(_shared_dir(broker_files, "tls"))
+    broker = MosquittoProcess(workdir=_shared_dir(broker_files, "broker"), tls=certs)
+    broker.start()
+    engine = cloud_engine(tmp_path / "cloud.db")
+    hub = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-1", tls_ca=certs["cafile"]))
+    node = SqliteNode(tmp_path / "edge.db", "s1")
+    node.write(make_ops("s1", 1, 300))
+    link = SyncLink(SyncLinkConfig(store_id="s1", broker_port=broker.port, tls_ca=certs["cafile"],
+                                   reconnect_max_s=0.3), node, node)
+    plain = Transport(MqttConfig(port=broker.port, client_id="plain"))
+    try:
+        assert hub.transport.wait_connected(10)
+        link.start()
+        wait_until(lambda: node.acked_seq() == 300, 30, "synced over TLS")
+        assert_converged(node, engine)
+        plain.start()
+        assert not plain.wait_connected(1.0)  # a client that does not speak TLS gets nowhere
+    finally:
+        plain.stop(announce=False)
+        link.stop()
+        hub.stop()
+        broker.stop()
