@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from tests.web.harness import STAFF_PIN, STAFF_TOKEN, open_page, place_click_collect, running_edge, screenshot
+from tests.web.harness import (
+    MANAGER_PIN,
+    STAFF_PIN,
+    STAFF_TOKEN,
+    open_page,
+    place_click_collect,
+    running_edge,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 CUSTOMER = "17850"  # a real customer of the slice; seeded card VC-17850
@@ -55,3 +63,57 @@ def test_handheld_pick_and_hand_over_click_and_collect(
             assert client.get("/api/v1/stock/85123A").json()["on_hand"] == shelf_before - 2
         assert page.errors == []  # type: ignore[attr-defined]
         assert page.external == []  # type: ignore[attr-defined]
+
+
+def test_handheld_price_check_receive_return_and_adjust(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        with edge.api(STAFF_TOKEN) as client:
+            product = client.get("/api/v1/products/85123A").json()
+            sale = client.post(
+                "/api/v1/sales", json={"customer_id": CUSTOMER, "lines": [{"sku": "85123A", "qty": 3}]}
+            ).json()
+        page = open_page(browser, f"{edge.url}/handheld", 400, 820)
+        page.fill("#pin", STAFF_PIN)
+        page.press("#pin", "Enter")
+        expect(page.locator("#who")).to_contain_text("alice")
+
+        page.fill("#price-code", product["gtin"])  # typed as a keyboard-wedge scanner would
+        page.press("#price-code", "Enter")
+        expect(page.locator("#price-card")).to_contain_text("WHITE HANGING HEART T-LIGHT HOLDER")
+        expect(page.locator("#price-card")).to_contain_text(f"Stock here: {product['on_hand'] - 3}")
+
+        page.click('nav.tasks button[data-task="receive"]')
+        page.fill("#receive-code", "85123A")
+        page.fill("#receive-qty", "12")
+        page.fill("#receive-ref", "DN-5531")
+        page.click("#receive-form button[type=submit]")
+        expect(page.locator("#receive-result")).to_contain_text(f"is now {product['on_hand'] - 3 + 12}")
+
+        page.click('nav.tasks button[data-task="returns"]')
+        page.fill("#returns-receipt", sale["receipt_id"])
+        page.press("#returns-receipt", "Enter")
+        page.fill("#ret-0", "1")
+        page.click("#return-submit")
+        expect(page.locator("#return-done")).to_contain_text("recorded")
+
+        page.click('nav.tasks button[data-task="adjust"]')
+        page.fill("#adjust-code", "85123A")
+        page.fill("#adjust-qty", "-2")
+        page.select_option("#adjust-reason", "damage")
+        page.click("#adjust-form button[type=submit]")
+        expect(page.locator("#adjust-result .notice.error")).to_contain_text("need a manager")
+
+        page.click("#sign-out")
+        page.fill("#pin", MANAGER_PIN)
+        page.press("#pin", "Enter")
+        expect(page.locator("#who")).to_contain_text("maud (manager)")
+        page.click('nav.tasks button[data-task="adjust"]')
+        page.fill("#adjust-code", "85123A")
+        page.fill("#adjust-qty", "-2")
+        page.click("#adjust-form button[type=submit]")
+        expect(page.locator("#adjust-result")).to_contain_text(
+            f"is now {product['on_hand'] - 3 + 12 + 1 - 2}"
+        )
+        assert page.errors == []  # type: ignore[attr-defined]

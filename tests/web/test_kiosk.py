@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
+import zxingcpp
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.web.harness import KIOSK_TOKEN, MANAGER_TOKEN, Edge, open_page, running_edge, screenshot
@@ -48,3 +51,43 @@ def test_kiosk_search_product_and_language(
 def _stock_here(edge: Edge) -> int:
     with edge.api(KIOSK_TOKEN) as client:
         return int(client.get(f"/api/v1/products/{PRODUCT_SKU}").json()["available"])
+
+
+def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VITRINE_WEB_KIOSK_IDLE_SECONDS", "5")
+    monkeypatch.setenv("VITRINE_WEB_KIOSK_WARNING_SECONDS", "2")
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
+        provision(page)
+        page.click("#lang-en")
+        page.click("#join-open")
+        page.fill("#join-name", "Camille Martin")
+        page.click("#join-form button[type=submit]")
+        expect(page.locator("#notice .notice")).to_contain_text("Tick the terms box")
+        page.check("#join-terms")
+        page.check("#join-marketing")
+        page.click("#join-form button[type=submit]")
+        expect(page.locator("#join-qr svg")).to_be_visible()
+        card_text = page.locator("#join-card-number").inner_text()
+        with edge.api(KIOSK_TOKEN) as client:
+            card = card_text.split()[-1]
+            customer = client.get("/api/v1/customers/lookup", params={"kind": "card", "value": card}).json()
+        assert customer["name"] == "Camille Martin" and customer["consent_marketing"] is True
+        decoded = decode_qr(page.locator("#join-qr svg").screenshot())
+        assert decoded and card in decoded[0]
+
+        # Nobody touches the kiosk: warning, then every trace of the customer is gone.
+        expect(page.locator("#still-there")).to_be_visible(timeout=9_000)
+        expect(page.locator("#idle")).to_be_visible(timeout=5_000)
+        expect(page.locator("#notice")).to_contain_text("Session terminée")  # back to the default language
+        assert page.locator("#join-qr").inner_html() == ""
+        assert page.locator("#join-name").input_value() == ""
+        assert page.evaluate("window.vitrineKiosk.state().customer") is None
+        assert page.errors == []  # type: ignore[attr-defined]
+
+
+def decode_qr(png: bytes) -> list[str]:
+    image = cv2.imdecode(np.frombuffer(png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+    return [r.text for r in zxingcpp.read_barcodes(image)]

@@ -117,11 +117,13 @@ async function priceCheck(event) {
   const box = $("price-result");
   try {
     const p = await api.get(paths.product($("price-code").value.trim()));
+    const now = p.effective_cents ?? p.price_cents;
     box.replaceChildren(el("div", { class: "card", id: "price-card" },
       el("h3", { text: p.name }), el("p", { class: "muted", text: `${p.sku}${p.gtin ? " · " + p.gtin : ""}` }),
-      el("p", { class: "big", text: euros(p.price_cents) }),
-      p.promotion ? el("p", {}, el("span", { class: "pill promo", text: `Promotion: ${p.promotion.label || p.promotion.kind || ""}` })) : null,
-      el("p", { text: `Stock here: ${p.stock_here ?? 0}` })));
+      el("p", { class: "big" }, p.promotion && p.price_cents !== now ? el("s", { class: "muted", text: euros(p.price_cents) }) : null,
+        " ", now === null ? "not priced" : euros(now)),
+      p.promotion ? el("p", {}, el("span", { class: "pill promo", text: `Promotion ${p.promotion.promo_id} until ${p.promotion.ends.slice(0, 10)}` })) : null,
+      el("p", { text: `Stock here: ${p.on_hand} (available ${p.available}, ${p.on_hand - p.available} reserved)` })));
   } catch (err) { fail(err, box); }
 }
 
