@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -87,13 +88,18 @@ def sim_gtins(count: int) -> list[str]:
     return out
 
 
+def _prefix_digits(gtin14: str) -> int:
+    """Company-prefix length to encode a GTIN with: the simulator's own prefix, else 7 digits."""
+    return len(COMPANY_PREFIX) if gtin14[1:8] == COMPANY_PREFIX else 7
+
+
 class SimWorld:
     """Tags and where they are; :meth:`advance` plays the scheduled movements up to a time."""
 
-    def __init__(self, spec: SimSpec, start: float) -> None:
+    def __init__(self, spec: SimSpec, start: float, gtins: Sequence[str] = ()) -> None:
         self.spec = spec
         self._rng = random.Random(spec.seed)
-        self._gtins = sim_gtins(spec.skus)
+        self._gtins = list(gtins) or sim_gtins(spec.skus)
         self._next_serial = spec.serial_base
         self.location: dict[str, int] = {}
         self.strength: dict[str, float] = {}
@@ -110,7 +116,7 @@ class SimWorld:
 
     def _add_tag(self, antenna: int) -> str:
         gtin = self._rng.choice(self._gtins)
-        tag = epc_codec.encode_sgtin96(gtin, self._next_serial, len(COMPANY_PREFIX))
+        tag = epc_codec.encode_sgtin96(gtin, self._next_serial, _prefix_digits(gtin))
         self._next_serial += 1
         self.location[tag] = antenna
         self.strength[tag] = self._rng.uniform(-65.0, -40.0)
@@ -185,9 +191,9 @@ class SimWorld:
 class SimulatedReader:
     """Reader side of one protocol. Not thread-safe: the owner serialises calls."""
 
-    def __init__(self, spec: SimSpec, start: float) -> None:
+    def __init__(self, spec: SimSpec, start: float, gtins: Sequence[str] = ()) -> None:
         self.spec = spec
-        self.world = SimWorld(spec, start)
+        self.world = SimWorld(spec, start, gtins)
         self._host_bytes = (
             mercury.MercuryParser("reader") if spec.protocol == "mercury" else r2000.R2000Parser("reader")
         )
@@ -300,7 +306,13 @@ class SimBus:
         self._lock = threading.Lock()
         self._readers: dict[str, SimulatedReader] = {}
         self._unplugged: set[str] = set()
+        self._labels: dict[str, tuple[str, ...]] = {}
         self.opens: dict[str, int] = {}
+
+    def label_stock(self, name: str, gtins: Sequence[str]) -> None:
+        """GTIN-14s the stock of device ``name`` is labelled with (used when its world is created)."""
+        with self._lock:
+            self._labels[name] = tuple(gtins)
 
     def attach(self, spec: SimSpec, now: float) -> SimulatedReader:
         with self._lock:
@@ -308,7 +320,7 @@ class SimBus:
                 raise TransportError(f"simulated reader {spec.name!r} is unplugged")
             reader = self._readers.get(spec.name)
             if reader is None or reader.spec != spec:
-                reader = SimulatedReader(spec, now)
+                reader = SimulatedReader(spec, now, self._labels.get(spec.name, ()))
                 self._readers[spec.name] = reader
             else:
                 reader.power_cycle(now)
@@ -333,6 +345,7 @@ class SimBus:
         with self._lock:
             self._readers.pop(name, None)
             self._unplugged.discard(name)
+            self._labels.pop(name, None)
             self.opens.pop(name, None)
 
 
