@@ -21,6 +21,14 @@ class CloudSettings(BaseSettings):
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
     broker_tls: bool = False
+    broker_username: str | None = None
+    broker_password: SecretStr = SecretStr("")
+    broker_tls_ca: str | None = Field(
+        default=None, description="CA file: connect with TLS and verify the broker"
+    )
+    worker_id: str = Field(
+        default="1", pattern=r"^[A-Za-z0-9_-]{1,32}$", description="distinct per worker process"
+    )
     pool_size: int = Field(default=5, ge=1, le=100)
     allowance_default_points: int = Field(default=500, ge=0)
     allowance_ttl_hours: int = Field(default=72, ge=1)

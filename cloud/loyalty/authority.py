@@ -52,14 +52,15 @@ def authorise(
     store: str,
     customer_id: str,
     points: int,
-    entry_id: str,
+    entry_id: str | None = None,
     at: str | None = None,
 ) -> dict[str, Any]:
-    """Authorise a store redemption online. On approval the redeem entry (with the store's own
-    ``entry_id``) is written to the ledger at once, so the store's later uplink of the same entry is
-    a no-op and the points cannot be spent twice meanwhile."""
-    if not entry_id:
-        raise InvalidInput("entry_id is required")
+    """Authorise a store redemption online. With ``entry_id``, the redeem entry (the store's own
+    id) is written to the ledger on approval, so the store's later uplink of it is a no-op and the
+    points cannot be spent twice meanwhile; without it the answer is a decision only and the debit
+    arrives with the store's uplink."""
+    if entry_id is not None and not entry_id:
+        raise InvalidInput("entry_id must not be empty")
     cid = customers.canonical(conn, customer_id)
     if (
         conn.execute(select(s.customers.c.customer_id).where(s.customers.c.customer_id == cid)).first()
@@ -84,7 +85,7 @@ def authorise(
         _lease_remaining(conn, cid, store, False, now),
         points,
     )
-    if decision.approved:
+    if decision.approved and entry_id:
         ledger.add_entry(
             conn,
             {

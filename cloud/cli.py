@@ -1,0 +1,232 @@
+"""``vitrine-cloud``: run and operate the hub.
+
+Settings come from ``VITRINE_CLOUD_*`` (see :class:`cloud.settings.CloudSettings`); ``--db``
+overrides the database URL. The ``train`` sub-command is provided by the recommendations package
+when present (``cloud/train/cli.py`` exposing ``app: typer.Typer``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from cloud.errors import CloudError
+from cloud.settings import CloudSettings
+
+app = typer.Typer(help="Vitrine cloud hub", no_args_is_help=True, add_completion=False)
+DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: VITRINE_CLOUD_DATABASE_URL)")]
+
+
+def _settings(db: str | None = None) -> CloudSettings:
+    try:
+        return CloudSettings(**({"database_url": db} if db else {}))  # type: ignore[arg-type]
+    except ValidationError as err:
+        typer.echo(f"invalid settings: {err}", err=True)
+        raise typer.Exit(2) from err
+
+
+def _fail(err: Exception) -> typer.Exit:
+    typer.echo(f"error: {err}", err=True)
+    return typer.Exit(1)
+
+
+@app.command()
+def migrate(db: DbOpt = None) -> None:
+    """Create or upgrade the schema (idempotent)."""
+    from cloud.storage import make_engine
+    from cloud.storage import migrate as run_migrations
+
+    settings = _settings(db)
+    try:
+        done = run_migrations(make_engine(settings.database_url))
+    except CloudError as err:
+        raise _fail(err) from err
+    typer.echo(f"applied migrations: {done or 'none (up to date)'}")
+
+
+@app.command()
+def serve(db: DbOpt = None, host: str | None = None, port: int | None = None) -> None:
+    """Run the HTTP API (admin, web shop, stores) with uvicorn."""
+    import uvicorn
+
+    from cloud.api import create_app
+
+    settings = _settings(db)
+    if not settings.admin_token.get_secret_value() or not settings.shop_token.get_secret_value():
+        typer.echo("set VITRINE_CLOUD_ADMIN_TOKEN and VITRINE_CLOUD_SHOP_TOKEN", err=True)
+        raise typer.Exit(2)
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port)
+
+
+@app.command()
+def worker(
+    db: DbOpt = None,
+    downlink: Annotated[
+        bool, typer.Option(help="also publish the stores' downlinks (run on one worker)")
+    ] = False,
+    client_id: Annotated[str | None, typer.Option(help="MQTT client id (default hub-<worker_id>)")] = None,
+) -> None:
+    """Run one ingest worker on the shared subscription, serving loyalty RPC too."""
+    from cloud.ingest.hub import start_hub
+    from cloud.loyalty.rpc import handlers
+    from cloud.storage import make_engine
+    from cloud.storage import migrate as run_migrations
+    from sync.errors import SyncError
+    from sync.hlc import HybridClock
+    from sync.transport import MqttConfig
+
+    settings = _settings(db)
+    cid = client_id or f"hub-{settings.worker_id}"
+    try:
+        engine = make_engine(settings.database_url, settings.pool_size)
+        run_migrations(engine)
+        hub = start_hub(
+            engine,
+            MqttConfig(
+                host=settings.broker_host,
+                port=settings.broker_port,
+                client_id=cid,
+                username=settings.broker_username,
+                password=settings.broker_password.get_secret_value() or None,
+                tls_ca=Path(settings.broker_tls_ca) if settings.broker_tls_ca else None,
+            ),
+            downlink=downlink,
+            rpc_handlers=handlers(
+                engine, HybridClock(f"{settings.node_id}-{settings.worker_id}"), settings.allowance_ttl_hours
+            ),
+        )
+    except (CloudError, SyncError) as err:
+        raise _fail(err) from err
+    stop = threading.Event()
+
+    def _stop(_sig: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    typer.echo(f"worker {cid} running (downlink={'on' if downlink else 'off'})")
+    stop.wait()
+    hub.stop()
+
+
+@app.command("provision-store")
+def provision_store(store_id: str, name: Annotated[str, typer.Option()] = "", db: DbOpt = None) -> None:
+    """Provision a store; prints its broker credentials and edge token bundle as JSON (once)."""
+    from cloud.admin import stores
+    from cloud.hub import Hub
+
+    hub = Hub.from_settings(_settings(db))
+    try:
+        with hub.tx() as conn:
+            bundle = stores.provision(conn, hub.clock, hub.settings, store_id, name or store_id)
+    except CloudError as err:
+        raise _fail(err) from err
+    typer.echo(json.dumps(bundle, indent=2))
+
+
+@app.command("expire-points")
+def expire_points(db: DbOpt = None) -> None:
+    """Expire loyalty points older than the rules allow and release expired allowances."""
+    from cloud.hub import Hub
+    from cloud.loyalty import authority
+
+    hub = Hub.from_settings(_settings(db))
+    try:
+        with hub.tx() as conn:
+            released = authority.release_expired(conn)
+            result = authority.expire_points(conn, hub.clock)
+    except CloudError as err:
+        raise _fail(err) from err
+    typer.echo(json.dumps({**result, "leases_released": released}))
+
+
+@app.command("run-triggers")
+def run_triggers(
+    *,
+    db: DbOpt = None,
+    not_seen_days: int = 60,
+    unused_days: int = 90,
+    expiring_within_days: int = 30,
+    follow_up_days: int = 3,
+    deliver: Annotated[bool, typer.Option(help="deliver the outbox with the configured sender")] = True,
+) -> None:
+    """Evaluate the marketing triggers and deliver the outbox."""
+    from cloud.hub import Hub
+    from cloud.marketing import triggers
+    from cloud.marketing.delivery import deliver as deliver_outbox
+    from cloud.senders_factory import sender_for
+
+    hub = Hub.from_settings(_settings(db))
+    try:
+        with hub.tx() as conn:
+            added = triggers.run(
+                conn,
+                not_seen_days=not_seen_days,
+                unused_days=unused_days,
+                expiring_within_days=expiring_within_days,
+                follow_up_days=follow_up_days,
+            )
+        typer.echo(f"queued: {json.dumps(added)}")
+        sender = sender_for(hub.settings)
+        if deliver and sender is not None:
+            typer.echo(f"delivered: {json.dumps(deliver_outbox(hub.engine, sender))}")
+        elif deliver:
+            typer.echo("no sender configured (VITRINE_CLOUD_MARKETING_SENDER): messages stay queued")
+    except CloudError as err:
+        raise _fail(err) from err
+
+
+@app.command()
+def report(
+    name: str,
+    start: Annotated[str, typer.Option(help="first day YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="last day YYYY-MM-DD")],
+    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+    db: DbOpt = None,
+) -> None:
+    """Print a report (revenue_by_channel, revenue_by_store, average_basket, visit_frequency,
+    loyalty_rate, return_rate, stock_accuracy)."""
+    from cloud import reports
+    from cloud.hub import Hub
+
+    if fmt not in ("json", "csv"):
+        raise _fail(ValueError("--format must be json or csv"))
+    hub = Hub.from_settings(_settings(db))
+    try:
+        with hub.tx() as conn:
+            rows = reports.run(conn, name, start, end)
+    except CloudError as err:
+        raise _fail(err) from err
+    sys.stdout.write(reports.to_csv(rows) if fmt == "csv" else json.dumps(rows, indent=2) + "\n")
+
+
+def _add_train_slot() -> None:
+    try:
+        module = importlib.import_module("cloud.train.cli")
+    except ModuleNotFoundError as err:
+        if err.name not in ("cloud.train", "cloud.train.cli"):
+            raise
+
+        @app.command()
+        def train() -> None:
+            """Train and release the recommender (provided by the recommendations package)."""
+            typer.echo("the recommendations package (cloud/train/cli.py) is not installed", err=True)
+            raise typer.Exit(2)
+
+        return
+    app.add_typer(module.app, name="train")
+
+
+_add_train_slot()
+
+if __name__ == "__main__":
+    app()
