@@ -47,12 +47,14 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
     creds = _shared_dir(broker_files, "creds")
     passwords = generate(["s1", "s2"], creds)
     (creds / "passwd").chmod(0o644)
-    broker = MosquittoProcess(workdir=_shared_dir(broker_files, "broker"), password_file=creds / "passwd",
-                              acl_file=creds / "acl")
+    broker = MosquittoProcess(
+        workdir=_shared_dir(broker_files, "broker"), password_file=creds / "passwd", acl_file=creds / "acl"
+    )
     broker.start()
     engine = cloud_engine(tmp_path / "cloud.db")
-    hub = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-1", username="hub",
-                                       password=passwords["hub"]))
+    hub = start_hub(
+        engine, MqttConfig(port=broker.port, client_id="hub-1", username="hub", password=passwords["hub"])
+    )
     links: list[SyncLink] = []
     spy = None
     try:
@@ -60,15 +62,26 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
         nodes = {s: SqliteNode(tmp_path / f"{s}.db", s) for s in ("s1", "s2")}
         for store, node in nodes.items():
             node.write(make_ops(store, 1, 500, seed=len(store)))
-            link = SyncLink(SyncLinkConfig(store_id=store, broker_port=broker.port, username=store,
-                                           password=passwords[store], reconnect_max_s=0.3), node, node)
+            link = SyncLink(
+                SyncLinkConfig(
+                    store_id=store,
+                    broker_port=broker.port,
+                    username=store,
+                    password=passwords[store],
+                    reconnect_max_s=0.3,
+                ),
+                node,
+                node,
+            )
             link.start()
             links.append(link)
         for node in nodes.values():
             wait_until(lambda n=node: n.acked_seq() == 500, 30, "both stores synced")
         # s1's credentials, trying to act as s2 and to listen to s2
         received: list[str] = []
-        spy = Transport(MqttConfig(port=broker.port, client_id="s1-rogue", username="s1", password=passwords["s1"]))
+        spy = Transport(
+            MqttConfig(port=broker.port, client_id="s1-rogue", username="s1", password=passwords["s1"])
+        )
         spy.subscribe(StoreTopics("s2").down, lambda t, _p: received.append(t))
         spy.subscribe(StoreTopics("s2").ack_up, lambda t, _p: received.append(t))
         spy.start()
@@ -109,8 +122,11 @@ def test_tls_with_a_test_ca(tmp_path: Path, broker_files: Path) -> None:
     hub = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-1", tls_ca=certs["cafile"]))
     node = SqliteNode(tmp_path / "edge.db", "s1")
     node.write(make_ops("s1", 1, 300))
-    link = SyncLink(SyncLinkConfig(store_id="s1", broker_port=broker.port, tls_ca=certs["cafile"],
-                                   reconnect_max_s=0.3), node, node)
+    link = SyncLink(
+        SyncLinkConfig(store_id="s1", broker_port=broker.port, tls_ca=certs["cafile"], reconnect_max_s=0.3),
+        node,
+        node,
+    )
     plain = Transport(MqttConfig(port=broker.port, client_id="plain"))
     try:
         assert hub.transport.wait_connected(10)

@@ -1,0 +1,1 @@
+"""Seeded deterministic simulation of the sync protocol: fake clock, fake network, random faults."""
