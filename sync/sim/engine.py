@@ -90,7 +90,8 @@ def run(schedule: Schedule, max_sim_s: float = 3600.0) -> Result:
     codec = BatchCodec()
     acked_persisted = 0
     sender = StreamSender(0, cfg)
-    hwm, applied = 0, []
+    hwm = 0
+    applied: list[Op] = []
     throttle = GapThrottle()
     queue: list[_Msg] = []
     now, n, messages = 0.0, 0, 0
@@ -143,7 +144,7 @@ def run(schedule: Schedule, max_sim_s: float = 3600.0) -> Result:
                 applied.extend(p.apply)
                 hwm = p.new_hwm
                 gap = p.gap and throttle.should_request("s1", hwm, now)
-                send("store", encode_ack(Ack("s1", hwm, gap)))  # type: ignore[arg-type]
+                send("store", encode_ack(Ack("s1", hwm, gap)))
             else:
                 ack = decode_ack(msg.payload)  # type: ignore[arg-type]
                 if sender.on_ack(ack.hwm, ack.gap, now) is not None:
