@@ -24,6 +24,15 @@ MAX_ROWS = 200_000
 def parse_csv(text: str) -> list[dict[str, Any]]:
     """Rows ``{sku, gtin, name, category, attributes}``; extra columns become attributes.
     Raises :class:`InvalidInput` listing every bad row."""
+    if "\x00" in text:
+        raise InvalidInput("CSV contains NUL characters")
+    try:
+        return _parse(text)
+    except csv.Error as err:
+        raise InvalidInput(f"not a valid CSV: {err}") from err
+
+
+def _parse(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
