@@ -33,6 +33,7 @@ NON_PRODUCT_CODES = frozenset(
 NON_PRODUCT_PREFIXES = ("GIFT_",)
 
 IntArray = npt.NDArray[np.int64]
+RETAIL_COLUMNS = ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,39 +74,39 @@ def read_online_retail(path: Path) -> Iterator[SaleRow]:
     try:
         with opener(path, "rb") as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-            reader = csv.DictReader(text)
-            missing = {"InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID"} - set(
-                reader.fieldnames or ()
-            )
+            reader = csv.reader(text)
+            header = next(reader, [])
+            missing = [c for c in RETAIL_COLUMNS if c not in header]
             if missing:
-                raise DataError(f"{path.name}: missing columns {sorted(missing)}")
+                raise DataError(f"{path.name}: missing columns {missing}")
+            cols = [header.index(c) for c in RETAIL_COLUMNS]
             for line, rec in enumerate(reader, start=2):
-                row = _parse_retail_record(rec, path.name, line)
+                row = _parse_retail_record([rec[i] for i in cols], path.name, line)
                 if row is not None:
                     yield row
-    except (OSError, EOFError, UnicodeDecodeError, csv.Error) as err:
-        raise DataError(f"cannot read {path}: {err}") from err
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error, IndexError) as err:
+        raise DataError(f"cannot read {path}: {err!r}") from err
 
 
-def _parse_retail_record(rec: dict[str, str], name: str, line: int) -> SaleRow | None:
-    invoice = rec["InvoiceNo"].strip()
+def _parse_retail_record(rec: list[str], name: str, line: int) -> SaleRow | None:
+    invoice, code, quantity, date, unit_price, customer = rec
     try:
-        qty = int(rec["Quantity"])
-        price = float(rec["UnitPrice"])
-        at = datetime.strptime(rec["InvoiceDate"].strip(), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        qty = int(quantity)
+        price = float(unit_price)
+        at = datetime.fromisoformat(date.strip()).replace(tzinfo=UTC)
     except ValueError as err:
         raise DataError(f"{name}:{line}: {err}") from err
-    cancelled = invoice.upper().startswith("C")
-    if invoice.upper().startswith("A") or price <= 0 or qty == 0:
+    kind = invoice[:1].upper()
+    if kind == "A" or price <= 0 or qty == 0:
         return None
-    if qty < 0 and not cancelled:
+    if kind == "C":
+        qty = -abs(qty)
+    elif qty < 0:
         return None
-    if cancelled and qty > 0:
-        qty = -qty
-    customer = rec["CustomerID"].strip()
+    customer = customer.strip()
     if customer.endswith(".0"):
         customer = customer[:-2]
-    return SaleRow(customer or None, invoice, rec["StockCode"].strip().upper(), qty, at)
+    return SaleRow(customer or None, invoice.strip(), code.strip(), qty, at)
 
 
 @dataclass(frozen=True)
