@@ -31,7 +31,12 @@ class EdgeSettings(BaseSettings):
     manager_token: SecretStr = SecretStr("")
     default_zone: str = Field(default="floor", pattern=r"^[a-z0-9_-]{1,32}$")
     reservation_max_hours: int = Field(default=72, ge=1, le=24 * 14)
-    # The sync engineer adds MQTT fields here (broker URL, credentials, TLS).
+    # Sync link to the cloud (edge/sync_link.py). Empty mqtt_host: the node runs offline-only.
+    mqtt_host: str = ""
+    mqtt_port: int = Field(default=8883, ge=1, le=65535)
+    mqtt_username: str = ""  # the store id, per firmware-config/mosquitto (python -m sync.credentials)
+    mqtt_password: SecretStr = SecretStr("")
+    mqtt_tls_ca: Path | None = None  # CA certificate: TLS to the broker (required in production)
 
     @field_validator("kiosk_token", "staff_token", "manager_token")
     @classmethod
