@@ -77,7 +77,7 @@ def worker(
 ) -> None:
     """Run one ingest worker on the shared subscription, serving loyalty RPC too."""
     from cloud.ingest.hub import start_hub
-    from cloud.loyalty.rpc import handlers
+    from cloud.rpc import hub_handlers
     from cloud.storage import make_engine
     from cloud.storage import migrate as run_migrations
     from sync.errors import SyncError
@@ -100,7 +100,7 @@ def worker(
                 tls_ca=Path(settings.broker_tls_ca) if settings.broker_tls_ca else None,
             ),
             downlink=downlink,
-            rpc_handlers=handlers(
+            rpc_handlers=hub_handlers(
                 engine, HybridClock(f"{settings.node_id}-{settings.worker_id}"), settings.allowance_ttl_hours
             ),
         )

@@ -2,8 +2,9 @@
 
 * collected / shipped: the customer earns points on the order total with the channel's
   multiplier (entry ``order:{id}:earn``), relayed to the fulfilling store.
-* cancelled: the reserved stock goes back (``stock.delta`` +qty at the store), the sale leaves the
-  reports, points redeemed on the order are given back (entry ``order:{id}:refund-points``).
+* cancelled: the availability the order held is released (a warehouse order's goods go back
+  with a ``stock.delta``), the sale leaves the reports, points redeemed on the order are given
+  back (entry ``order:{id}:refund-points``).
 * a return against an order (at any store, or online): earned points are reversed in proportion
   to the refund (entry ``reverse:{return_id}``), relayed to the returning store, and the order is
   marked ``returned``. If the store already reversed points itself (``points_reversed`` > 0) the
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from cloud import orders, projections, sales
+from cloud import downlink, orders, projections, sales
 from cloud.loyalty import rules
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -31,6 +32,21 @@ def record_placed(conn: Connection, op: Op) -> None:
     if orders.find(conn, str(body["order_id"])) is not None:
         return
     at = normalise(str(body.get("at") or utc_now_text()))
+    lines = list(body.get("lines") or [])
+    if body.get("store") and lines:
+        conn.execute(
+            insert(s.order_lines),
+            [
+                {
+                    "order_id": str(body["order_id"]),
+                    "line_no": i,
+                    "sku": str(line["sku"]),
+                    "store": str(body["store"]),
+                    "qty": int(line["qty"]),
+                }
+                for i, line in enumerate(lines)
+            ],
+        )
     conn.execute(
         insert(s.orders).values(
             order_id=str(body["order_id"]),
@@ -48,6 +64,10 @@ def record_placed(conn: Connection, op: Op) -> None:
             state_hlc=op.hlc,
         )
     )
+
+
+def _is_store(conn: Connection, store: str) -> bool:
+    return store in downlink.active_stores(conn)
 
 
 def _entry_points(conn: Connection, entry_id: str) -> int:
@@ -86,8 +106,10 @@ def after_transition(
     if target in ("collected", "shipped"):
         earn_for_order(conn, clock, order, at)
     elif target == "cancelled":
+        # Stock: a placed order only held availability (released now); a picked one is put back by
+        # the store's own +qty delta; a warehouse order's goods go back here.
         specs: list[tuple[str, dict[str, Any]]] = []
-        if order["store"]:
+        if order["store"] and not _is_store(conn, order["store"]) and order["state"] == "placed":
             specs += [
                 (
                     "stock.delta",

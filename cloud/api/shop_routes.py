@@ -77,6 +77,13 @@ def cancel_order(order_id: str, hub: HubDep) -> dict[str, Any]:
         return ordering.cancel(conn, hub.clock, order_id)
 
 
+@router.post("/orders/{order_id}/ship")
+def ship_order(order_id: str, hub: HubDep) -> dict[str, Any]:
+    """Mark a warehouse (home delivery) order shipped; its points are earned then."""
+    with hub.tx() as conn:
+        return ordering.ship_from_warehouse(conn, hub.clock, order_id, hub.settings.warehouse_store)
+
+
 @router.post("/orders/{order_id}/returns", status_code=201)
 def return_order(order_id: str, body: ReturnIn, hub: HubDep) -> dict[str, Any]:
     with hub.tx() as conn:

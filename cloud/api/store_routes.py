@@ -57,6 +57,14 @@ def balance(customer_id: str, store: StoreDep, hub: HubDep) -> dict[str, Any]:
         }
 
 
+@router.get("/orders/{order_id}")
+def order_for_return(order_id: str, _store: StoreDep, hub: HubDep) -> dict[str, Any]:
+    """Any store may look up an online order to take its return."""
+    from cloud.rpc import order_for_return as lookup
+
+    return lookup(hub.engine, order_id)
+
+
 @router.get("/orders")
 def store_orders(store: StoreDep, hub: HubDep) -> list[dict[str, Any]]:
     with hub.tx() as conn:

@@ -1,9 +1,10 @@
 """Online orders: place (home delivery, click & collect, reserve in store, ship from store),
 cancel before picking, return online.
 
-Placing writes, in one transaction: the order row, ``order.placed`` + ``stock.delta`` (−qty at
-the fulfilling store, reason ``order``) queued to that store, the online ``sale.recorded`` for the
-reports, and the points redeemed. Stock short at the chosen store is refused with the list of
+Placing writes, in one transaction: the order row, ``order.placed`` queued to the fulfilling
+store, the lines it holds against that store's availability until the store picks it (the
+store's pick emits the ``stock.delta``; warehouse orders take their ``stock.delta`` at once), the
+online ``sale.recorded`` for the reports, and the points redeemed. Stock short at the chosen store is refused with the list of
 stores that do have it.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from cloud import customers, downlink, order_effects, orders, projections, stock
+from cloud import availability, customers, downlink, orders, projections
 from cloud.admin import catalog, pricing
 from cloud.errors import Conflict, InvalidInput
 from cloud.loyalty import decisions, ledger
@@ -82,7 +83,7 @@ def place(
             raise InvalidInput(f"qty of {sku!r} must be 1-{MAX_QTY}")
         catalog.get(conn, sku)
         priced.append({"sku": sku, "qty": qty, "unit_cents": pricing.price_at(conn, sku, store, now)})
-        if stock.store_qty(conn, sku, str(store)) < qty:
+        if availability.at_store(conn, sku, str(store)) < qty:
             short[sku] = where_available(conn, sku, qty, exclude=store)
     if short:
         raise OutOfStock(f"not enough stock at {store} for {', '.join(sorted(short))}", short)
@@ -154,20 +155,29 @@ def place(
             },
         )
     )
-    specs += [
-        (
-            "stock.delta",
-            {
-                "sku": line["sku"],
-                "store": store,
-                "zone": "",
-                "qty": -line["qty"],
-                "reason": "order",
-                "ref": order_id,
-            },
+    if store == warehouse:  # the hub fulfils these itself: the goods leave the warehouse now
+        specs += [
+            (
+                "stock.delta",
+                {
+                    "sku": line["sku"],
+                    "store": store,
+                    "zone": "",
+                    "qty": -line["qty"],
+                    "reason": "order",
+                    "ref": order_id,
+                },
+            )
+            for line in priced
+        ]
+    else:  # held against the store until it picks (its pick emits the stock.delta)
+        conn.execute(
+            insert(s.order_lines),
+            [
+                {"order_id": order_id, "line_no": i, "sku": line["sku"], "store": store, "qty": line["qty"]}
+                for i, line in enumerate(priced)
+            ],
         )
-        for line in priced
-    ]
     specs.append(
         (
             "sale.recorded",
@@ -185,11 +195,34 @@ def place(
             },
         )
     )
-    projections.emit(conn, clock, specs, store=store, relay=("order.placed", "stock.delta", "loyalty.entry"))
+    projections.emit(conn, clock, specs, store=store, relay=("order.placed", "loyalty.entry"))
+    return orders.get(conn, order_id)
+
+
+def ship_from_warehouse(
+    conn: Connection, clock: HybridClock, order_id: str, warehouse: str
+) -> dict[str, Any]:
+    """The hub's own fulfilment (warehouse orders): placed → shipped; points are earned then."""
     order = orders.get(conn, order_id)
-    if kind in ("home_delivery", "ship_from_store") and store == warehouse:
-        order_effects.earn_for_order(conn, clock, order, now)
-    return order
+    if order["store"] != warehouse:
+        raise Conflict(f"order {order_id} is fulfilled by store {order['store']}, not the warehouse")
+    projections.emit(
+        conn,
+        clock,
+        [
+            (
+                "order.transition",
+                {
+                    "order_id": order_id,
+                    "state": "shipped",
+                    "store": warehouse,
+                    "at": utc_now_text(),
+                    "by": "cloud",
+                },
+            )
+        ],
+    )
+    return orders.get(conn, order_id)
 
 
 def cancel(conn: Connection, clock: HybridClock, order_id: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cloud import stock
+from cloud import availability
 from cloud.admin import catalog, pricing
 from cloud.errors import NotFound
 
@@ -19,7 +19,7 @@ def product(conn: Connection, sku: str, store: str | None = None) -> dict[str, A
         price: int | None = pricing.price_at(conn, sku, store)
     except NotFound:
         price = None
-    per_store = stock.availability(conn, sku)
+    per_store = availability.by_store(conn, sku)
     return {
         **item,
         "price_cents": price,
@@ -32,5 +32,5 @@ def where_available(
 ) -> list[dict[str, Any]]:
     """Stores holding at least ``qty`` of ``sku``, most stock first ("not here → which store has it")."""
     catalog.get(conn, sku)
-    rows = [(st, q) for st, q in stock.availability(conn, sku).items() if q >= qty and st != exclude]
+    rows = [(st, q) for st, q in availability.by_store(conn, sku).items() if q >= qty and st != exclude]
     return [{"store": st, "qty": q} for st, q in sorted(rows, key=lambda r: (-r[1], r[0]))]

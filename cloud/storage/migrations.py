@@ -40,6 +40,11 @@ def _create_indexes(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
 
 
+def _order_lines(conn: Connection) -> None:
+    schema.order_lines.create(conn)
+    conn.execute(text("CREATE INDEX ix_order_lines_sku ON order_lines (sku, store)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -77,6 +82,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
+    Migration(4, "order_lines: stock held back by placed orders", _order_lines),
 )
 
 

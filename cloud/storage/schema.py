@@ -343,6 +343,19 @@ orders = Table(
     Column("state_hlc", String(64), nullable=False),
 )
 
+# One row per order line: what a ``placed`` order holds back from its store's availability until
+# the store picks it (the pick's own ``stock.delta`` then takes the goods off the shelf).
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(64), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("store", String(64), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    PrimaryKeyConstraint("order_id", "line_no"),
+)
+
 order_events = Table(
     "order_events",
     metadata,

@@ -319,14 +319,27 @@ def test_home_delivery_earns_and_online_return_restocks_warehouse(client: httpx.
     )
     assert r.status_code == 201, r.text
     oid = r.json()["order_id"]
-    assert client.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 20
+    avail = client.get("/shop/v1/products/CAP-1", headers=SHOP).json()["availability"]
+    assert avail == [{"store": "warehouse", "qty": 6}]
     assert (
         client.post(
             f"/shop/v1/orders/{oid}/returns", json={"lines": [{"sku": "CAP-1", "qty": 1}]}, headers=SHOP
         ).status_code
         == 409
     )  # not shipped yet
+    assert client.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 0
+    assert client.post(f"/shop/v1/orders/{oid}/ship", headers=SHOP).json()["state"] == "shipped"
+    assert client.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 20
     r = client.post(
-        "/admin/v1/stock/counts", json={"sku": "CAP-1", "store": "warehouse", "qty": 6}, headers=ADMIN
+        f"/shop/v1/orders/{oid}/returns", json={"lines": [{"sku": "CAP-1", "qty": 2}]}, headers=SHOP
     )
-    assert r.status_code == 201
+    assert r.status_code == 201, r.text
+    assert r.json()["refund_cents"] == 1000
+    acct = client.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()
+    assert acct["points"] == 10
+    avail = client.get("/shop/v1/products/CAP-1", headers=SHOP).json()["availability"]
+    assert avail == [{"store": "warehouse", "qty": 8}]
+    bad = client.post(
+        f"/shop/v1/orders/{oid}/returns", json={"lines": [{"sku": "MUG-1", "qty": 1}]}, headers=SHOP
+    )
+    assert bad.status_code == 422
