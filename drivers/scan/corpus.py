@@ -21,7 +21,7 @@ from drivers.scan.images import IMAGE_SUFFIXES
 from drivers.scan.model import EAN_UPC, Decoded, Symbology
 
 RETAIL_SET = re.compile(
-    r"^(upca|upce|ean13|ean8|qrcode|microqrcode|rss14|rssexpanded|databarltd|datamatrix|code128|itf)(-|$)"
+    r"^(upca|upce|ean13|ean8|qrcode|microqrcode|rss14|rssexpanded|rssexpandedstacked|databarltd|datamatrix|code128|itf)(-|$)"
 )
 FALSE_POSITIVE_SET = re.compile(r"^falsepositives")
 

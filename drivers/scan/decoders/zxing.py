@@ -52,10 +52,13 @@ class ZxingDecoder:
 
     ``retail=True`` restricts it to the retail formats, reads EAN/UPC add-ons and returns plain text
     (GS1 element strings with GS separators) — the configuration the default chain uses.
+    ``plain_text=True`` only switches the text to plain (as ``retail`` does) keeping other defaults.
     ``fast=True`` turns off zxing's internal rotation/downscale/inversion retries.
     """
 
-    def __init__(self, *, retail: bool = False, fast: bool = False, name: str | None = None) -> None:
+    def __init__(
+        self, *, retail: bool = False, fast: bool = False, plain_text: bool = False, name: str | None = None
+    ) -> None:
         try:
             import zxingcpp
         except ImportError as err:
@@ -69,6 +72,8 @@ class ZxingDecoder:
                 text_mode=zxingcpp.TextMode.Plain,
                 ean_add_on_symbol=zxingcpp.EanAddOnSymbol.Read,
             )
+        if plain_text:
+            self._options["text_mode"] = zxingcpp.TextMode.Plain
         if fast:
             self._options.update(try_rotate=False, try_downscale=False, try_invert=False)
 
