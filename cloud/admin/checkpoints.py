@@ -59,8 +59,10 @@ def catalog_body(conn: Connection) -> dict[str, Any]:
 
 
 def price_bodies(conn: Connection, store: str) -> list[dict[str, Any]]:
-    """One checkpoint per price list not yet superseded, each with the store's promotions."""
-    lists = conn.execute(select(s.price_lists).order_by(s.price_lists.c.effective_from)).mappings().all()
+    """One checkpoint per price list in creation order, each with the store's promotions. The last
+    one carries the current price checkpoint version, so a promotion added after the last list is
+    a newer checkpoint than anything the store holds (stores ignore versions they already have)."""
+    lists = conn.execute(select(s.price_lists).order_by(s.price_lists.c.version)).mappings().all()
     promos = (
         conn.execute(
             select(s.promotions).where(or_(s.promotions.c.store.is_(None), s.promotions.c.store == store))
@@ -95,6 +97,8 @@ def price_bodies(conn: Connection, store: str) -> list[dict[str, Any]]:
                 "promotions": promo_list,
             }
         )
+    if out:
+        out[-1]["version"] = max(int(out[-1]["version"]), version(conn, "price"))
     return out
 
 

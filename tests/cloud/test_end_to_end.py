@@ -1,0 +1,163 @@
+"""Done-when scenario over a real Mosquitto, real edge nodes and the hub's API (SQLite and PostgreSQL).
+
+An online click & collect order at store A reaches A's edge → is picked and collected there → the
+points are earned with the click & collect multiplier and are visible online at once; the return of
+that order at store B restores stock at B and reverses the points.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from cloud.api import create_app
+from cloud.ingest.hub import start_hub
+from cloud.rpc import hub_handlers
+from cloud.settings import CloudSettings
+from edge.node import EdgeNode
+from edge.services.stock import CountItem, record_delta
+from edge.sync_link import SyncLink, SyncLinkConfig
+from sync.broker import MosquittoProcess
+from sync.hlc import HybridClock
+from sync.transport import MqttConfig
+from tests.cloud.helpers import SHOP, downlink, seed, serve
+
+pytestmark = pytest.mark.broker
+
+
+def wait_for(pred, timeout: float, what: str) -> float:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if pred():
+            return time.monotonic() - start
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_click_collect_at_a_return_at_b(tmp_path: Path, broker: MosquittoProcess, db_url: str) -> None:
+    settings = CloudSettings(
+        database_url=db_url,
+        admin_token="admin-secret",
+        shop_token="shop-secret",  # type: ignore[arg-type]
+        broker_port=broker.port,
+    )
+    app = create_app(settings)
+    engine = app.state.hub.engine
+    nodes: dict[str, EdgeNode] = {}
+    links: dict[str, SyncLink] = {}
+    hub = None
+    try:
+        with serve(app) as api:
+            seed(api)
+            hub = start_hub(
+                engine,
+                MqttConfig(port=broker.port, client_id="hub-e2e"),
+                rpc_handlers=hub_handlers(engine, HybridClock("cloud-e2e")),
+            )
+            assert hub.transport.wait_connected(10)
+            for store in ("a", "b"):
+                nodes[store] = EdgeNode.open(tmp_path / f"{store}.db", store)
+                links[store] = SyncLink(
+                    SyncLinkConfig(
+                        store_id=store, broker_port=broker.port, reconnect_max_s=0.3, ack_timeout_s=1.0
+                    ),
+                    nodes[store].outbox,
+                    nodes[store].inbox,
+                )
+                links[store].start()
+            for store in ("a", "b"):
+                queued = len(downlink(engine, store))
+                wait_for(
+                    lambda s=store, n=queued: nodes[s].inbox.high_water_mark("cloud") >= n, 20, "checkpoints"
+                )
+            nodes["a"].stock.count([CountItem("TEE-1", 3)])
+            nodes["b"].stock.count([CountItem("TEE-1", 0)])
+            for link in links.values():
+                link.notify()
+
+            def available(store: str) -> int | None:
+                avail = api.get("/shop/v1/products/TEE-1", headers=SHOP).json()["availability"]
+                return next((x["qty"] for x in avail if x["store"] == store), None)
+
+            wait_for(lambda: available("a") == 3 and available("b") == 0, 20, "store counts in the cloud")
+
+            cid = api.post(
+                "/shop/v1/customers", json={"email": "ann@example.com", "name": "Ann"}, headers=SHOP
+            ).json()["customer_id"]
+            r = api.post(
+                "/shop/v1/orders",
+                json={
+                    "kind": "click_collect",
+                    "store": "a",
+                    "customer_id": cid,
+                    "lines": [{"sku": "TEE-1", "qty": 1}],
+                },
+                headers=SHOP,
+            )
+            assert r.status_code == 201, r.text
+            oid = r.json()["order_id"]
+            assert available("a") == 2  # held for the order at once
+
+            def on_edge_a() -> bool:
+                return any(o.order_id == oid for o in nodes["a"].orders.list())
+
+            wait_for(on_edge_a, 20, "order on store A's edge")
+            nodes["a"].orders.pick(oid, by="staff-1")
+            nodes["a"].orders.collect(oid, customer_ref=cid, pickup_code=None, by="staff-1")
+            links["a"].notify()
+            took = wait_for(
+                lambda: api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 40,
+                20,
+                "points online",
+            )
+            assert took < 5, f"points took {took:.1f}s to be visible online"
+            assert api.get(f"/shop/v1/orders/{oid}", headers=SHOP).json()["state"] == "collected"
+            assert available("a") == 2
+
+            # Store B takes the return. B never saw the order: it looks it up over RPC, then books the
+            # return as its ReturnService does for an order source (points_reversed 0: the hub reverses).
+            order = links["b"].rpc.call("orders.lookup", {"order_id": oid}, timeout=5)
+            assert order["state"] == "collected" and order["customer_id"] == cid
+            with nodes["b"].replica.write() as tx:
+                hlc = tx.hlc()
+                tx.emit(
+                    "return.recorded",
+                    {
+                        "return_id": f"RT-{hlc}",
+                        "receipt_id": oid,
+                        "store": "b",
+                        "channel": "store",
+                        "at": "2026-01-06T10:00:00Z",
+                        "lines": [{"sku": "TEE-1", "qty": 1, "refund_cents": 2000}],
+                        "refund_cents": 2000,
+                        "points_reversed": 0,
+                    },
+                    hlc=hlc,
+                )
+                record_delta(tx, "b", sku="TEE-1", zone="floor", qty=1, reason="return", ref=f"RT-{hlc}")
+            links["b"].notify()
+            wait_for(
+                lambda: api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 0,
+                20,
+                "points reversed",
+            )
+            assert available("b") == 1
+            assert api.get(f"/shop/v1/orders/{oid}", headers=SHOP).json()["state"] == "returned"
+            ledger = api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["ledger"]
+            assert sorted((e["kind"], e["points"], e["store"]) for e in ledger) == [
+                ("earn", 40, "a"),
+                ("reverse", -40, "b"),
+            ]
+            # the loyalty authority answers stores over RPC
+            answer = links["b"].rpc.call("loyalty.authorise", {"customer_id": cid, "points": 10}, timeout=5)
+            assert answer["approved"] is False and answer["reason"] == "insufficient points"
+    finally:
+        for link in links.values():
+            link.stop()
+        for node in nodes.values():
+            node.close()
+        if hub is not None:
+            hub.stop()
+        engine.dispose()
