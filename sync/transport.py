@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -222,6 +223,7 @@ class Transport:
             return
         self._backoff.reset()
         self.stats.connects += 1
+        _no_delay(client)
         for route in self._routes:
             client.subscribe(route.filter, qos=1)
         if self.config.presence_topic:
@@ -266,6 +268,17 @@ class Transport:
         if was != up:
             for listener in self._listeners:
                 listener(up)
+
+
+def _no_delay(client: paho.Client) -> None:
+    """Disable Nagle on our side too (the broker sets it on its side): small acks and online batches
+    must leave at once instead of waiting for a delayed TCP ACK (~40 ms per hop)."""
+    sock = client.socket()
+    if isinstance(sock, socket.socket):  # ssl.SSLSocket is one too
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            log.debug("could not set TCP_NODELAY")
 
 
 @dataclass

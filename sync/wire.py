@@ -181,40 +181,42 @@ def _rows(doc: Any) -> Batch:
     for keys in shapes:
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise MalformedOp("batch body shapes are not key lists")
+    # Envelope checks that hold for the whole batch are made once (origin, versions, types); the
+    # first op of each distinct (type, version) is fully validated by Op.validate.
+    validated: set[tuple[str, int]] = set()
+    n_shapes = len(shapes)
     ops: list[Op] = []
     seq, wall = first, wall0
     for i, row in enumerate(rows):
         if i:
             seq += steps[i - 1]
             wall += dwalls[i - 1]
-        if (
-            not isinstance(row, list)
-            or not row
-            or not isinstance(row[0], int)
-            or not 0 <= row[0] < len(shapes)
-        ):
+        if type(row) is not list or not row or type(row[0]) is not int or not 0 <= row[0] < n_shapes:
             raise MalformedOp(f"batch row {i} is malformed")
         keys = shapes[row[0]]
         if len(row) != len(keys) + 1:
             raise MalformedOp(f"batch row {i} does not match its shape")
         code = types[i]
-        if isinstance(code, int) and not isinstance(code, bool) and 0 <= code < len(TYPE_CODES):
+        if type(code) is int and 0 <= code < len(TYPE_CODES):
             type_name = TYPE_CODES[code]
         elif isinstance(code, str):
             type_name = code
         else:
             raise MalformedOp(f"batch row {i} has a bad type code {code!r}")
-        if wall < 0 or not 0 <= counters[i] <= 9999 or "." in nodes[i]:
-            raise MalformedOp(f"batch row {i} has a bad HLC")
+        counter, node = counters[i], nodes[i]
+        if wall < 0 or not 0 <= counter <= 9999 or "." in node or seq < 1:
+            raise MalformedOp(f"batch row {i} has a bad HLC or seq")
         op = Op(
-            origin=origin,
-            seq=seq,
-            hlc=str(Timestamp(wall, counters[i], nodes[i])),
-            type=type_name,
-            body=dict(zip(keys, row[1:], strict=True)),
-            v=versions[i],
+            origin,
+            seq,
+            f"{wall:013d}.{counter:04d}.{node}",
+            type_name,
+            dict(zip(keys, row[1:], strict=True)),
+            versions[i],
         )
-        op.validate()
+        if (type_name, op.v) not in validated:
+            op.validate()
+            validated.add((type_name, op.v))
         ops.append(op)
     return Batch(origin, tuple(ops))
 

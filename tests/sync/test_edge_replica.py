@@ -36,15 +36,26 @@ def test_real_replica_converges_with_the_cloud(tmp_path: Path, broker: Mosquitto
             if rng.random() < 0.1:
                 record_count(tx, "store-9", sku=sku, zone="floor", qty=rng.randint(0, 20), session=f"c{i}")
             else:
-                record_delta(tx, "store-9", sku=sku, zone="floor", qty=-rng.randint(1, 3), reason="sale", ref=f"r{i}")
+                record_delta(
+                    tx, "store-9", sku=sku, zone="floor", qty=-rng.randint(1, 3), reason="sale", ref=f"r{i}"
+                )
     h = hub(engine, broker, projector=projections.apply)
-    link = SyncLink(SyncLinkConfig(store_id="store-9", broker_port=broker.port, reconnect_max_s=0.3), outbox, inbox)
+    link = SyncLink(
+        SyncLinkConfig(store_id="store-9", broker_port=broker.port, reconnect_max_s=0.3), outbox, inbox
+    )
     link.start()
     try:
         wait_until(lambda: cloud_hwm(engine, "store-9") == 1500, 60, "uplink applied")
         # an online order takes the last unit of a SKU the store is also selling: both count
         clock = HybridClock("cloud")
-        body = {"sku": "SKU-1", "store": "store-9", "zone": "floor", "qty": -1, "reason": "order", "ref": "web-1"}
+        body = {
+            "sku": "SKU-1",
+            "store": "store-9",
+            "zone": "floor",
+            "qty": -1,
+            "reason": "order",
+            "ref": "web-1",
+        }
         with engine.begin() as conn:  # what the hub's order service does: project + queue, one transaction
             (online,) = cloud_downlink.new_ops(conn, clock, [("stock.delta", body)])
             projections.apply(conn, [online], clock)
@@ -56,7 +67,9 @@ def test_real_replica_converges_with_the_cloud(tmp_path: Path, broker: Mosquitto
         expected = stock_by_store(fold_stock([*edge_ops, online]))
         with engine.connect() as conn:
             cloud_levels = stock.levels(conn, "store-9")
-            acked = conn.execute(select(s.downlink_acked.c.seq).where(s.downlink_acked.c.store == "store-9")).scalar()
+            acked = conn.execute(
+                select(s.downlink_acked.c.seq).where(s.downlink_acked.c.store == "store-9")
+            ).scalar()
         assert {k: v for k, v in cloud_levels.items() if k in expected} == expected
         assert acked == 1
         assert link.status().backlog == 0 and h.quarantine.total == 0

@@ -22,7 +22,12 @@ def test_sync_link_config_from_edge_settings() -> None:
     )
     cfg = SyncLinkConfig.from_settings(settings)
     assert (cfg.store_id, cfg.broker_host, cfg.broker_port, cfg.username, cfg.password) == (
-        "store-5", "broker.example", 8883, "store-5", "pw-123456")
+        "store-5",
+        "broker.example",
+        8883,
+        "store-5",
+        "pw-123456",
+    )
     mqtt = cfg.mqtt()
     assert mqtt.client_id == "edge-store-5" and mqtt.presence_topic == "vitrine/v1/store-5/presence"
     assert mqtt.tls_ca == Path("ca.crt")
