@@ -16,6 +16,8 @@ from edge.api.auth import TokenTable
 from edge.api.errors import install_error_handlers
 from edge.api.metrics import EdgeMetrics
 from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
+from edge.api.routes.recommend import install_recommendations
+from edge.devices.api import devices_router
 from edge.node import EdgeNode
 from edge.settings import EdgeSettings
 from edge.web.routes import mount_web_ui
@@ -62,7 +64,8 @@ def create_app(
     app.state.tokens = TokenTable(settings)
     app.state.metrics = EdgeMetrics(the_node)
     install_error_handlers(app)
-    for router in [*ROUTERS, *extra_routers]:
+    for router in [*ROUTERS, *extra_routers, devices_router(settings, the_node)]:  # device hub (#5)
         app.include_router(router)
+    install_recommendations(app, the_node)  # /api/v1/recommendations + model.release (VITRINE_EDGE_MODEL_*)
     mount_web_ui(app, settings)  # kiosk, handheld and manager pages (edge/web), VITRINE_WEB_* settings
     return app

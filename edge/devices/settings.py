@@ -1,0 +1,35 @@
+"""Typed settings of the device hub (``VITRINE_DEVICES_*``), validated when the app is built."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from edge.errors import ConfigError
+
+
+class DeviceSettings(BaseSettings):
+    """``config_dir`` unset → no devices are started (the API still answers, with no devices).
+
+    With ``config_dir = firmware-config``: readers from ``readers/*.toml``, site settings from
+    ``rfid.toml``, scanners from ``scanners/*.toml``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VITRINE_DEVICES_", env_file=None, extra="ignore")
+
+    config_dir: Path | None = None
+    state_db: Path | None = Field(default=None, description="alerts database (default: beside the replica)")
+    tick_s: float = Field(default=0.5, gt=0, le=10)
+    camera_fps: float = Field(default=10.0, gt=0, le=60)
+    sim_label_skus: int = Field(default=40, ge=1, le=100_000)
+    max_tags_listed: int = Field(default=500, ge=1, le=100_000)
+
+
+def load_device_settings(**overrides: object) -> DeviceSettings:
+    try:
+        return DeviceSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
+        raise ConfigError(f"invalid device settings: {problems}") from err
