@@ -18,18 +18,26 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from drivers.tokens import issue_loyalty_token
 from edge.api.auth import Role, caller_role, require
 from edge.api.deps import Node
 from edge.settings import EdgeSettings
 from edge.web.dashboard import Dashboard, dashboard
 from edge.web.pins import Lockout, verify_pin
-from edge.web.qr import MAX_QR_TEXT, qr_svg
+from edge.web.qr import qr_svg
 from edge.web.settings import WebSettings, load_web_settings
+from sync.rpc import RpcError, RpcTimeout
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 KIOSK_STRINGS = WEB_DIR / "i18n" / "kiosk.json"
+RPC_TIMEOUT_S = 3.0
+CARD_TTL_S = 2 * 365 * 24 * 3600  # a printed or saved card stays valid two years
+NO_CLOUD = (
+    "Ordering from another store needs the link to head office, which is down right now. "
+    "Ask a member of staff to call that store, or try again later."
+)
 # Pages are shells without customer data; the CSP keeps every fetch on the edge itself.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -65,8 +73,21 @@ class SyncView(BaseModel):
     last_contact_age_s: float | None = Field(description="seconds since the last ack or batch from the cloud")
 
 
-class QrRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_QR_TEXT)
+class PickupOrderRequest(BaseModel):
+    customer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+    sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+    qty: int = Field(default=1, ge=1, le=5)
+    store: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="the store that has the item")
+
+
+class PickupOrderView(BaseModel):
+    order_id: str
+    store: str
+    state: str
+
+
+class CardRequest(BaseModel):
+    customer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
 def asset_version() -> str:
@@ -181,10 +202,64 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
         )
 
-    @router.post("/ui/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-    def qr(body: QrRequest) -> Response:
-        """The QR code of ``text`` as an SVG document (for loyalty cards shown on the kiosk)."""
-        return Response(qr_svg(body.text, title="Loyalty card"), media_type="image/svg+xml")
+    @router.post(
+        "/ui/kiosk/pickup-orders",
+        response_model=PickupOrderView,
+        status_code=201,
+        dependencies=[Depends(require(Role.KIOSK))],
+        responses={
+            503: {"description": "no cloud link right now"},
+            409: {"description": "refused by the cloud"},
+        },
+    )
+    def pickup_order(body: PickupOrderRequest, request: Request, node: Node) -> PickupOrderView:
+        """Order an item held by another store, for click & collect there, placed by the cloud.
+
+        Orders are cloud-owned (DESIGN.md), so this asks the hub over the sync link's RPC channel
+        (method ``order.place``); with no cloud link the kiosk says to reserve in that store instead.
+        """
+        node.customers.get(body.customer_id)
+        node.catalog.product(body.sku)
+        if body.store == edge.store_id:
+            raise HTTPException(status_code=422, detail="This store has it: reserve it here instead.")
+        link = getattr(request.app.state, "sync_link", None)
+        if link is None or not link.status().online:
+            raise HTTPException(status_code=503, detail=NO_CLOUD)
+        params = {
+            "kind": "click_collect",
+            "store": body.store,
+            "customer_id": body.customer_id,
+            "lines": [{"sku": body.sku, "qty": body.qty}],
+            "channel": "kiosk",
+            "requested_at_store": edge.store_id,
+        }
+        try:
+            result = link.rpc.call("order.place", params, timeout=RPC_TIMEOUT_S)
+        except RpcTimeout as err:
+            raise HTTPException(status_code=503, detail=NO_CLOUD) from err
+        except RpcError as err:
+            raise HTTPException(status_code=409, detail=f"The order was refused: {err}") from err
+        return PickupOrderView(
+            order_id=str(result["order_id"]), store=body.store, state=str(result.get("state", "placed"))
+        )
+
+    @router.post(
+        "/ui/kiosk/card.svg",
+        response_class=Response,
+        dependencies=[Depends(require(Role.KIOSK))],
+        responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "unknown customer"}},
+    )
+    def card_qr(body: CardRequest, request: Request, node: Node) -> Response:
+        """The customer's loyalty card as a QR code (SVG): a signed ``VTL1`` token when the device hub
+        has a keyring (so any store scanner recognises it), else the plain card number."""
+        customer = node.customers.get(body.customer_id)
+        if not customer.card:
+            raise HTTPException(status_code=409, detail="This customer has no loyalty card yet.")
+        keyring = getattr(getattr(request.app.state, "device_hub", None), "keyring", None)
+        text = customer.card
+        if keyring is not None:
+            text = issue_loyalty_token(keyring, customer.card, issued_at=int(time.time()), ttl_s=CARD_TTL_S)
+        return Response(qr_svg(text, title=f"Loyalty card {customer.card}"), media_type="image/svg+xml")
 
     return router
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
+import tty
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +50,14 @@ class LiveServer:
     def __init__(self, app: Any) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="edge-uvicorn", daemon=True)
 
@@ -187,3 +197,32 @@ def place_click_collect(edge: Edge, order_id: str, customer_id: str, lines: list
         "at": "2026-01-01T00:00:00Z",
     }
     cloud_ops(edge, ("order.placed", body))
+
+
+class VirtualSerialScanner:
+    """A barcode scanner on a pseudo-terminal: the device hub opens the pty's device path like a
+    USB-serial scanner, and :meth:`scan` types a code followed by CR LF, as the hardware does."""
+
+    def __init__(self) -> None:
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._master)
+        self.path = os.ttyname(self._slave)
+
+    def scan(self, text: str) -> None:
+        os.write(self._master, text.encode("ascii") + b"\r\n")
+
+    def close(self) -> None:
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def scanner_profile(config_dir: Path, scanner: VirtualSerialScanner, session: str) -> None:
+    """A device-hub scanner profile routing ``scanner`` to a kiosk/handheld ``session``."""
+    folder = config_dir / "scanners"
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = "handheld" if session.startswith("handheld") else "kiosk"
+    (folder / f"{session}-serial.toml").write_text(
+        f'id = "{session}-serial"\nkind = "serial"\nurl = "{scanner.path}"\ndedup_window_s = 0.3\n'
+        f'route = "{kind}:{session}"\n\n[serial]\nbaudrate = 9600\nterminators = "\\r\\n"\n'
+    )

@@ -10,7 +10,16 @@ import pytest
 import zxingcpp
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.web.harness import KIOSK_TOKEN, MANAGER_TOKEN, Edge, open_page, running_edge, screenshot
+from tests.web.harness import (
+    KIOSK_TOKEN,
+    MANAGER_TOKEN,
+    Edge,
+    VirtualSerialScanner,
+    open_page,
+    running_edge,
+    scanner_profile,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 PRODUCT_SKU = "85123A"  # WHITE HANGING HEART T-LIGHT HOLDER, the first line of the data set
@@ -91,3 +100,26 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
 def decode_qr(png: bytes) -> list[str]:
     image = cv2.imdecode(np.frombuffer(png, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
     return [r.text for r in zxingcpp.read_barcodes(image)]
+
+
+def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scanner = VirtualSerialScanner()
+    scanner_profile(tmp_path / "devices", scanner, "kiosk-1")
+    monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(tmp_path / "devices"))
+    try:
+        with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+            page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
+            provision(page)
+            expect(page.locator("#scanner-state")).to_have_attribute("data-live", "true")
+            with edge.api(KIOSK_TOKEN) as client:
+                product = client.get(f"/api/v1/products/{PRODUCT_SKU}").json()
+            scanner.scan(product["gtin"])
+            expect(page.locator("#product-name")).to_have_text(product["name"])
+            expect(page.locator("#stock-here")).to_have_attribute("data-qty", str(product["available"]))
+            expect(page.locator("#product-recos .tile").first).to_be_visible()
+            screenshot(page, "kiosk-debug.png")
+            page.close()
+    finally:
+        scanner.close()

@@ -216,11 +216,12 @@ async function orderFrom(store) {
   if (!product) return;
   if (!customer) return showNotice($("notice"), "warn", t("need_card"));
   try {
-    const o = await api.post(paths.pickupOrder(), {
-      customer_id: customer.customer_id, from_store: store, lines: [{ sku: product.sku, qty: 1 }],
-    });
-    info(t("ordered", { id: o.order_id }));
-  } catch (err) { fail(err); }
+    const o = await api.post(paths.pickupOrder(), { customer_id: customer.customer_id, sku: product.sku, qty: 1, store });
+    info(t("ordered", { id: o.order_id, store: o.store }));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 503) showNotice($("notice"), "warn", t("err_no_cloud"));
+    else fail(err);
+  }
 }
 
 async function addWish() {
@@ -241,8 +242,9 @@ async function join(event) {
   try {
     const email = $("join-email").value.trim();
     const c = await api.post(paths.enrol(), { name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked });
-    const svg = await fetch(paths.qr(), {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text: c.card_qr || c.card }),
+    const svg = await fetch(paths.cardQr(), {
+      method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem(STORAGE.token)}` },
+      body: JSON.stringify({ customer_id: c.customer_id }),
     });
     if (!svg.ok) throw new ApiError(svg.status, "qr", "");
     $("join-qr").innerHTML = await svg.text(); // SVG produced by our own edge

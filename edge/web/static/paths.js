@@ -4,7 +4,7 @@ const GTIN = /^[0-9]{8,14}$/;
 
 export const paths = {
   whoami: () => "/ui/whoami",
-  qr: () => "/ui/qr.svg",
+  cardQr: () => "/ui/kiosk/card.svg",
   signIn: () => "/ui/sign-in",
   dashboard: () => "/ui/manager/dashboard",
   // products and stock
@@ -22,7 +22,7 @@ export const paths = {
   wishlistItem: (customerId, sku) => `/api/v1/customers/${e(customerId)}/wishlist/${e(sku)}`,
   enrol: () => "/api/v1/customers",
   reservations: () => "/api/v1/reservations",
-  pickupOrder: () => "/api/v1/orders/pickup-requests",
+  pickupOrder: () => "/ui/kiosk/pickup-orders",
   // orders, receipts, returns
   orders: (state) => `/api/v1/orders?state=${e(state)}`,
   order: (id) => `/api/v1/orders/${e(id)}`,
@@ -31,8 +31,8 @@ export const paths = {
   receipt: (id) => `/api/v1/receipts/${e(id)}`,
   returns: () => "/api/v1/returns",
   // recommendations (#6)
-  goesWellWith: (sku) => `/api/v1/recommendations/goes-well-with/${e(sku)}?k=6`,
-  forYou: (customerId) => `/api/v1/recommendations/for-you/${e(customerId)}?k=6`,
+  goesWellWith: (sku) => `/api/v1/recommendations/product/${e(sku)}?k=6`,
+  forYou: (customerId) => `/api/v1/recommendations/customer/${e(customerId)}?k=6`,
   // devices (#5) and sync (#3)
   scans: (device) => `/api/v1/devices/sessions/${e(device)}/scans`,
   countStart: () => "/api/v1/devices/counts",
