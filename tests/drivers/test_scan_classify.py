@@ -29,11 +29,17 @@ def test_examples() -> None:
     assert isinstance(link, Gs1DigitalLink) and link.gtin == "09506000134352"
     assert link.elements["21"] == "S1" and link.elements["17"] == "271231"
     element = classify("]C1010950600013435215271231\x1d10LOT7")
-    assert element == Gs1ElementString({"01": "09506000134352", "15": "271231", "10": "LOT7"}, "09506000134352")
+    assert element == Gs1ElementString(
+        {"01": "09506000134352", "15": "271231", "10": "LOT7"}, "09506000134352"
+    )
     assert classify("0104412345678909", symbology=Symbology.DATABAR) == Gs1ElementString(
         {"01": "04412345678909"}, "04412345678909"
     )
-    assert payload_as_dict(ProductCode("04006381333931")) == {"kind": "gtin", "gtin": "04006381333931", "add_on": ""}
+    assert payload_as_dict(ProductCode("04006381333931")) == {
+        "kind": "gtin",
+        "gtin": "04006381333931",
+        "add_on": "",
+    }
 
 
 def test_unknowns_carry_a_message() -> None:
@@ -58,8 +64,10 @@ def test_random_strings_never_crash(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["", "(01)", "01", "]C1", "https://id.gs1.org/01/", "VTL1.", "VTP1."]),
-       st.text(alphabet=string.printable + "\x1d", max_size=60))
+@given(
+    st.sampled_from(["", "(01)", "01", "]C1", "https://id.gs1.org/01/", "VTL1.", "VTP1."]),
+    st.text(alphabet=string.printable + "\x1d", max_size=60),
+)
 def test_near_miss_strings_never_crash(prefix: str, rest: str) -> None:
     classify(prefix + rest)
 

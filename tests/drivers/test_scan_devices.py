@@ -86,7 +86,9 @@ def test_dedup_window_slides_while_code_stays_in_view() -> None:
 
 def test_serial_simulator_scans_become_classified_events() -> None:
     clock = Clock()
-    url = "simscanner://?code=4006381333931&code=%5DC10109506000134352%1D10AB&code=4006381333931&terminator=cr"
+    url = (
+        "simscanner://?code=4006381333931&code=%5DC10109506000134352%1D10AB&code=4006381333931&terminator=cr"
+    )
     source = SerialLineSource(url, clock=clock)
     scanner = SerialScanner(source, ScanPipeline("hh-1", dedup_window_s=1.0), clock=clock)
     events = []
@@ -158,7 +160,7 @@ def test_camera_image_folder_and_video_file(tmp_path: Path) -> None:
     assert chain.decode(played[1]) == []
 
     video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10, (640, 480))
     for _ in range(3):
         writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
     writer.release()

@@ -47,7 +47,12 @@ def test_split_add_on() -> None:
 
 def test_element_string_with_fixed_and_variable_fields() -> None:
     parsed = gs1.parse_element_string("]d20109504000059101" + "2112345678p901\x1d" + "101234567p\x1d17141120")
-    assert parsed.elements == (("01", "09504000059101"), ("21", "12345678p901"), ("10", "1234567p"), ("17", "141120"))
+    assert parsed.elements == (
+        ("01", "09504000059101"),
+        ("21", "12345678p901"),
+        ("10", "1234567p"),
+        ("17", "141120"),
+    )
     assert parsed.gtin == "09504000059101"
     assert parsed.to_hri() == "(01)09504000059101(21)12345678p901(10)1234567p(17)141120"
 
@@ -92,7 +97,9 @@ def test_gs1_date_day_zero_is_end_of_month() -> None:
 
 
 def test_digital_link_any_domain_with_qualifiers_and_query() -> None:
-    link = gs1.parse_digital_link("https://shop.example.com/p/01/9506000134352/10/AB%2F12/21/XYZ?17=271231&linkType=all")
+    link = gs1.parse_digital_link(
+        "https://shop.example.com/p/01/9506000134352/10/AB%2F12/21/XYZ?17=271231&linkType=all"
+    )
     assert link.gtin == "09506000134352"
     assert link.elements.as_dict == {"01": "09506000134352", "10": "AB/12", "21": "XYZ", "17": "271231"}
 

@@ -10,7 +10,9 @@ import pytest
 from drivers import tokens
 from drivers.scan import LoyaltyCard, PickupOrder, RejectedToken, classify
 
-KEYS = tokens.Keyring({"k1": b"k1-deployment-secret-32-bytes!!!", "k0": b"k0-older-deployment-secret-key!!"}, "k1")
+KEYS = tokens.Keyring(
+    {"k1": b"k1-deployment-secret-32-bytes!!!", "k0": b"k0-older-deployment-secret-key!!"}, "k1"
+)
 T0 = 1_700_000_000
 
 
