@@ -15,7 +15,8 @@ URLs understood by :func:`open_camera`:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs
@@ -36,40 +37,77 @@ class FrameSource(Protocol):
 
 
 class OpenCvCapture:
-    """``cv2.VideoCapture`` on a device index, file or stream URL."""
+    """``cv2.VideoCapture`` on a device index, file or stream URL.
 
-    def __init__(self, source: int | str, *, width: int | None = None, height: int | None = None) -> None:
+    A live source that stops delivering frames (camera unplugged, stream dropped) raises
+    :class:`TransportError` once; later reads reopen it, at most every ``retry_s`` seconds, so a
+    camera plugged back in is recovered without restarting anything.
+    """
+
+    def __init__(
+        self,
+        source: int | str,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        retry_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         import cv2
 
         self._cv2 = cv2
         self.source = source
         self.exhausted = False
         self._is_file = isinstance(source, str) and Path(source).is_file()
-        capture: Any = cv2.VideoCapture(source)
+        self._size = (width, height)
+        self._retry_s = retry_s
+        self._clock = clock
+        self._retry_at = 0.0
+        self._capture: Any = self._open()
+
+    def _open(self) -> Any:
+        capture: Any = self._cv2.VideoCapture(self.source)
         if not capture.isOpened():
             capture.release()
-            raise TransportError(f"cannot open camera source {source!r}")
+            raise TransportError(f"cannot open camera source {self.source!r}")
+        width, height = self._size
         if width and height:
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
-        self._capture = capture
+            capture.set(self._cv2.CAP_PROP_FRAME_WIDTH, width)
+            capture.set(self._cv2.CAP_PROP_FRAME_HEIGHT, height)
+        return capture
 
     def read(self) -> Image | None:
         if self.exhausted:
             return None
+        if self._capture is None:
+            if self._clock() < self._retry_at:
+                return None
+            self._retry_at = self._clock() + self._retry_s
+            self._capture = self._open()
         try:
             ok, frame = self._capture.read()
         except self._cv2.error as err:
+            self._drop()
             raise TransportError(f"camera {self.source!r} failed: {err}") from err
         if not ok or frame is None:
             if self._is_file:
                 self.exhausted = True
                 return None
+            self._drop()
             raise TransportError(f"camera {self.source!r} delivered no frame (unplugged or stream lost)")
         return np.asarray(frame, dtype=np.uint8)
 
+    def _drop(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+        self._capture = None
+        self._retry_at = self._clock() + self._retry_s
+
     def close(self) -> None:
-        self._capture.release()
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+        self.exhausted = True
 
 
 class _FrameList:

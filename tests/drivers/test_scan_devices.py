@@ -171,6 +171,23 @@ def test_camera_image_folder_and_video_file(tmp_path: Path) -> None:
     assert len(decoded) == 3 and all(d == [Decoded(Symbology.EAN8, "96385074")] for d in decoded)
 
 
+def test_lost_camera_stream_is_reopened(tmp_path: Path) -> None:
+    video = tmp_path / "stream.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 10, (64, 48))
+    writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    clock = Clock()
+    capture = OpenCvCapture(str(video), retry_s=2.0, clock=clock)
+    capture._is_file = False  # behave as a live stream: running out of frames = stream lost
+    scanner = CameraScanner(capture, ScanPipeline("cam", decoder=default_chain()), clock=clock)
+    assert capture.read() is not None
+    assert scanner.poll() == [] and scanner.last_error and "no frame" in scanner.last_error
+    assert capture.read() is None  # waiting for the retry delay
+    clock.now += 2.0
+    assert capture.read() is not None  # reopened
+    capture.close()
+
+
 def test_camera_errors_are_driver_errors(tmp_path: Path) -> None:
     with pytest.raises(TransportError):
         open_camera(str(tmp_path / "missing.mp4"))

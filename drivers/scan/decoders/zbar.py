@@ -51,7 +51,18 @@ class ZbarDecoder:
         for symbol_type in _RETAIL_TYPES:
             wrapper.zbar_image_scanner_set_config(self._scanner, symbol_type, _CFG_ENABLE, 1)
 
+    def close(self) -> None:
+        """Free libzbar's scanner (also done when the decoder is garbage-collected)."""
+        if getattr(self, "_scanner", None):
+            self._w.zbar_image_scanner_destroy(self._scanner)
+            self._scanner = None
+
+    def __del__(self) -> None:
+        self.close()
+
     def decode(self, image: Image) -> list[Decoded]:
+        if not self._scanner:
+            raise DriverError("this ZBar decoder is closed")
         gray = to_gray(image)
         height, width = gray.shape
         if height < 2 or width < 2:
