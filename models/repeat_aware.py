@@ -4,13 +4,14 @@ Retail demand repeats: a third of what a customer buys in a month they bought be
 item i for a history with basket counts c is
 
     score_i = c_i · r_i^β                      (own repeat, item-specific propensity r_i)
-            + γ · (log1p(c) @ W + w0)_i          (what such histories buy next month)
+            + γ · (log1p(c) @ W)_i               (what such histories buy next month)
             + δ · trend_i                       (popular in the last 30 days)
 
 W is a ridge regression from a customer's history (log1p counts up to a month start) to the items
 they buy in that month, stacked over the last ``months`` month starts of training:
-W = (Σ XᵀX + λI)⁻¹ Σ XᵀY (with an intercept row w0). Unlike EASE it has no zero-diagonal
-constraint: the target is the future, not the input. Everything folds into one
+W = (Σ XᵀX + λI)⁻¹ Σ XᵀY, without an intercept: each row of W is then what a buyer of that item
+buys next month, which is also what "goes well with" it for a one-item history. Unlike EASE there
+is no zero-diagonal constraint: the target is the future, not the input. Everything folds into one
 :class:`~models.linear.LinearScorer`, so the edge serves it with a gather-and-sum graph.
 """
 
@@ -36,7 +37,6 @@ class RepeatParts:
     """What fitting learns; the blend weights (β, γ, δ) are applied when building the scorer."""
 
     next_month: FloatArray
-    intercept: FloatArray
     repeat_rate: FloatArray
     trend: FloatArray
     popularity: FloatArray
@@ -46,7 +46,8 @@ class RepeatParts:
         return replace(self, next_month=prune_rows(self.next_month, keep))
 
     def bias(self, cross: float, trend: float) -> FloatArray:
-        return (cross * self.intercept + trend * self.trend + 1e-3 * self.popularity).astype(np.float32)
+        del cross  # the cross term has no intercept; kept for a uniform call
+        return (trend * self.trend + 1e-3 * self.popularity).astype(np.float32)
 
     def scorer(self, beta: float, cross: float, trend: float) -> LinearScorer:
         return LinearScorer(
@@ -69,8 +70,8 @@ def fit_parts(train: Purchases, lam: float, months: int) -> RepeatParts:
     trend = np.bincount(train.item[recent], minlength=n).astype(np.float64)
     trend /= max(float(trend.max()), 1.0)
 
-    gram = np.zeros((n + 1, n + 1))
-    cross = np.zeros((n + 1, n))
+    gram = np.zeros((n, n))
+    cross = np.zeros((n, n))
     cut = month_start(last)
     used = 0
     while used < months and cut > first:
@@ -81,11 +82,9 @@ def fit_parts(train: Purchases, lam: float, months: int) -> RepeatParts:
             used += 1
         cut = month_start(cut - timedelta(days=1))
     gram[np.diag_indices(n)] += lam
-    gram[n, n] += 1e-3
-    solved = np.linalg.solve(gram, cross) if used else np.zeros((n + 1, n))
+    solved = np.linalg.solve(gram, cross) if used else np.zeros((n, n))
     return RepeatParts(
-        solved[:n].astype(np.float32),
-        solved[n].astype(np.float32),
+        solved.astype(np.float32),
         repeat_rate.astype(np.float32),
         trend.astype(np.float32),
         popularity.astype(np.float32),
@@ -93,7 +92,7 @@ def fit_parts(train: Purchases, lam: float, months: int) -> RepeatParts:
 
 
 def _month_pair(train: Purchases, cut: datetime) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """History (log1p counts before ``cut`` plus a constant column) → binary purchases that month."""
+    """History (log1p counts before ``cut``) → binary purchases that month, for active customers."""
     before = train.between(None, cut)
     month = train.between(cut, next_month(cut))
     history = basket_counts(before)
@@ -102,7 +101,6 @@ def _month_pair(train: Purchases, cut: datetime) -> tuple[sp.csr_matrix, sp.csr_
     active = active[np.diff(history.indptr)[active] > 0]
     x = history[active]
     x.data = np.log1p(x.data)
-    x = sp.hstack([x, sp.csr_matrix(np.ones((len(active), 1), dtype=np.float32))]).tocsr()
     return x, target[active]
 
 
