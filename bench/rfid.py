@@ -44,7 +44,7 @@ def make_stream(protocol: str, reads: int, tags: int) -> tuple[list[bytes], int]
         now += 0.05
         if protocol == "r2000":
             antenna = antenna % 4 + 1
-            sim.receive(r2000.set_work_antenna(antenna) + r2000.real_time_inventory(), now)
+            sim.receive(r2000.set_work_antenna(antenna) + r2000.real_time_inventory(), now - 0.05)
         data = sim.emit(now)
         produced += sum(1 for e in parser.feed(data) if type(e) is TagRead)
         out += data

@@ -26,7 +26,9 @@ from drivers.rfid.events import Command, TagRead
 
 SCHEME = "vitrinesim"
 COMPANY_PREFIX = "0614141"
-CROSS_READ_WEIGHT = 0.15  # the GS1 documentation prefix: simulated stock is never real stock
+CROSS_READ_WEIGHT = 0.15
+ROUND_S = 0.05
+"""Air time of one simulated R2000 inventory round."""  # the GS1 documentation prefix: simulated stock is never real stock
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,8 @@ class SimulatedReader:
         self._last = start
         self._credit = 0.0
         self._next_antenna = 0
+        self._delayed: list[tuple[float, bytes]] = []
+        self._busy_until = start
         self.commands = 0
 
     @property
@@ -216,6 +220,7 @@ class SimulatedReader:
         """Lose the session state a real module loses when unplugged (the world persists)."""
         self._streaming = False
         self._out.clear()
+        self._delayed.clear()
         self._host_bytes = (
             mercury.MercuryParser("reader")
             if self.spec.protocol == "mercury"
@@ -242,6 +247,8 @@ class SimulatedReader:
             if whole:
                 self._stream(whole)
         self._last = now
+        while self._delayed and self._delayed[0][0] <= now:
+            self._out += self._delayed.pop(0)[1]
         out = bytes(self._out)
         self._out.clear()
         return out
@@ -286,12 +293,15 @@ class SimulatedReader:
             self._work_antenna = antenna
             self._out += r2000.encode_status(command.opcode, r2000.SUCCESS, address)
         elif command.opcode in r2000.INVENTORY_CMDS:
-            round_s = 0.05
-            reads = self.world.reads(self._work_antenna, max(1, int(self.spec.rate * round_s)))
+            # a round takes ROUND_S of air time: its answer is sent when the round is over
+            reads = self.world.reads(self._work_antenna, max(1, int(self.spec.rate * ROUND_S)))
+            answer = bytearray()
             for read in reads:
-                self._out += r2000.encode_tag_read(read, 7, address)
-            rate = int(len(reads) / round_s)
-            self._out += r2000.encode_round_end(self._work_antenna, min(rate, 0xFFFF), len(reads), address)
+                answer += r2000.encode_tag_read(read, 7, address)
+            rate = int(len(reads) / ROUND_S)
+            answer += r2000.encode_round_end(self._work_antenna, min(rate, 0xFFFF), len(reads), address)
+            self._busy_until = max(now, self._busy_until) + ROUND_S
+            self._delayed.append((self._busy_until, bytes(answer)))
         else:
             self._out += r2000.encode_status(command.opcode, r2000.SUCCESS, address)
 
