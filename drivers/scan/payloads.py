@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -16,7 +17,22 @@ _MAIN_LENGTHS = {
     Symbology.UPCE: (8, 13),
     Symbology.EAN8: (8,),
 }
-_AIM_GS1 = ("]C1", "]e0", "]d2", "]Q3", "]J1")
+# AIM symbology identifiers (ISO/IEC 15424) that serial scanners may prefix: "]" code modifier
+_AIM = re.compile(r"^\]([A-Za-z])([0-9A-Za-z])")
+_AIM_GS1 = frozenset({"C1", "e0", "d2", "Q3", "J1"})  # FNC1 in first position: GS1 data
+_AIM_SYMBOLOGY = {
+    "E": Symbology.EAN13,
+    "C": Symbology.CODE128,
+    "I": Symbology.ITF,
+    "e": Symbology.DATABAR,
+    "d": Symbology.DATAMATRIX,
+    "Q": Symbology.QR,
+    "A": Symbology.CODE39,
+    "G": Symbology.CODE93,
+    "F": Symbology.CODABAR,
+    "L": Symbology.PDF417,
+    "z": Symbology.AZTEC,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +114,23 @@ def classify(
 ) -> Payload:
     """Classify one scan. Never raises: anything unrecognised is :class:`Unknown` with a message.
 
-    ``symbology`` (when the decoder knows it) disambiguates; serial scanners give plain text.
+    ``symbology`` (when the decoder knows it) disambiguates; serial scanners give plain text,
+    possibly prefixed with an AIM symbology identifier (``]E0``, ``]C1``…), which is used the same way.
     ``keyring`` and ``now`` (epoch seconds) verify Vitrine tokens.
     """
     stripped = text.strip("\r\n\t ")
     if not stripped:
         return Unknown(text, "empty scan")
+    aim = _AIM.match(stripped)
+    if aim:
+        code, modifier = aim.groups()
+        stripped = stripped[3:]
+        if code + modifier in _AIM_GS1:
+            return _element_string(stripped) if stripped else Unknown(text, "empty GS1 scan")
+        if symbology is None:
+            symbology = Symbology.EAN8 if code + modifier == "E4" else _AIM_SYMBOLOGY.get(code)
+        if not stripped:
+            return Unknown(text, "empty scan after the symbology identifier")
     kind = tokens.token_kind(stripped)
     if kind is not None:
         return _token(stripped, kind, keyring, now)
@@ -119,12 +146,7 @@ def classify(
 
 
 def _looks_like_element_string(text: str) -> bool:
-    return (
-        text.startswith(_AIM_GS1)
-        or gs1.GS in text
-        or text.startswith("(")
-        or (text.isascii() and text.isdigit() and len(text) > 14)
-    )
+    return gs1.GS in text or text.startswith("(") or (text.isascii() and text.isdigit() and len(text) > 14)
 
 
 def _product(text: str, symbology: Symbology | None) -> Payload:
@@ -133,7 +155,7 @@ def _product(text: str, symbology: Symbology | None) -> Payload:
             if len(text) != 14:
                 return Unknown(text, f"ITF of {len(text)} digits is not an ITF-14 GTIN")
             return ProductCode(gs1.to_gtin14(text))
-        if symbology is None:
+        if symbology not in _MAIN_LENGTHS:
             return ProductCode(gs1.to_gtin14(text))
         gtin, add_on = gs1.split_ean_upc(text, _MAIN_LENGTHS[symbology], upce=symbology is Symbology.UPCE)
     except gs1.Gs1Error as err:

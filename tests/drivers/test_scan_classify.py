@@ -103,3 +103,30 @@ def test_upce_expansion_is_consistent(number: int, system: str) -> None:
     expanded_body = gs1.expand_upce(system + six + "0")[:11]
     upce = system + six + gs1.check_digit(expanded_body)
     assert classify(upce, symbology=Symbology.UPCE) == ProductCode((expanded_body + upce[-1]).zfill(14))
+
+
+@given(st.text(alphabet="0123456789", max_size=20), st.sampled_from([None, *Symbology]))
+def test_digit_strings_with_any_symbology_never_crash(digits: str, symbology: Symbology | None) -> None:
+    payload = classify(digits, symbology=symbology)
+    if isinstance(payload, ProductCode):
+        assert gs1.has_valid_check_digit(payload.gtin)
+
+
+@given(
+    st.sampled_from(["]E0", "]E3", "]E4", "]C0", "]C1", "]e0", "]d2", "]Q1", "]Q3", "]I0", "]X9"]),
+    st.text(alphabet=string.digits + string.ascii_letters + "\x1d/:.()", max_size=40),
+    st.sampled_from([None, *Symbology]),
+)
+def test_aim_prefixed_strings_never_crash(prefix: str, rest: str, symbology: Symbology | None) -> None:
+    classify(prefix + rest, symbology=symbology)
+
+
+def test_aim_symbology_identifiers_from_serial_scanners() -> None:
+    assert classify("]E04006381333931") == ProductCode("04006381333931")
+    assert classify("]E496385074") == ProductCode("00000096385074")
+    assert classify("]E3978073520044951299") == ProductCode("09780735200449", "51299")
+    assert classify("]I010614141000019") == ProductCode("10614141000019")
+    assert classify("]e00104412345678909") == Gs1ElementString({"01": "04412345678909"}, "04412345678909")
+    link = classify("]Q1https://id.gs1.org/01/09506000134352")
+    assert isinstance(link, Gs1DigitalLink)
+    assert isinstance(classify("]d2"), Unknown)
