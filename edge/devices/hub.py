@@ -92,6 +92,9 @@ class DeviceHub:
             self.scanner_profiles: list[ScannerProfile] = (
                 load_profiles(scanners_dir) if scanners_dir is not None and scanners_dir.is_dir() else []
             )
+            for profile in self.reader_profiles:
+                if _is_simulated(profile):
+                    SimSpec.from_url(profile.settings.url)  # a bad simulator URL fails here, not later
         except DriverError as err:  # drivers' ConfigError → the edge's, reported at start-up
             raise ConfigError(f"device configuration: {err}") from err
         self.zones = sorted({z for p in self.reader_profiles for z in p.zones.values()})
@@ -150,7 +153,7 @@ class DeviceHub:
         if not gtins:
             return
         for profile in self.reader_profiles:
-            if profile.settings.url.lower().startswith(f"{SCHEME}://"):
+            if _is_simulated(profile):
                 BUS.label_stock(SimSpec.from_url(profile.settings.url).name, gtins)
 
     # --- RFID -------------------------------------------------------------------------------------------
@@ -321,6 +324,10 @@ class DeviceHub:
             s = scanner.health()
             out.append({**asdict(s), "protocol": None, "url": scanner.profile.url})
         return out
+
+
+def _is_simulated(profile: ReaderProfile) -> bool:
+    return profile.settings.url.lower().startswith(f"{SCHEME}://")
 
 
 def tag_event_dict(event: TagEvent) -> dict[str, Any]:
