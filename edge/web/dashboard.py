@@ -129,8 +129,8 @@ def low_stock(conn: sqlite3.Connection, threshold: int, limit: int = 50) -> list
 def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy]:
     """For each (sku, zone) whose latest count came from a count session: book vs counted, when they differ.
 
-    Book = the previous count of the cell plus the deltas between it and this count (HLC order). A
-    cell's first count (an opening count) has no book to compare with and is never a discrepancy.
+    Book = the previous count of the cell (0 if none) plus the deltas between it and this count (HLC
+    order). Opening counts (no session, or the seed's) are the book itself and never discrepancies.
     """
     rows = conn.execute(
         """
@@ -138,8 +138,7 @@ def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy
             SELECT c.sku, c.zone, c.qty, c.hlc, c.session FROM stock_counts c
             JOIN (SELECT sku, zone, max(hlc) AS hlc FROM stock_counts GROUP BY sku, zone) m
               ON m.sku = c.sku AND m.zone = c.zone AND m.hlc = c.hlc
-            WHERE c.session != ''
-              AND EXISTS (SELECT 1 FROM stock_counts p WHERE p.sku = c.sku AND p.zone = c.zone AND p.hlc < c.hlc)
+            WHERE c.session NOT IN ('', 'seed')
         )
         SELECT l.sku, coalesce(cat.name, l.sku), l.zone, l.session, l.qty, l.hlc,
                coalesce((SELECT p.qty FROM stock_counts p WHERE p.sku = l.sku AND p.zone = l.zone AND p.hlc < l.hlc

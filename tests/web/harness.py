@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import tty
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,3 +226,21 @@ def scanner_profile(config_dir: Path, scanner: VirtualSerialScanner, session: st
         f'id = "{session}-serial"\nkind = "serial"\nurl = "{scanner.path}"\ndedup_window_s = 0.3\n'
         f'route = "{kind}:{session}"\n\n[serial]\nbaudrate = 9600\nterminators = "\\r\\n"\n'
     )
+
+
+def rfid_profiles(config_dir: Path) -> None:
+    """The repo's simulated RFID readers (``vitrinesim://``) and site settings, for the device hub."""
+    source = REPO / "firmware-config"
+    (config_dir / "readers").mkdir(parents=True, exist_ok=True)
+    for profile in (source / "readers").glob("*.toml"):
+        (config_dir / "readers" / profile.name).write_text(profile.read_text())
+    (config_dir / "rfid.toml").write_text((source / "rfid.toml").read_text())
+
+
+def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

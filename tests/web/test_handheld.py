@@ -13,8 +13,10 @@ from tests.web.harness import (
     STAFF_TOKEN,
     open_page,
     place_click_collect,
+    rfid_profiles,
     running_edge,
     screenshot,
+    wait_for,
 )
 
 pytestmark = pytest.mark.browser
@@ -117,3 +119,32 @@ def test_handheld_price_check_receive_return_and_adjust(
             f"is now {product['on_hand'] - 3 + 12 + 1 - 2}"
         )
         assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_handheld_rfid_cycle_count_with_live_progress(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rfid_profiles(tmp_path / "devices")
+    monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(tmp_path / "devices"))
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        page = open_page(browser, f"{edge.url}/handheld", 400, 820)
+        page.fill("#pin", STAFF_PIN)
+        page.press("#pin", "Enter")
+        page.click('nav.tasks button[data-task="count"]')
+        expect(page.locator('#count-zone option[value="shelf-a"]')).to_have_count(1)
+        page.select_option("#count-zone", "shelf-a")
+        page.click("#count-start")
+        expect(page.locator("#count-live")).to_be_visible()
+        wait_for(
+            lambda: int(page.locator("#count-tags").inner_text()) > 0, 20, "tags read by the simulated reader"
+        )
+        reads = int(page.locator("#count-reads").inner_text())
+        wait_for(lambda: int(page.locator("#count-reads").inner_text()) > reads, 10, "progress to move")
+        page.click("#count-finish")
+        expect(page.locator("#count-done")).to_contain_text("Count recorded")
+        first = page.locator("#count-result tbody tr").first
+        sku = first.locator("td").nth(0).inner_text()
+        counted = int(first.locator("td").nth(3).inner_text())
+        with edge.api(STAFF_TOKEN) as client:
+            assert client.get(f"/api/v1/stock/{sku}").json()["zones"]["shelf-a"] == counted
+        page.close()

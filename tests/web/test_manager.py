@@ -6,8 +6,6 @@ store keeps selling → the broker comes back → the backlog drains to zero.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,10 +22,14 @@ from tests.web.harness import (
     MANAGER_TOKEN,
     STAFF_TOKEN,
     Edge,
+    VirtualSerialScanner,
     open_page,
     place_click_collect,
+    rfid_profiles,
     running_edge,
+    scanner_profile,
     screenshot,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
@@ -51,15 +53,6 @@ def sell(edge: Edge, channel: str, customer: str | None, lines: list[tuple[str, 
 
 def backlog_shown(page: Page) -> int:
     return int(page.locator("#sync-backlog").get_attribute("data-value") or -1)
-
-
-def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def store_activity(edge: Edge) -> None:
@@ -94,6 +87,10 @@ def test_manager_dashboard_offline_backlog_then_drain(
     broker: MosquittoProcess,
 ) -> None:
     monkeypatch.setenv("VITRINE_WEB_MANAGER_REFRESH_SECONDS", "0.5")
+    rfid_profiles(tmp_path / "devices")
+    scanner = VirtualSerialScanner()
+    scanner_profile(tmp_path / "devices", scanner, "kiosk-1")
+    monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(tmp_path / "devices"))
     engine = make_engine(f"sqlite:///{tmp_path / 'cloud.db'}")
     migrate(engine)
     hub = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-1"))
@@ -134,6 +131,7 @@ def test_manager_dashboard_offline_backlog_then_drain(
                 expect(page.locator("#kpi-sales-n")).to_contain_text("7 sales")
                 expect(page.locator("#discrepancies tbody tr")).to_have_count(2)
                 expect(page.locator("#orders tbody tr")).to_have_count(2)
+                expect(page.locator("#devices tbody tr")).to_have_count(3)
                 screenshot(page, "manager.png")
                 assert page.errors == []  # type: ignore[attr-defined]
                 assert page.external == []  # type: ignore[attr-defined]
@@ -142,6 +140,7 @@ def test_manager_dashboard_offline_backlog_then_drain(
     finally:
         hub.stop()
         engine.dispose()
+        scanner.close()
 
 
 def test_manager_refuses_a_staff_pin_and_kiosk_token(

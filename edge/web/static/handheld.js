@@ -87,6 +87,7 @@ function showTask(name) {
   for (const s of document.querySelectorAll("section.task")) s.hidden = s.id !== `task-${name}`;
   clearNotice($("notice"));
   if (name === "collect") loadOrders();
+  if (name === "count") loadZones();
   const first = document.querySelector(`#task-${name} input`);
   if (first) first.focus();
 }
@@ -129,25 +130,52 @@ async function priceCheck(event) {
 
 // ---------- RFID count ----------
 
+/** Zones covered by the store's RFID readers, for the count form. */
+async function loadZones() {
+  try {
+    const states = await api.get(paths.tagZones());
+    const select = $("count-zone");
+    const have = new Set([...select.options].map((o) => o.value));
+    for (const zone of Object.keys(states.zones).sort()) {
+      if (!have.has(zone)) select.append(el("option", { value: zone, text: zone }));
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return;
+    fail(err, $("count-result"));
+  }
+}
+
 async function startCount(event) {
   event.preventDefault();
   const box = $("count-result");
   clearNotice(box);
   try {
-    const s = await api.post(paths.countStart(), { zone: $("count-zone").value.trim() });
-    countId = s.session_id || s.count_id || s.id;
+    const zone = $("count-zone").value;
+    const s = await api.post(paths.countStart(), zone ? { zone } : {});
+    countId = s.session_id;
     $("count-live").hidden = false;
     $("count-start").disabled = true;
+    renderCount({ tags: 0, skus: 0, reads: 0, elapsed_s: 0 });
     countStream = subscribe(paths.countProgress(countId), () => sessionStorage.getItem(SESSION.token),
-      { progress: renderCount, message: renderCount }, null);
-  } catch (err) { fail(err, box); }
+      { progress: renderCount, finished: renderCountResult }, null);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      showNotice(box, "error", "RFID counting is not available on this edge.", "Ask IT to enable the RFID readers (device profiles).");
+    } else fail(err, box);
+  }
 }
 
+/** Live progress: the bar fills as new tags stop appearing (a count is done when the shelf is read). */
+let lastTags = 0;
+let steadySince = 0;
 function renderCount(p) {
-  $("count-tags").textContent = p.tags ?? p.tags_seen ?? 0;
-  $("count-skus").textContent = p.skus ?? p.products ?? 0;
-  $("count-reads").textContent = p.reads ?? 0;
-  const pct = Math.max(0, Math.min(100, Math.round(p.percent ?? (p.expected ? (100 * (p.tags ?? 0)) / p.expected : 0))));
+  $("count-tags").textContent = p.tags;
+  $("count-skus").textContent = p.skus;
+  $("count-reads").textContent = p.reads;
+  $("count-elapsed").textContent = Math.round(p.elapsed_s ?? 0);
+  if (p.tags !== lastTags) { lastTags = p.tags; steadySince = p.elapsed_s ?? 0; }
+  const steady = Math.max(0, (p.elapsed_s ?? 0) - steadySince);
+  const pct = p.tags ? Math.min(100, Math.round(50 + 50 * Math.min(1, steady / 5))) : Math.min(50, Math.round(10 * (p.elapsed_s ?? 0)));
   $("count-bar").setAttribute("aria-valuenow", String(pct));
   $("count-bar").firstElementChild.style.width = `${pct}%`;
 }
@@ -155,18 +183,23 @@ function renderCount(p) {
 async function finishCount() {
   const box = $("count-result");
   try {
-    const r = await api.post(paths.countFinish(countId), {});
-    if (countStream) countStream.close();
-    countStream = null;
-    $("count-live").hidden = true;
-    $("count-start").disabled = false;
-    const lines = r.lines || r.counts || [];
-    box.replaceChildren(el("div", { class: "notice info", role: "status" },
-      el("strong", { text: `Count recorded: ${lines.length} products.` })),
-      el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
-        el("tbody", {}, ...lines.slice(0, 50).map((l) => el("tr", {}, el("td", { text: l.sku }),
-          el("td", { class: "num", text: l.book ?? "–" }), el("td", { class: "num", text: l.qty ?? l.counted }))))));
+    renderCountResult(await api.post(paths.countFinish(countId), {}));
   } catch (err) { fail(err, box); }
+}
+
+function renderCountResult(r) {
+  if (countStream) countStream.close();
+  countStream = null;
+  $("count-live").hidden = true;
+  $("count-start").disabled = false;
+  const lines = r.lines || [];
+  const off = lines.filter((l) => l.qty !== l.book);
+  $("count-result").replaceChildren(el("div", { class: "notice info", role: "status", id: "count-done" },
+    el("strong", { text: `Count recorded: ${lines.length} products, ${off.length} differ from the book.` }),
+    (r.unresolved_epcs || []).length ? el("div", { text: `${r.unresolved_epcs.length} tags are not in the catalogue: check their labels.` }) : null),
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { text: "Zone" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
+      el("tbody", {}, ...lines.slice(0, 100).map((l) => el("tr", {}, el("td", { text: l.sku }), el("td", { text: l.zone }),
+        el("td", { class: "num", text: String(l.book) }), el("td", { class: "num", text: String(l.qty) }))))));
 }
 
 // ---------- receive and adjust ----------

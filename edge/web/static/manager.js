@@ -120,15 +120,23 @@ const panels = {
     sparkline($("backlog-chart"), backlogHistory);
   },
   async alerts() {
-    const rows = list(await api.get(paths.alerts()), "alerts", "items");
-    $("alerts").replaceChildren(table([["When"], ["Zone"], ["Item"]],
-      rows.slice(0, 40).map((r) => [new Date(r.at).toLocaleTimeString(), r.zone, r.name || r.sku || r.epc]), "No alert."));
+    const rows = (await api.get(paths.alerts())).alerts;
+    $("alerts").replaceChildren(table([["When"], ["Zone"], ["Item"], ["Tag"]],
+      rows.slice(0, 40).map((r) => [new Date(r.at).toLocaleTimeString(), r.zone, r.name || r.sku || "unknown item", r.epc]),
+      "No alert."));
   },
   async devices() {
-    const rows = list(await api.get(paths.devices()), "devices", "items");
+    const h = await api.get(paths.devices());
+    if (!h.enabled) {
+      $("devices").replaceChildren(el("p", { class: "muted", text: "No device profile configured on this edge. Ask IT to set VITRINE_DEVICES_CONFIG_DIR." }));
+      return;
+    }
     $("devices").replaceChildren(table([["Device"], ["Kind"], ["State"], ["Reads/s", "num"], ["Last error"]],
-      rows.map((d) => [d.device_id || d.id || d.name, d.kind, d.connected ? "connected" : "DISCONNECTED",
-        d.reads_per_s !== undefined ? Number(d.reads_per_s).toFixed(1) : "–", d.last_error || ""]), "No device configured."));
+      h.devices.map((d) => [d.device_id, d.kind, d.connected ? "connected" : "DISCONNECTED",
+        Number(d.reads_per_s).toFixed(1), d.last_error || ""]), "No device configured."));
+    for (const row of $("devices").querySelectorAll("tbody tr")) {
+      row.cells[2].className = row.cells[2].textContent === "connected" ? "ok" : "bad";
+    }
   },
   async orders() {
     const rows = list(await api.get(paths.orders("placed")), "orders", "items")

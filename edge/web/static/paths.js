@@ -35,6 +35,7 @@ export const paths = {
   forYou: (customerId) => `/api/v1/recommendations/customer/${e(customerId)}?k=6`,
   // devices (#5) and sync (#3)
   scans: (device) => `/api/v1/devices/sessions/${e(device)}/scans`,
+  tagZones: () => "/api/v1/devices/tags?zone=none",
   countStart: () => "/api/v1/devices/counts",
   countProgress: (id) => `/api/v1/devices/counts/${e(id)}/events`,
   countFinish: (id) => `/api/v1/devices/counts/${e(id)}/finish`,
