@@ -6,6 +6,7 @@ Everything goes through the node's services or its replica; results the hot path
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -18,11 +19,16 @@ from edge.services.stock import record_count, require_sku
 
 
 class SkuResolver:
-    """EPC → catalogue sku through the SGTIN's GTIN (``None`` when not an SGTIN or not in the catalogue)."""
+    """EPC → catalogue sku through the SGTIN's GTIN (``None`` when not an SGTIN or not in the catalogue).
 
-    def __init__(self, node: EdgeNode) -> None:
+    Hits are cached for good; misses for ``miss_ttl_s`` (the catalogue grows through sync).
+    """
+
+    def __init__(self, node: EdgeNode, miss_ttl_s: float = 60.0) -> None:
         self._node = node
-        self._by_gtin: dict[str, str | None] = {}
+        self._miss_ttl = miss_ttl_s
+        self._by_gtin: dict[str, str] = {}
+        self._misses: dict[str, float] = {}
         self._names: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -30,15 +36,24 @@ class SkuResolver:
         gtin14 = epc_codec.gtin_of(epc)
         if gtin14 is None:
             return None
+        now = time.monotonic()
         with self._lock:
-            if gtin14 in self._by_gtin:
-                return self._by_gtin[gtin14]
+            hit = self._by_gtin.get(gtin14)
+            if hit is not None:
+                return hit
+            missed = self._misses.get(gtin14)
+            if missed is not None and now - missed < self._miss_ttl:
+                return None
         try:
             sku: str | None = self._node.catalog.by_gtin(gtin14).sku
         except EdgeError:
             sku = None
         with self._lock:
-            self._by_gtin[gtin14] = sku
+            if sku is None:
+                self._misses[gtin14] = now
+            else:
+                self._by_gtin[gtin14] = sku
+                self._misses.pop(gtin14, None)
         return sku
 
     def name_of(self, sku: str) -> str:
@@ -56,6 +71,7 @@ class SkuResolver:
     def forget(self) -> None:
         with self._lock:
             self._by_gtin.clear()
+            self._misses.clear()
             self._names.clear()
 
 
