@@ -1,4 +1,5 @@
-"""An edge process for the kill -9 fault tests: ``python -m tests.sync.edge_proc DB STORE PORT MODE N``.
+"""An edge process for the kill -9 fault tests:
+``python -m tests.sync.edge_proc DB STORE PORT MODE N [sqlite|replica]``.
 
 MODE ``commit-then-die``: commit N ops to the outbox, then SIGKILL itself before any publish.
 MODE ``publish-and-wait``: commit N ops (if not there yet), run the sync link, print ``published``
@@ -15,13 +16,13 @@ import time
 from pathlib import Path
 
 from edge.sync_link import SyncLink, SyncLinkConfig
-from sync.testing.sqlite_node import SqliteNode
 from sync.testing.workload import make_ops
+from tests.sync.harness import open_node
 
 
 def main() -> int:
     db, store, port, mode, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
-    node = SqliteNode(Path(db), store)
+    node = open_node(sys.argv[6] if len(sys.argv) > 6 else "sqlite", Path(db), store)
     if node.last_seq() < count:
         node.write(make_ops(store, node.last_seq() + 1, count - node.last_seq(), seed=7))
     if mode == "commit-then-die":

@@ -87,7 +87,7 @@ def cloud_hwm(engine: Engine, origin: str) -> int:
         )
 
 
-def assert_converged(node: SqliteNode, engine: Engine) -> None:
+def assert_converged(node: SqliteNode | ReplicaNode, engine: Engine) -> None:
     """Cloud and edge hold exactly the same ops of the store (none lost, none twice), hence the same
     stock per sku per store, loyalty balances and orders."""
     edge_ops = node.outbox_ops()
@@ -97,3 +97,53 @@ def assert_converged(node: SqliteNode, engine: Engine) -> None:
     assert cloud_hwm(engine, node.origin) == len(edge_ops)
     assert node.acked_seq() == len(edge_ops)
     assert snapshot(got) == snapshot(edge_ops)
+
+
+class ReplicaNode:
+    """The real edge replica (edge.replica) behind the same small interface as SqliteNode.
+
+    ``write`` commits ops through ``Tx.emit`` (the replica's own outbox path: one transaction,
+    seq assigned by the replica, which must match the op's seq)."""
+
+    def __init__(self, path: Path, origin: str) -> None:
+        from edge.replica.database import Replica
+        from edge.replica.inbox import ReplicaInbox
+        from edge.replica.outbox import ReplicaOutbox
+
+        self.origin = origin
+        self.replica = Replica.open(path, origin)
+        self.outbox = ReplicaOutbox(self.replica)
+        self.inbox = ReplicaInbox(self.replica)
+
+    def write(self, ops: list[Op]) -> None:
+        with self.replica.write() as tx:
+            for op in ops:
+                assert tx.emit(op.type, op.body, hlc=op.hlc).seq == op.seq
+
+    def read_after(self, seq: int, limit: int) -> list[Op]:
+        return self.outbox.read_after(seq, limit)
+
+    def acked_seq(self) -> int:
+        return self.outbox.acked_seq()
+
+    def mark_acked(self, seq: int) -> None:
+        self.outbox.mark_acked(seq)
+
+    def last_seq(self) -> int:
+        return self.outbox.last_seq()
+
+    def high_water_mark(self, origin: str) -> int:
+        return self.inbox.high_water_mark(origin)
+
+    def apply(self, origin: str, ops: list[Op]) -> int:
+        return self.inbox.apply(origin, ops)
+
+    def outbox_ops(self) -> list[Op]:
+        return self.outbox.read_after(0, 1 << 62)
+
+    def close(self) -> None:
+        self.replica.close()
+
+
+def open_node(kind: str, path: Path, origin: str) -> SqliteNode | ReplicaNode:
+    return ReplicaNode(path, origin) if kind == "replica" else SqliteNode(path, origin)

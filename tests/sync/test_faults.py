@@ -16,14 +16,27 @@ from sync.testing.sqlite_node import SqliteNode
 from sync.testing.workload import Workload, make_ops
 from sync.transport import LinkFaults
 from tests.support.paths import REPO
-from tests.sync.harness import assert_converged, cloud_engine, cloud_hwm, edge_link, hub, wait_until
+from tests.sync.harness import (
+    assert_converged,
+    cloud_engine,
+    cloud_hwm,
+    edge_link,
+    hub,
+    open_node,
+    wait_until,
+)
 
 pytestmark = pytest.mark.broker
 
+# The fault tests that exercise the edge run against both the reference SQLite node and the real
+# edge replica (edge.replica: ReplicaOutbox / ReplicaInbox).
+NODE_KINDS = pytest.mark.parametrize("kind", ["sqlite", "replica"])
 
-def test_broker_restart_mid_sync(tmp_path: Path, broker: MosquittoProcess) -> None:
+
+@NODE_KINDS
+def test_broker_restart_mid_sync(tmp_path: Path, broker: MosquittoProcess, kind: str) -> None:
     engine = cloud_engine(tmp_path / "cloud.db")
-    node = SqliteNode(tmp_path / "edge.db", "s1")
+    node = open_node(kind, tmp_path / "edge.db", "s1")
     node.write(make_ops("s1", 1, 20_000, seed=1))
     h = hub(engine, broker)
     link = edge_link(node, broker)
@@ -66,35 +79,39 @@ def test_duplicated_reordered_dropped_messages(tmp_path: Path, broker: Mosquitto
         h.stop()
 
 
-def _edge_proc(db: Path, store: str, port: int, mode: str, count: int) -> subprocess.Popen[str]:
+def _edge_proc(db: Path, store: str, port: int, mode: str, count: int, kind: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.sync.edge_proc", str(db), store, str(port), mode, str(count)],
+        [sys.executable, "-m", "tests.sync.edge_proc", str(db), store, str(port), mode, str(count), kind],
         cwd=REPO,
         stdout=subprocess.PIPE if mode == "publish-and-wait" else subprocess.DEVNULL,
         text=True,
     )
 
 
-def test_kill9_edge_between_commit_and_publish(tmp_path: Path, broker: MosquittoProcess) -> None:
+@NODE_KINDS
+def test_kill9_edge_between_commit_and_publish(tmp_path: Path, broker: MosquittoProcess, kind: str) -> None:
     engine = cloud_engine(tmp_path / "cloud.db")
     db = tmp_path / "edge.db"
-    proc = _edge_proc(db, "s1", broker.port, "commit-then-die", 5000)
+    proc = _edge_proc(db, "s1", broker.port, "commit-then-die", 5000, kind)
     assert proc.wait(60) == -signal.SIGKILL
     h = hub(engine, broker)
     try:
         assert cloud_hwm(engine, "s1") == 0  # nothing went out before the kill
-        proc = _edge_proc(db, "s1", broker.port, "sync", 5000)
+        proc = _edge_proc(db, "s1", broker.port, "sync", 5000, kind)
         assert proc.wait(60) == 0
         wait_until(lambda: cloud_hwm(engine, "s1") == 5000, 10, "cloud applied")
-        assert_converged(SqliteNode(db, "s1"), engine)
+        assert_converged(open_node(kind, db, "s1"), engine)
     finally:
         h.stop()
 
 
-def test_kill9_edge_between_publish_and_ack(tmp_path: Path, broker: MosquittoProcess) -> None:
+@NODE_KINDS
+def test_kill9_edge_between_publish_and_ack(tmp_path: Path, broker: MosquittoProcess, kind: str) -> None:
     engine = cloud_engine(tmp_path / "cloud.db")
     db = tmp_path / "edge.db"
-    proc = _edge_proc(db, "s1", broker.port, "publish-and-wait", 8000)  # no hub yet: nothing can be acked
+    proc = _edge_proc(
+        db, "s1", broker.port, "publish-and-wait", 8000, kind
+    )  # no hub yet: nothing can be acked
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "published"
     finally:
@@ -102,12 +119,12 @@ def test_kill9_edge_between_publish_and_ack(tmp_path: Path, broker: MosquittoPro
         proc.wait(10)
         assert proc.stdout is not None
         proc.stdout.close()
-    assert SqliteNode(db, "s1").acked_seq() == 0
+    assert open_node(kind, db, "s1").acked_seq() == 0
     h = hub(engine, broker)  # the hub now gets the batches the dead edge published (or not): either way
     try:
-        proc = _edge_proc(db, "s1", broker.port, "sync", 8000)
+        proc = _edge_proc(db, "s1", broker.port, "sync", 8000, kind)
         assert proc.wait(60) == 0
-        assert_converged(SqliteNode(db, "s1"), engine)
+        assert_converged(open_node(kind, db, "s1"), engine)
         assert h.ingest is not None
     finally:
         h.stop()
@@ -163,9 +180,10 @@ def test_kill9_hub_worker_mid_batch(tmp_path: Path, broker: MosquittoProcess) ->
             p.stdout.close()
 
 
-def test_multi_day_outage_with_100k_ops(tmp_path: Path, broker: MosquittoProcess) -> None:
+@NODE_KINDS
+def test_multi_day_outage_with_100k_ops(tmp_path: Path, broker: MosquittoProcess, kind: str) -> None:
     engine = cloud_engine(tmp_path / "cloud.db")
-    node = SqliteNode(tmp_path / "edge.db", "s1")
+    node = open_node(kind, tmp_path / "edge.db", "s1")
     h = hub(engine, broker)
     link = edge_link(node, broker)
     try:
