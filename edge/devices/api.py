@@ -95,7 +95,7 @@ def devices_router(
     state_db = config.state_db
     if state_db is None and config.config_dir is not None:
         state_db = settings.db_path.with_name(f"{settings.db_path.stem}-devices.db")
-    hub = DeviceHub(node, config, state_db=state_db)
+    hub = DeviceHub(node, config, state_db=state_db, keyring=config.keyring())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -144,6 +144,11 @@ class DeviceHub:
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
         self.running = False
 
+    @property
+    def keyring(self) -> Keyring | None:
+        """The token keyring (the web UI signs new loyalty cards with it)."""
+        return self._keyring
+
     def close(self) -> None:
         self.alerts.close()
 

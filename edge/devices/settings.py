@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from drivers.tokens import Keyring
 from edge.errors import ConfigError
 
 
@@ -25,6 +26,24 @@ class DeviceSettings(BaseSettings):
     camera_fps: float = Field(default=10.0, gt=0, le=60)
     sim_label_skus: int = Field(default=40, ge=1, le=100_000)
     max_tags_listed: int = Field(default=500, ge=1, le=100_000)
+    # Signed loyalty-card / pickup tokens (drivers/tokens.py); added by the web UI engineer (#7).
+    token_keys: dict[str, SecretStr] = Field(default_factory=dict, description="key id → key (>= 16 bytes)")
+    token_active_key: str | None = Field(default=None, description="key id that signs (default: the only one)")
+
+    @model_validator(mode="after")
+    def _valid_keyring(self) -> DeviceSettings:
+        self.keyring()
+        return self
+
+    def keyring(self) -> Keyring | None:
+        """The deployment keyring, or None when no token key is configured (tokens are then rejected)."""
+        if not self.token_keys:
+            return None
+        active = self.token_active_key or (next(iter(self.token_keys)) if len(self.token_keys) == 1 else None)
+        if active is None:
+            raise ValueError("token_active_key must name one of token_keys when there are several")
+        keys = {kid: key.get_secret_value().encode() for kid, key in self.token_keys.items()}
+        return Keyring(keys, active)
 
 
 def load_device_settings(**overrides: object) -> DeviceSettings:
