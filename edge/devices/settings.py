@@ -28,7 +28,9 @@ class DeviceSettings(BaseSettings):
     max_tags_listed: int = Field(default=500, ge=1, le=100_000)
     # Signed loyalty-card / pickup tokens (drivers/tokens.py); added by the web UI engineer (#7).
     token_keys: dict[str, SecretStr] = Field(default_factory=dict, description="key id → key (>= 16 bytes)")
-    token_active_key: str | None = Field(default=None, description="key id that signs (default: the only one)")
+    token_active_key: str | None = Field(
+        default=None, description="key id that signs (default: the only one)"
+    )
 
     @model_validator(mode="after")
     def _valid_keyring(self) -> DeviceSettings:
