@@ -26,6 +26,7 @@ from sync.hlc import HybridClock, Timestamp
 from sync.ops import CURRENT_VERSION, Op, op_id
 
 BUSY_TIMEOUT_S = 10.0
+CHECKPOINT_INTERVAL_S = 0.5
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -82,6 +83,35 @@ class Tx:
         return str(self.clock.now())
 
 
+class Checkpointer:
+    """Moves WAL checkpoints off the write path: the writer never auto-checkpoints inside a commit
+    (which would put a database-file fsync into some unlucky sale's latency); this thread runs a
+    PASSIVE checkpoint on its own connection every ``interval`` seconds instead."""
+
+    def __init__(self, path: Path, interval: float = CHECKPOINT_INTERVAL_S) -> None:
+        self._path = path
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"checkpoint:{path.name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = _connect(self._path)
+        try:
+            while not self._stop.wait(self._interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    continue  # busy or locked: the next round catches up
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 class Replica:
     """The store's SQLite replica. Construct with :meth:`open`; close with :meth:`close`."""
 
@@ -95,6 +125,7 @@ class Replica:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
 
     @classmethod
     def open(
@@ -106,11 +137,13 @@ class Replica:
         try:
             replica = cls(path, store_id, clock or HybridClock(store_id))
             replica._writer.execute("PRAGMA journal_mode=WAL")
+            replica._writer.execute("PRAGMA wal_autocheckpoint=0")
         except sqlite3.Error as err:
             raise StorageError(f"cannot open replica {path}: {err}") from err
         if migrate:
             replica.migrate()
         replica._observe_persisted_clock()
+        replica._checkpointer = Checkpointer(path)
         return replica
 
     def _observe_persisted_clock(self) -> None:
@@ -186,6 +219,9 @@ class Replica:
         return conn
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
