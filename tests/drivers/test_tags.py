@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.errors import ConfigError
 from drivers.rfid.events import TagRead
@@ -101,3 +103,36 @@ def test_invalid_timers_are_rejected() -> None:
         TagTimers(rssi_alpha=0)
     with pytest.raises(ConfigError):
         TagTimers(zone_stale_s=10, departure_after_s=5)
+
+
+read_steps = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", "C"]),
+        st.integers(1, 4),
+        st.integers(-90, -30),
+        st.floats(0.0, 3.0, allow_nan=False),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(read_steps)
+def test_state_changes_are_consistent_for_any_read_sequence(steps: list[tuple[str, int, int, float]]) -> None:
+    proc = TagProcessor({"r1": {1: "shelf-a", 2: "shelf-b", 3: "exit"}}, TIMERS)
+    zone_of: dict[str, str] = {}
+    now = 0.0
+    for epc, antenna, rssi, gap in steps:
+        now += gap
+        events = proc.tick(now) + proc.process("r1", [read(epc, antenna, rssi)], now)
+        for event in events:
+            if isinstance(event, TagPresent):
+                assert event.epc not in zone_of, "present twice without departing"
+                zone_of[event.epc] = event.zone
+            elif isinstance(event, TagMoved):
+                assert zone_of[event.epc] == event.from_zone != event.to_zone
+                zone_of[event.epc] = event.to_zone
+            else:
+                assert zone_of.pop(event.epc) == event.zone
+                assert event.at - event.last_seen >= TIMERS.departure_after_s
+    assert {s.epc: s.zone for s in proc.snapshot()} == zone_of
