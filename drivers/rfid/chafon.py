@@ -4,7 +4,9 @@ Command ``Len | Adr | Cmd | Data | CRC_lo | CRC_hi``; response ``Len | Adr | reC
 CRC_lo | CRC_hi``; Len counts the bytes after it; CRC-16/MCRF4XX over Len..Data, LSB first.
 There is no start byte, so every offset is a candidate and bad candidates are only counted
 (:attr:`FramedParser.rejected`). Inventory (0x01) answers list tags: UHFReader18 ``Num | (Len EPC)*``,
-UHFReader288 ``Ant | Num | (Len EPC RSSI)*``.
+UHFReader288 ``Ant | Num | (Len EPC RSSI)*``. Chafon RSSI is the reader's raw positive scale (not dBm)
+and is passed through as is; UHFReader18 reports none (0). The PC word is not sent: it is derived
+from the EPC length.
 """
 
 from __future__ import annotations
