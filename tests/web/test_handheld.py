@@ -2,69 +2,98 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from drivers.tokens import Keyring, issue_pickup_token
 from tests.web.harness import (
     MANAGER_PIN,
     STAFF_PIN,
     STAFF_TOKEN,
+    VirtualSerialScanner,
     open_page,
     place_click_collect,
     rfid_profiles,
     running_edge,
+    scanner_profile,
     screenshot,
     wait_for,
 )
 
 pytestmark = pytest.mark.browser
 CUSTOMER = "17850"  # a real customer of the slice; seeded card VC-17850
+TOKEN_KEY = "test-deployment-key-0123456789"
 
 
 def test_handheld_pick_and_hand_over_click_and_collect(
     browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
-        place_click_collect(edge, "CC-1001", CUSTOMER, [("85123A", 2), ("71053", 1)])
-        place_click_collect(edge, "CC-1002", "13047", [("22752", 1)])
-        with edge.api(STAFF_TOKEN) as client:
-            shelf_before = client.get("/api/v1/stock/85123A").json()["on_hand"]
-        page = open_page(browser, f"{edge.url}/handheld", 400, 820)
+    """Pick two orders; hand one over on the customer's pickup QR (scanned on the handheld's own
+    scanner), the other by order number plus the customer's card (a wrong card is refused)."""
+    scanner = VirtualSerialScanner()
+    scanner_profile(tmp_path / "devices", scanner, "handheld-1")
+    monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(tmp_path / "devices"))
+    monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k2026": TOKEN_KEY}))
+    try:
+        with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+            place_click_collect(edge, "CC-1001", CUSTOMER, [("85123A", 2), ("71053", 1)])
+            place_click_collect(edge, "CC-1002", "13047", [("22752", 1)])
+            place_click_collect(edge, "CC-1003", "12583", [("21731", 2)])
+            with edge.api(STAFF_TOKEN) as client:
+                shelf_before = client.get("/api/v1/stock/85123A").json()["on_hand"]
+            page = open_page(browser, f"{edge.url}/handheld?device=handheld-1", 400, 820)
 
-        page.fill("#pin", "0000")
-        page.click("#pin-submit")
-        expect(page.locator("#notice .notice.error")).to_contain_text("Wrong PIN")
-        for digit in STAFF_PIN:
-            page.click(f'#pinpad button[data-digit="{digit}"]')
-        page.click("#pin-submit")
-        expect(page.locator("#who")).to_have_text("alice (staff)")
+            page.fill("#pin", "0000")
+            page.click("#pin-submit")
+            expect(page.locator("#notice .notice.error")).to_contain_text("Wrong PIN")
+            for digit in STAFF_PIN:
+                page.click(f'#pinpad button[data-digit="{digit}"]')
+            page.click("#pin-submit")
+            expect(page.locator("#who")).to_have_text("alice (staff)")
+            expect(page.locator("#scanner-state")).to_have_attribute("data-live", "true")
 
-        page.click('nav.tasks button[data-task="collect"]')
-        order = page.locator('#collect-list .order[data-order="CC-1001"]')
-        expect(order).to_have_attribute("data-state", "placed")
-        order.locator("button.pick").click()
-        expect(page.locator('#collect-list .order[data-order="CC-1001"]')).to_have_attribute(
-            "data-state", "picked"
-        )
+            page.click('nav.tasks button[data-task="collect"]')
+            for order_id in ("CC-1001", "CC-1002"):
+                order = page.locator(f'#collect-list .order[data-order="{order_id}"]')
+                expect(order).to_have_attribute("data-state", "placed")
+                order.locator("button.pick").click()
+                expect(order).to_have_attribute("data-state", "picked")
 
-        page.fill("#collect-code", "CC-1001")
-        page.press("#collect-code", "Enter")
-        expect(page.locator("#collect-identity")).to_be_visible()
-        page.fill("#collect-identity", "VC-99999")  # someone else's card: refused, with a next step
-        page.locator("#collect-current button.handover").click()
-        expect(page.locator("#collect-notice .notice.error")).to_contain_text("does not match")
-        page.fill("#collect-identity", f"VC-{CUSTOMER}")
-        page.locator("#collect-current button.handover").click()
-        expect(page.locator("#handover-done")).to_contain_text("CC-1001 handed over")
-        screenshot(page, "handheld.png")
+            keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
+            scanner.scan(
+                issue_pickup_token(keyring, "CC-1001", "store-1", issued_at=int(time.time()), ttl_s=3600)
+            )
+            expect(page.locator('#collect-current .order[data-order="CC-1001"]')).to_be_visible()
+            expect(page.locator("#collect-identity")).to_have_count(0)  # the signed QR is the proof
+            page.locator("#collect-current button.handover").click()
+            expect(page.locator("#handover-done")).to_contain_text("CC-1001 handed over")
 
-        with edge.api(STAFF_TOKEN) as client:
-            assert client.get("/api/v1/orders/CC-1001").json()["state"] == "collected"
-            assert client.get("/api/v1/stock/85123A").json()["on_hand"] == shelf_before - 2
-        assert page.errors == []  # type: ignore[attr-defined]
-        assert page.external == []  # type: ignore[attr-defined]
+            page.fill("#collect-code", "CC-1002")
+            page.press("#collect-code", "Enter")
+            expect(page.locator("#collect-identity")).to_be_visible()
+            page.fill("#collect-identity", f"VC-{CUSTOMER}")  # someone else's card: refused, with a next step
+            page.locator("#collect-current button.handover").click()
+            expect(page.locator("#collect-notice .notice.error")).to_contain_text("does not match")
+            page.fill("#collect-identity", "VC-13047")
+            page.locator("#collect-current button.handover").click()
+            expect(page.locator("#handover-done")).to_contain_text("CC-1002 handed over")
+            expect(page.locator('#collect-list .order[data-order="CC-1003"]')).to_be_visible()
+            screenshot(page, "handheld.png")
+
+            with edge.api(STAFF_TOKEN) as client:
+                assert client.get("/api/v1/orders/CC-1001").json()["state"] == "collected"
+                assert client.get("/api/v1/orders/CC-1002").json()["state"] == "collected"
+                assert client.get("/api/v1/orders/CC-1003").json()["state"] == "placed"
+                assert client.get("/api/v1/stock/85123A").json()["on_hand"] == shelf_before - 2
+            assert page.errors == []  # type: ignore[attr-defined]
+            assert page.external == []  # type: ignore[attr-defined]
+            page.close()
+    finally:
+        scanner.close()
 
 
 def test_handheld_price_check_receive_return_and_adjust(

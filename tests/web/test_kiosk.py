@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import cv2
@@ -10,11 +12,14 @@ import pytest
 import zxingcpp
 from playwright.sync_api import BrowserContext, Page, expect
 
+from drivers.tokens import Keyring, LoyaltyClaims, issue_loyalty_token, verify_token
 from tests.web.harness import (
     KIOSK_TOKEN,
     MANAGER_TOKEN,
+    STAFF_TOKEN,
     Edge,
     VirtualSerialScanner,
+    cloud_ops,
     open_page,
     running_edge,
     scanner_profile,
@@ -23,6 +28,8 @@ from tests.web.harness import (
 
 pytestmark = pytest.mark.browser
 PRODUCT_SKU = "85123A"  # WHITE HANGING HEART T-LIGHT HOLDER, the first line of the data set
+CUSTOMER = "17850"  # the first customer of the data set; the seed gives them card VC-17850
+TOKEN_KEY = "test-deployment-key-0123456789"
 
 
 def provision(page: Page, token: str = KIOSK_TOKEN, device: str = "kiosk-1") -> None:
@@ -67,6 +74,7 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
 ) -> None:
     monkeypatch.setenv("VITRINE_WEB_KIOSK_IDLE_SECONDS", "5")
     monkeypatch.setenv("VITRINE_WEB_KIOSK_WARNING_SECONDS", "2")
+    monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k2026": TOKEN_KEY}))
     with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
         page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
         provision(page)
@@ -85,7 +93,10 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
             customer = client.get("/api/v1/customers/lookup", params={"kind": "card", "value": card}).json()
         assert customer["name"] == "Camille Martin" and customer["consent_marketing"] is True
         decoded = decode_qr(page.locator("#join-qr svg").screenshot())
-        assert decoded and card in decoded[0]
+        assert len(decoded) == 1, decoded
+        keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
+        claims = verify_token(decoded[0], keyring, now=time.time())  # a signed card any store scanner accepts
+        assert isinstance(claims, LoyaltyClaims) and claims.card_id == card
 
         # Nobody touches the kiosk: warning, then every trace of the customer is gone.
         expect(page.locator("#still-there")).to_be_visible(timeout=9_000)
@@ -105,21 +116,54 @@ def decode_qr(png: bytes) -> list[str]:
 def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
     browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The issue's kiosk journey: product scanned on the kiosk's scanner → stock and recommendations
+    → loyalty card QR scanned → welcome, points, for-you, wishlist → reservation made."""
     scanner = VirtualSerialScanner()
     scanner_profile(tmp_path / "devices", scanner, "kiosk-1")
     monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(tmp_path / "devices"))
+    monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k2026": TOKEN_KEY}))
     try:
         with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+            cloud_ops(edge, ("stock.summary", {"store": "lyon-part-dieu", "items": [{"sku": PRODUCT_SKU, "qty": 14}]}),
+                      ("stock.summary", {"store": "lille-centre", "items": [{"sku": PRODUCT_SKU, "qty": 3}]}))  # fmt: skip
+            with edge.api(KIOSK_TOKEN) as client:
+                product = client.get(f"/api/v1/products/{PRODUCT_SKU}").json()
+                assert client.put(f"/api/v1/customers/{CUSTOMER}/wishlist/22752").status_code == 200
+                points = client.get(f"/api/v1/customers/{CUSTOMER}/loyalty").json()["balance"]
             page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
             provision(page)
             expect(page.locator("#scanner-state")).to_have_attribute("data-live", "true")
-            with edge.api(KIOSK_TOKEN) as client:
-                product = client.get(f"/api/v1/products/{PRODUCT_SKU}").json()
+
             scanner.scan(product["gtin"])
             expect(page.locator("#product-name")).to_have_text(product["name"])
             expect(page.locator("#stock-here")).to_have_attribute("data-qty", str(product["available"]))
+            expect(page.locator("#product-stores li")).to_have_count(2)
+            expect(page.locator("#product-stores")).to_contain_text("lyon-part-dieu")
             expect(page.locator("#product-recos .tile").first).to_be_visible()
-            screenshot(page, "kiosk-debug.png")
+            page.click("#reserve-here")  # not identified yet: the kiosk says what to do
+            expect(page.locator("#notice .notice")).to_contain_text("Scannez d'abord votre carte")
+
+            keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
+            scanner.scan(
+                issue_loyalty_token(keyring, f"VC-{CUSTOMER}", issued_at=int(time.time()), ttl_s=3600)
+            )
+            expect(page.locator("#customer-welcome")).to_have_text(f"Bonjour Customer {CUSTOMER} !")
+            expect(page.locator("#customer-points")).to_have_text(f"{points} points")
+            expect(page.locator("#customer-recos .tile").first).to_be_visible()
+            expect(page.locator("#customer-wishlist")).to_contain_text("SET 7 BABUSHKA NESTING BOXES")
+            forged = "VTL1." + "x" * 20 + ".y"
+            scanner.scan(forged)
+            expect(page.locator("#notice .notice.error")).to_contain_text("Carte non reconnue")
+
+            page.click("#reserve-here")
+            expect(page.locator("#reservation-done")).to_contain_text("Réservé")
+            with edge.api(STAFF_TOKEN) as client:
+                held = client.get("/api/v1/reservations", params={"state": "active"}).json()
+            assert [(r["customer_id"], r["sku"], r["qty"]) for r in held] == [(CUSTOMER, PRODUCT_SKU, 1)]
+            expect(page.locator("#stock-here")).to_have_attribute("data-qty", str(product["available"] - 1))
+            screenshot(page, "kiosk.png")
+            assert page.errors == []  # type: ignore[attr-defined]
+            assert page.external == []  # type: ignore[attr-defined]
             page.close()
     finally:
         scanner.close()

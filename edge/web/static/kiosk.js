@@ -175,7 +175,9 @@ async function identify(card) {
 }
 
 function renderCustomerHeader() {
-  const name = (customer.name || "").split(" ")[0];
+  const full = (customer.name || "").trim();
+  // first name only on a public screen; an account known only by number keeps it ("Customer 17850")
+  const name = /^\S+ \d+$/.test(full) ? full : full.split(" ")[0];
   $("customer-welcome").textContent = name ? t("welcome", { name }) : t("welcome_anon");
   $("customer-points").textContent = customer.points === null ? "" : t("points", { n: customer.points ?? 0 });
 }
@@ -209,6 +211,9 @@ async function reserveHere() {
     const until = r.expires_at ? new Date(r.expires_at).toLocaleString(lang) : "";
     info(t("reserved", { id: r.reservation_id, until }));
     $("notice").firstChild.id = "reservation-done";
+    const fresh = await api.get(paths.product(product.sku));
+    product = { ...product, available: fresh.available, on_hand: fresh.on_hand };
+    renderProduct(product);
   } catch (err) { fail(err); }
 }
 
