@@ -2,8 +2,9 @@
 
 (a) raw: QoS 1, one message per op (JSON op), publisher → broker → subscriber, through the same
     paho-based transport; ops/s from first publish to last delivery.
-(b) catch-up: a backlog of ops in an edge outbox (real SQLite file) drained into the cloud's
-    SQLite database (ingest core: cloud_ops + high-water mark) and acked back; ops/s, bytes per op on
+(b) catch-up: a backlog of ops in an edge outbox (real SQLite file) drained by a hub worker process
+    (``python -m cloud.ingest.worker``) into the cloud's SQLite database (ingest core: cloud_ops +
+    high-water mark) and acked back; ops/s, bytes per op on
     the wire (topic + payload + MQTT header). Also with the hub's projections, and into PostgreSQL.
 (c) ack latency online: ops committed at a steady 200 ops/s, commit → ack recorded at the edge, p95.
 (d) resume: the broker goes down while the store keeps selling, comes back; time from the broker
@@ -22,6 +23,7 @@ import argparse
 import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -40,6 +42,7 @@ from sync.broker import MosquittoProcess, free_port  # noqa: E402
 from sync.ops import Op  # noqa: E402
 from sync.testing.sqlite_node import SqliteNode  # noqa: E402
 from sync.testing.workload import make_ops  # noqa: E402
+from sync.topics import hub_presence  # noqa: E402
 from sync.transport import MqttConfig, Transport  # noqa: E402
 
 
@@ -93,34 +96,55 @@ def raw_baseline(broker: MosquittoProcess, ops: list[Op]) -> float:
     return got / elapsed
 
 
+def start_worker(
+    broker: MosquittoProcess, url: str, client_id: str, projections: bool
+) -> subprocess.Popen[bytes]:
+    """A hub worker in its own process (as deployed: the edge and the hub do not share a GIL)."""
+    seen = threading.Event()
+    watcher = Transport(MqttConfig(port=broker.port, client_id=f"watch-{client_id}"))
+    watcher.subscribe(hub_presence(client_id), lambda _t, p: seen.set() if b'"online"' in p else None)
+    watcher.start()
+    args = [
+        sys.executable,
+        "-m",
+        "cloud.ingest.worker",
+        "--db",
+        url,
+        "--broker",
+        f"127.0.0.1:{broker.port}",
+        "--client-id",
+        client_id,
+    ]
+    if not projections:
+        args.append("--no-projections")
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not seen.wait(60):
+        proc.kill()
+        raise SystemExit("hub worker did not come online")
+    watcher.stop(announce=False)
+    return proc
+
+
 def catchup(
-    broker: MosquittoProcess,
-    url: str,
-    work: Path,
-    ops: list[Op],
-    projector: object = no_projection,
-    name: str = "s1",
+    broker: MosquittoProcess, url: str, work: Path, ops: list[Op], projections: bool = False, name: str = "s1"
 ) -> tuple[float, float]:
     engine = make_engine(url)
     migrate(engine)
+    engine.dispose()
     node = SqliteNode(work / f"edge-{name}-{time.monotonic_ns()}.db", name)
     node.write(ops)
-    hub = start_hub(
-        engine,
-        MqttConfig(port=broker.port, client_id=f"hub-{name}"),
-        projector=projector,  # type: ignore[arg-type]
-        downlink=False,
-    )
-    assert hub.transport.wait_connected(10)
+    worker = start_worker(broker, url, f"hub-{name}", projections)
     link = SyncLink(SyncLinkConfig(store_id=name, broker_port=broker.port), node, node)
-    start = time.perf_counter()
-    link.start()
-    wait(lambda: node.acked_seq() >= len(ops), 600, "catch-up")
-    elapsed = time.perf_counter() - start
-    bytes_per_op = link.transport.stats.published_bytes / len(ops)
-    link.stop()
-    hub.stop()
-    engine.dispose()
+    try:
+        start = time.perf_counter()
+        link.start()
+        wait(lambda: node.acked_seq() >= len(ops), 600, "catch-up")
+        elapsed = time.perf_counter() - start
+        bytes_per_op = link.transport.stats.published_bytes / len(ops)
+    finally:
+        link.stop()
+        worker.terminate()
+        worker.wait(30)
     return len(ops) / elapsed, bytes_per_op
 
 
@@ -216,14 +240,12 @@ def main() -> int:
                 f"{size:.1f} bytes/op"
             )
         rate_c = statistics.median(rates)
-        from cloud import projections
-
         proj, _ = catchup(
             broker,
             f"sqlite:///{work / 'cloud-proj.db'}",
             work,
             ops[:n_proj],
-            projector=projections.apply,
+            projections=True,
             name="sp",
         )
         print(f"(b') catch-up {n_proj} ops into SQLite with the hub's projections: {proj:,.0f} ops/s")

@@ -58,7 +58,9 @@ class DownlinkAgent:
 
     def on_batch_message(self, _topic: str, payload: bytes) -> None:
         # Blocks the network thread when the applier is behind: back-pressure, bounded memory.
-        self._room.acquire()
+        if not self._room.acquire(timeout=30):
+            log.warning("applier stalled: dropping a batch (the sender will resend it)")
+            return
         self._queue.append(payload)
         if self._wake:
             self._wake.set()

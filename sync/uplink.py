@@ -49,6 +49,7 @@ class UplinkAgent:
         self._events: deque[tuple[str, object]] = deque()
         self._wake: threading.Event | None = None
         self._last_seq = 0
+        self._retry_at = 0.0
 
     # ---- inputs, any thread -----------------------------------------------------------------
 
@@ -125,7 +126,11 @@ class UplinkAgent:
             self._last_seq = self.outbox.last_seq()
         if sender.poll(now):
             log.info("%s: no ack progress, resending from %d", self.topic, sender.next_seq)
+        if self._retry_at and now >= self._retry_at:
+            self._retry_at = 0.0
         for _ in range(64):  # bounded per pump so acks and other agents get their turn
+            if self._retry_at:
+                break
             req = sender.next_read(self._last_seq)
             if req is None:
                 break
@@ -135,7 +140,8 @@ class UplinkAgent:
                 break
             frame = self._codec.encode(self.origin, ops)
             if not self.publish(self.topic, frame):
-                sender.on_disconnected()
+                # Not connected (a link event follows) or refused: retry shortly, never spin.
+                self._retry_at = now + 0.2
                 break
             sender.on_sent(ops[-1].seq, now)
             self.stats.batches_sent += 1
@@ -145,7 +151,8 @@ class UplinkAgent:
         return did
 
     def deadline(self) -> float | None:
-        return self.sender.deadline()
+        times = [t for t in (self.sender.deadline(), self._retry_at or None) if t is not None]
+        return min(times) if times else None
 
     def backlog(self) -> int:
         """Ops written but not yet acknowledged by the peer (pump thread)."""

@@ -54,7 +54,9 @@ class IngestAgent:
         self._wake = wake
 
     def on_batch_message(self, topic: str, payload: bytes) -> None:
-        self._room.acquire()
+        if not self._room.acquire(timeout=30):
+            log.warning("applier stalled: dropping a batch (the sender will resend it)")
+            return
         self._queue.append((topic, payload))
         if self._wake:
             self._wake.set()
