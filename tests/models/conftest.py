@@ -53,10 +53,8 @@ def make_artifact(key: Ed25519PrivateKey, skus: tuple[str, ...], seed: int = 0) 
     )
 
 
-def synthetic_purchases(
-    n_customers: int = 60, n_items: int = 12, months: int = 4, seed: int = 1
-) -> Purchases:
-    """Customers in two taste groups (items 0-5 vs 6-11) buying weekly, each group loyal to its half."""
+def synthetic_rows(n_customers: int = 60, n_items: int = 12, months: int = 4, seed: int = 1) -> list[SaleRow]:
+    """Customers in two taste groups (first vs second half of the items) buying weekly."""
     rng = np.random.default_rng(seed)
     rows = []
     for c in range(n_customers):
@@ -69,4 +67,10 @@ def synthetic_purchases(
                 rows.append(
                     SaleRow(f"c{c}", basket, f"sku{item}", 1, T0 + timedelta(days=7 * week, hours=c % 5))
                 )
-    return build_purchases(rows)
+    return rows
+
+
+def synthetic_purchases(
+    n_customers: int = 60, n_items: int = 12, months: int = 4, seed: int = 1
+) -> Purchases:
+    return build_purchases(synthetic_rows(n_customers, n_items, months, seed))

@@ -1,0 +1,441 @@
+"""Recommendation benchmark: quality of every model and of the `implicit` ALS peer on the same time
+split, and the latency of one edge recommendation request (model + store rules) on one core.
+
+    .venv/bin/python bench/reco.py            # full: parameter searches on the validation month
+    .venv/bin/python bench/reco.py --quick    # < 50 s: searched parameters and fitted results cached
+
+Split: train on everything before Oct 2011, test on Oct 2011 baskets of customers seen in training;
+parameters are chosen on the validation month (Sep 2011, trained on what precedes it). Metrics count
+every distinct item a test customer bought in the test month (repeat purchases count) and nothing
+is filtered for any model. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse
+import hashlib
+import itertools
+import json
+import pickle
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from models.data import Purchases, load_online_retail  # noqa: E402
+from models.ease import Ease  # noqa: E402
+from models.history import basket_counts, history_lists  # noqa: E402
+from models.itemknn import ItemKNN  # noqa: E402
+from models.metrics import RankingMetrics, evaluate, top_k  # noqa: E402
+from models.popularity import Popularity  # noqa: E402
+from models.search import Grid, RepeatParams, search_repeat_aware  # noqa: E402
+from models.split import Split, last_month_split, validation_split  # noqa: E402
+from models.training import fit_scorer, train_release  # noqa: E402
+
+DEFAULT_CSV = REPO.parent / "shared" / "data" / "retail" / "online_retail_2010-12_2011-10.csv.gz"
+CACHE = REPO / "bench" / ".cache"
+CACHE_VERSION = 3
+# Found by the full search (used by --quick when nothing is cached yet).
+FALLBACK_PARAMS: dict[str, dict[str, Any]] = {
+    "item-knn": {"neighbours": 200},
+    "ease": {"lam": 300.0},
+    "repeat-aware": asdict(RepeatParams()),
+    "als": {"factors": 128, "regularization": 1.0, "weighting": "bm25", "alpha": 0.3, "iterations": 15},
+}
+ALS_DOCS = {"factors": 64, "regularization": 0.01, "weighting": "bm25", "alpha": 1.0, "iterations": 15}
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+# -- data and cache ------------------------------------------------------------------------
+
+
+def fingerprint(path: Path) -> str:
+    st = path.stat()
+    return hashlib.sha256(f"{CACHE_VERSION}:{path.name}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[
+        :16
+    ]
+
+
+class Cache:
+    def __init__(self, root: Path, key: str) -> None:
+        self.root = root / key
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def get(self, name: str, make: Callable[[], Any]) -> Any:
+        path = self.root / f"{name}.pkl"
+        if path.exists():
+            return pickle.loads(path.read_bytes())  # our own cache files only
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+    def has(self, name: str) -> bool:
+        return (self.root / f"{name}.pkl").exists()
+
+
+# -- the implicit ALS peer -------------------------------------------------------------------
+
+
+def als_input(counts: sp.csr_matrix, weighting: str, alpha: float) -> sp.csr_matrix:
+    """Confidence-weighted user × item matrix, as implicit's docs recommend (BM25 or scaled counts)."""
+    from implicit.nearest_neighbours import bm25_weight
+
+    c = counts.astype(np.float32)
+    if weighting == "bm25":
+        return (bm25_weight(c, K1=100, B=0.8).tocsr() * alpha).astype(np.float32)
+    out = c.copy()
+    out.data = (alpha * (np.log1p(out.data) if weighting == "log" else out.data)).astype(np.float32)
+    return out
+
+
+def als_recommend(split: Split, params: dict[str, Any]) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from implicit.als import AlternatingLeastSquares
+
+        x = als_input(basket_counts(split.train), params["weighting"], params["alpha"])
+        model = AlternatingLeastSquares(
+            factors=params["factors"],
+            regularization=params["regularization"],
+            iterations=params["iterations"],
+            random_state=0,
+            num_threads=1,
+        )
+        model.fit(x, show_progress=False)
+        users = split.customers
+        # Same rule as every other model: nothing already bought is filtered out.
+        ids, _ = model.recommend(users, x[users], N=10, filter_already_liked_items=False)
+    return np.asarray(ids, dtype=np.int64)
+
+
+def search_als(validation: Split) -> tuple[dict[str, Any], float]:
+    """Two stages on the validation month: regularisation × weighting at 64 factors, then the three
+    best weightings × factors × iterations."""
+    weightings = [("bm25", a) for a in (0.1, 0.3, 1.0, 3.0)]
+    weightings += [("linear", a) for a in (0.3, 1.0, 3.0, 10.0)]
+    weightings += [("log", a) for a in (1.0, 3.0, 10.0)]
+    scored: list[tuple[float, dict[str, Any]]] = []
+
+    def trial(params: dict[str, Any]) -> float:
+        ndcg = _metrics(als_recommend(validation, params), validation).ndcg
+        scored.append((ndcg, params))
+        log(f"  als {params} -> ndcg@10 {ndcg:.4f}")
+        return ndcg
+
+    stage1 = []
+    for reg, (w, a) in itertools.product((0.01, 0.1, 1.0), weightings):
+        params = {"factors": 64, "regularization": reg, "weighting": w, "alpha": a, "iterations": 15}
+        stage1.append((trial(params), params))
+    stage1.sort(key=lambda t: -t[0])
+    for _, base in stage1[:3]:
+        for factors, iterations in itertools.product((32, 64, 128, 256), (15, 30)):
+            if (factors, iterations) != (64, 15):
+                trial({**base, "factors": factors, "iterations": iterations})
+    best = max(scored, key=lambda t: t[0])
+    return best[1], best[0]
+
+
+# -- our models ----------------------------------------------------------------------------
+
+
+def _metrics(recommended: np.ndarray, split: Split) -> RankingMetrics:
+    return evaluate(recommended, split.targets, split.train.n_items, split.target_sizes)
+
+
+def recommend_with(name: str, params: dict[str, Any], split: Split) -> np.ndarray:
+    counts = basket_counts(split.train)[split.customers]
+    if name == "popularity":
+        model: Any = Popularity()
+    elif name == "item-knn":
+        model = ItemKNN(neighbours=params["neighbours"])
+    elif name == "ease":
+        model = Ease(lam=params["lam"])
+    elif name == "repeat-aware":
+        scorer = fit_scorer(split.train, RepeatParams(**params))
+        return top_k(scorer.score(counts), 10)
+    elif name in ("als", "als-docs"):
+        return als_recommend(split, params)
+    else:
+        raise ValueError(name)
+    model.fit(split.train)
+    return top_k(model.score(counts), 10)
+
+
+def search_ours(name: str, validation: Split) -> dict[str, Any]:
+    if name == "popularity":
+        return {}
+    if name == "repeat-aware":
+        params, metrics = search_repeat_aware(validation, Grid())
+        log(f"  repeat-aware best {params} -> ndcg@10 {metrics.ndcg:.4f}")
+        return asdict(params)
+    grid: list[dict[str, Any]] = (
+        [{"neighbours": k} for k in (50, 200, 800)]
+        if name == "item-knn"
+        else [{"lam": lam} for lam in (50.0, 100.0, 300.0, 1000.0, 3000.0)]
+    )
+    best = max(grid, key=lambda p: _metrics(recommend_with(name, p, validation), validation).ndcg)
+    log(f"  {name} best {best}")
+    return best
+
+
+# -- latency -------------------------------------------------------------------------------
+
+
+def pin_one_core() -> str:
+    try:
+        core = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {core})
+        return f"pinned to core {core}"
+    except (AttributeError, OSError):
+        return "not pinned"
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ms = np.array(samples) * 1000
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
+
+
+def latency(artifact: Any, public_key: Any, purchases: Purchases, requests: int) -> dict[str, Any]:
+    """One request = model + store rules, in process, on one core. Measured twice: rules over an
+    in-memory stock map, and the real edge path (stock fold, promotions, customer history read
+    from a SQLite replica holding the whole catalog)."""
+    from edge.node import EdgeNode
+    from edge.recommend import EdgeRecommender, RecommendSettings
+    from edge.services.stock import CountItem
+    from models.rules import StoreRules
+    from models.runtime import ModelRuntime
+    from models.serving import RecommendationService
+    from models.signing import public_key_b64
+
+    rng = np.random.default_rng(0)
+    skus = list(artifact.manifest.items)
+    counts = basket_counts(purchases)
+    active = np.flatnonzero(np.diff(counts.indptr) > 0)
+    picked = rng.choice(active, size=min(200, len(active)), replace=False)
+    histories = [[purchases.skus[i] for i in h] for h in history_lists(counts, picked)]
+    stock = {s: int(rng.integers(0, 5)) for s in skus}  # ~20 % sold out here
+
+    key = public_key_b64(public_key)
+    runtime = ModelRuntime(public_key)
+    runtime.install(artifact)
+    service = RecommendationService(
+        runtime,
+        StoreRules(stock=lambda ss: {s: stock.get(s, 0) for s in ss}),
+        popular_here=lambda n: list(artifact.manifest.popular[:n]),
+    )
+    samples = []
+    for i in range(requests):
+        history = histories[i % len(histories)]
+        basket = history[-3:]
+        t = time.perf_counter()
+        service.recommend(history, exclude=basket, k=10)
+        samples.append(time.perf_counter() - t)
+    mem_p50, mem_p99 = percentiles(samples)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        node = EdgeNode.open(Path(tmp) / "store.db", "bench-store")
+        try:
+            customers = _fill_replica(node, skus, stock, histories)
+            node.stock.count([CountItem(s, q) for s, q in stock.items()], session="bench")
+            recommender = EdgeRecommender(
+                node.stock.ctx, RecommendSettings(public_key=key, dir=Path(tmp) / "models")
+            )
+            recommender.install(artifact)
+            recommender.facts.popular_here(50)  # warm the cached best-sellers list
+            by_kind: dict[str, list[float]] = {"for_you": [], "goes_well_with": [], "basket": []}
+            for i in range(requests):
+                history = histories[i % len(histories)]
+                kind = ("for_you", "goes_well_with", "basket")[i % 3]
+                t = time.perf_counter()
+                if kind == "for_you":
+                    recommender.for_customer(customers[i % len(customers)], history[-2:], 10)
+                elif kind == "goes_well_with":
+                    recommender.goes_well_with(history[0], (), 10)
+                else:
+                    recommender.for_basket(history[-5:], None, 10)
+                by_kind[kind].append(time.perf_counter() - t)
+        finally:
+            node.close()
+    every = [s for v in by_kind.values() for s in v]
+    edge_p50, edge_p99 = percentiles(every)
+    return {
+        "memory_p50_ms": mem_p50,
+        "memory_p99_ms": mem_p99,
+        "edge_p50_ms": edge_p50,
+        "edge_p99_ms": edge_p99,
+        "edge_by_kind": {k: percentiles(v) for k, v in by_kind.items()},
+        "requests": requests,
+    }
+
+
+def _fill_replica(node: Any, skus: list[str], stock: dict[str, int], histories: list[list[str]]) -> list[str]:
+    """Catalog, prices and one customer per sampled history (as baseline sales, one per basket entry)."""
+    customers = []
+    at = datetime(2011, 10, 1, tzinfo=UTC)
+    with node.replica.write() as tx:
+        tx.conn.executemany(
+            "INSERT INTO catalog (sku, name, category) VALUES (?, ?, '')", [(s, s) for s in skus]
+        )
+        tx.conn.executemany(
+            "INSERT INTO prices VALUES (?, 0, '1970-01-01T00:00:00.000000Z', 100)", [(s,) for s in skus]
+        )
+        for c, history in enumerate(histories):
+            cid = f"bench-c{c}"
+            customers.append(cid)
+            tx.execute("INSERT INTO customers (customer_id, created_at) VALUES (?, '2011-01-01')", (cid,))
+            for n, sku in enumerate(history):
+                rid = f"bench-r{c}-{n}"
+                stamp = (at - timedelta(days=n % 300)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+                tx.execute(
+                    "INSERT INTO sales (receipt_id, store, channel, customer_id, at, hlc, total_cents, origin, "
+                    "baseline) VALUES (?, 'bench-store', 'store', ?, ?, '', 100, 'bench-store', 1)",
+                    (rid, cid, stamp),
+                )
+                tx.execute(
+                    "INSERT INTO sale_lines (receipt_id, line_no, sku, qty, unit_cents) VALUES (?, 1, ?, 1, 100)",
+                    (rid, sku),
+                )
+    return customers
+
+
+# -- main ----------------------------------------------------------------------------------
+
+MODELS = ("popularity", "item-knn", "ease", "repeat-aware")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="reuse cached searches/fits; < 50 s")
+    parser.add_argument(
+        "--path", type=Path, default=Path("..") / "shared" / "data" / "retail" / DEFAULT_CSV.name
+    )
+    parser.add_argument(
+        "--requests", type=int, default=None, help="latency samples (default 3000, quick 900)"
+    )
+    args = parser.parse_args()
+    started = time.perf_counter()
+    path = args.path if args.path.is_absolute() else (Path.cwd() / args.path)
+    if not path.exists():
+        path = DEFAULT_CSV
+    if not path.exists():
+        sys.exit(f"sale history not found: {args.path}")
+    pinned = pin_one_core()
+    cache = Cache(CACHE, fingerprint(path))
+    log(f"reco bench ({'quick' if args.quick else 'full'}), {pinned}, cache {cache.root.relative_to(REPO)}")
+
+    purchases: Purchases = cache.get("purchases", lambda: load_online_retail(path))
+    test = last_month_split(purchases)
+    validation = validation_split(purchases)
+    log(
+        f"data: {len(purchases)} lines, {purchases.n_items} items, {purchases.n_customers} customers; "
+        f"test {test.test_start:%Y-%m}: {len(test.customers)} customers; validation {validation.test_start:%Y-%m}"
+    )
+
+    chosen: dict[str, dict[str, Any]] = {}
+    for name in (*MODELS, "als"):
+        if args.quick and not cache.has(f"params-{name}"):
+            chosen[name] = FALLBACK_PARAMS.get(name, {})
+            log(f"  {name}: no cached search, using the documented defaults {chosen[name]}")
+            continue
+        t = time.perf_counter()
+        chosen[name] = cache.get(
+            f"params-{name}",
+            lambda n=name: search_als(validation)[0] if n == "als" else search_ours(n, validation),
+        )
+        log(f"  {name}: params {chosen[name]} ({time.perf_counter() - t:.1f} s)")
+    chosen["als-docs"] = ALS_DOCS
+
+    results: dict[str, RankingMetrics] = {}
+    for name in (*MODELS, "als-docs", "als"):
+        tag = hashlib.sha256(json.dumps(chosen[name], sort_keys=True).encode()).hexdigest()[:10]
+        t = time.perf_counter()
+        recs = cache.get(f"recs-{name}-{tag}", lambda n=name: recommend_with(n, chosen[n], test))
+        results[name] = _metrics(recs, test)
+        log(f"  {name}: evaluated ({time.perf_counter() - t:.1f} s)")
+
+    from models.signing import generate_private_key
+
+    signer = cache.get("signing-key", lambda: generate_private_key().private_bytes_raw())
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.from_private_bytes(signer)
+    params_tag = hashlib.sha256(json.dumps(chosen["repeat-aware"], sort_keys=True).encode()).hexdigest()[:10]
+    release = cache.get(
+        f"artifact-{params_tag}",
+        lambda: train_release(purchases, key, params=RepeatParams(**chosen["repeat-aware"])).artifact,
+    )
+    requests = args.requests or (900 if args.quick else 3000)
+    lat = latency(release, key.public_key(), purchases, requests)
+
+    peer = results["als"]
+    default = results["repeat-aware"]
+    log("")
+    log(f"quality on {test.test_start:%Y-%m} ({len(test.customers)} customers, k=10, nothing filtered)")
+    log(f"{'model':<14} {'HR@10':>7} {'Recall@10':>10} {'NDCG@10':>8} {'coverage':>9}  params")
+    for name in (*MODELS, "als-docs", "als"):
+        m = results[name]
+        label = {"als": "als (peer)", "als-docs": "als (docs)"}.get(name, name)
+        log(f"{label:<14} {m.hr:7.4f} {m.recall:10.4f} {m.ndcg:8.4f} {m.coverage:9.4f}  {chosen[name]}")
+    log(
+        f"ratios default/peer: ndcg {default.ndcg / peer.ndcg:.3f} (target 1.25), "
+        f"hr {default.hr / peer.hr:.3f} (target 1.05)"
+    )
+    log("")
+    log(f"latency of one edge request, {lat['requests']} requests, k=10, {pinned}, onnxruntime 1 thread")
+    log(
+        f"  model + rules (stock map)        p50 {lat['memory_p50_ms']:.3f} ms  p99 {lat['memory_p99_ms']:.3f} ms"
+    )
+    log(
+        f"  model + rules + SQLite replica   p50 {lat['edge_p50_ms']:.3f} ms  p99 {lat['edge_p99_ms']:.3f} ms"
+    )
+    for kind, (p50, p99) in lat["edge_by_kind"].items():
+        log(f"    {kind:<16} p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    log(
+        f"  model: {release.manifest.model_id}, {len(release.onnx)} bytes, {len(release.manifest.items)} items"
+    )
+    log(f"total {time.perf_counter() - started:.1f} s")
+    summary = {
+        "hr10": round(default.hr, 4),
+        "recall10": round(default.recall, 4),
+        "ndcg10": round(default.ndcg, 4),
+        "coverage10": round(default.coverage, 4),
+        "peer_hr10": round(peer.hr, 4),
+        "peer_ndcg10": round(peer.ndcg, 4),
+        "peer_recall10": round(peer.recall, 4),
+        "ndcg_ratio": round(default.ndcg / peer.ndcg, 3),
+        "hr_ratio": round(default.hr / peer.hr, 3),
+        "p50_ms": round(lat["edge_p50_ms"], 3),
+        "p99_ms": round(lat["edge_p99_ms"], 3),
+        "p99_ms_model_rules": round(lat["memory_p99_ms"], 3),
+        "model_bytes": len(release.onnx),
+        "items": len(release.manifest.items),
+        "models": {n: {"hr10": round(m.hr, 4), "ndcg10": round(m.ndcg, 4)} for n, m in results.items()},
+        "quick": args.quick,
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

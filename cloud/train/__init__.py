@@ -1,0 +1,1 @@
+"""``vitrine-cloud train``: the recommender's training and release command (see cloud/training.py)."""

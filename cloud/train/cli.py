@@ -1,0 +1,116 @@
+"""``vitrine-cloud train``: train the recommender on the hub's sale history and release it.
+
+    vitrine-cloud train                       # hub history, release to every active store
+    vitrine-cloud train --stores store-1      # canary: one store first
+    vitrine-cloud train --csv ../shared/data/retail/online_retail_2010-12_2011-10.csv.gz --no-release
+
+The signing key is created on first use (``--key``, mode 0600); its public half, printed at the end,
+is what edges trust (``VITRINE_EDGE_MODEL_PUBLIC_KEY``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from tqdm import tqdm
+
+from cloud.errors import CloudError
+from models.errors import ModelError
+
+app = typer.Typer(help="Train the recommender and release it to the stores", add_completion=False)
+
+STEPS = ("read history", "search", "evaluate", "fit", "export", "release")
+
+
+@app.callback(invoke_without_command=True)
+def train(
+    *,
+    db: Annotated[
+        str | None, typer.Option("--db", help="database URL (default: VITRINE_CLOUD_DATABASE_URL)")
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option("--csv", help="train from an Online Retail CSV instead of the hub's history"),
+    ] = None,
+    key: Annotated[Path, typer.Option(help="ed25519 signing key (PEM); created if missing")] = Path(
+        "var/cloud/model-signing.pem"
+    ),
+    out: Annotated[Path, typer.Option(help="where artifacts and releases.jsonl are kept")] = Path(
+        "var/cloud/models"
+    ),
+    stores: Annotated[str | None, typer.Option(help="comma-separated store ids to release to first")] = None,
+    do_release: Annotated[
+        bool, typer.Option("--release/--no-release", help="queue model.release ops")
+    ] = True,
+    search: Annotated[
+        bool, typer.Option("--search/--no-search", help="parameter search on the validation month")
+    ] = True,
+) -> None:
+    """Train, evaluate on the last month, sign, keep and release the default recommender."""
+    from cloud.training import hub_sale_rows, keep, record_release, release, signing_key
+    from models.data import build_purchases, load_online_retail
+    from models.search import RepeatParams
+    from models.signing import public_key_b64
+    from models.training import train_release
+
+    if csv is not None and not csv.exists():
+        typer.echo(f"error: {csv} not found", err=True)
+        raise typer.Exit(2)
+    hub = None
+    if csv is None or do_release:
+        from cloud.hub import Hub
+        from cloud.settings import CloudSettings
+
+        try:
+            hub = Hub.from_settings(CloudSettings(**({"database_url": db} if db else {})))  # type: ignore[arg-type]
+        except ValidationError as err:
+            typer.echo(f"invalid settings: {err}", err=True)
+            raise typer.Exit(2) from err
+    targets = [t.strip() for t in stores.split(",") if t.strip()] if stores else None
+    bar = tqdm(total=len(STEPS), desc="train", unit="step")
+
+    def step(name: str) -> None:
+        bar.set_description(name)
+        bar.n = STEPS.index(name)
+        bar.refresh()
+
+    try:
+        signer, created = signing_key(key)
+        step("read history")
+        if csv is not None:
+            purchases = load_online_retail(csv)
+        else:
+            assert hub is not None
+            with hub.tx() as conn:
+                purchases = build_purchases(hub_sale_rows(conn))
+        if len(purchases) == 0:
+            raise ModelError("no sale history to train on")
+        result = train_release(purchases, signer, params=None if search else RepeatParams(), progress=step)
+        folder = keep(result.artifact, out)
+        released: list[str] = []
+        step("release")
+        if do_release:
+            assert hub is not None
+            with hub.tx() as conn:
+                released = release(conn, hub.clock, result.artifact, targets)
+            record_release(out, result.artifact, released)
+        bar.n = len(STEPS)
+        bar.set_description("done")
+        bar.close()
+    except (CloudError, ModelError, OSError) as err:
+        bar.close()
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from err
+    m = result.test
+    typer.echo(f"model {result.artifact.manifest.model_id} ({len(result.artifact.onnx)} bytes) in {folder}")
+    typer.echo(f"params {result.params.as_dict()}")
+    typer.echo(
+        f"last month: HR@10 {m.hr:.4f}  Recall@10 {m.recall:.4f}  NDCG@10 {m.ndcg:.4f}  coverage {m.coverage:.4f}"
+    )
+    typer.echo(f"released to: {', '.join(released) if released else 'no store'}")
+    typer.echo(
+        f"{'created' if created else 'signed with'} key {key}; edges trust VITRINE_EDGE_MODEL_PUBLIC_KEY={public_key_b64(signer)}"
+    )
