@@ -209,6 +209,51 @@ def report(
     sys.stdout.write(reports.to_csv(rows) if fmt == "csv" else json.dumps(rows, indent=2) + "\n")
 
 
+@app.command("sync-state")
+def sync_state(db: DbOpt = None) -> None:
+    """Print, as one JSON object, per-origin stream marks and op counts, stock per (sku, store) and every
+    customer's loyalty balance (read by the fleet simulator's verdict)."""
+    from sqlalchemy import func, select
+
+    from cloud.hub import Hub
+    from cloud.storage import schema as s
+
+    hub = Hub.from_settings(_settings(db))
+    try:
+        with hub.tx() as conn:
+            ops = s.cloud_ops.c
+            streams = {
+                str(origin): {"ops": int(n), "min_seq": int(lo), "max_seq": int(hi)}
+                for origin, n, lo, hi in conn.execute(
+                    select(ops.origin, func.count(), func.min(ops.seq), func.max(ops.seq)).group_by(
+                        ops.origin
+                    )
+                )
+            }
+            marks = {
+                str(o): int(q) for o, q in conn.execute(select(s.stream_hwm.c.origin, s.stream_hwm.c.seq))
+            }
+            st = s.stock.c
+            stock = [
+                [str(sku), str(store), int(qty)]
+                for sku, store, qty in conn.execute(
+                    select(st.sku, st.store, func.sum(st.qty)).group_by(st.sku, st.store)
+                )
+            ]
+            led = s.loyalty_ledger.c
+            ledger = [
+                [str(e), str(c), int(p)]
+                for e, c, p in conn.execute(select(led.entry_id, led.customer_id, led.points))
+            ]
+            quarantined = int(conn.execute(select(func.count()).select_from(s.quarantine)).scalar() or 0)
+    except CloudError as err:
+        raise _fail(err) from err
+    finally:
+        hub.engine.dispose()
+    state = {"streams": streams, "marks": marks, "stock": stock, "ledger": ledger, "quarantined": quarantined}
+    sys.stdout.write(json.dumps(state, separators=(",", ":")) + "\n")
+
+
 def _add_train_slot() -> None:
     try:
         module = importlib.import_module("cloud.train.cli")

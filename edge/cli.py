@@ -129,5 +129,29 @@ def integrity_check(db: DbOption = Path("var/edge/store-1.db"), store_id: StoreO
         raise typer.Exit(1)
 
 
+@app.command("export-ops")
+def export_ops(
+    db: DbOption = Path("var/edge/store-1.db"),
+    store_id: StoreOption = "store-1",
+    after: Annotated[int, typer.Option(min=0, help="only ops with a greater seq")] = 0,
+) -> None:
+    """Print this store's outbox ops as JSON lines (seq order) and the acked seq on stderr (fleet verdict)."""
+    import json
+
+    from edge.replica.outbox import ReplicaOutbox
+
+    if not db.is_file():
+        raise _fail(FileNotFoundError(f"no such replica: {db}"))
+    try:
+        replica = Replica.open(db, store_id, migrate=False)
+        outbox = ReplicaOutbox(replica)
+        ops, acked = outbox.read_after(after, 1 << 62), outbox.acked_seq()
+        replica.close()
+    except EdgeError as err:
+        raise _fail(err) from err
+    typer.echo("".join(json.dumps(op.to_dict(), separators=(",", ":")) + "\n" for op in ops), nl=False)
+    typer.echo(f"acked_seq={acked}", err=True)
+
+
 if __name__ == "__main__":
     app()

@@ -20,6 +20,7 @@ from edge.api.routes.recommend import install_recommendations
 from edge.devices.api import devices_router
 from edge.node import EdgeNode
 from edge.settings import EdgeSettings
+from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
 
 ROUTERS: list[APIRouter] = [
@@ -49,7 +50,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        link = _start_sync_link(settings, the_node)  # #8 hook: the served node syncs when mqtt_host is set
+        _app.state.sync_link = link
         yield
+        if link is not None:
+            link.stop()
         if owned:
             the_node.close()
 
@@ -69,3 +74,12 @@ def create_app(
     install_recommendations(app, the_node)  # /api/v1/recommendations + model.release (VITRINE_EDGE_MODEL_*)
     mount_web_ui(app, settings)  # kiosk, handheld and manager pages (edge/web), VITRINE_WEB_* settings
     return app
+
+
+def _start_sync_link(settings: EdgeSettings, node: EdgeNode) -> SyncLink | None:
+    """The node's sync link to the cloud (``VITRINE_EDGE_MQTT_*``), or None when ``mqtt_host`` is empty."""
+    if not settings.mqtt_host:
+        return None
+    link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox)
+    link.start()
+    return link
