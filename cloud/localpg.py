@@ -6,6 +6,7 @@ cluster is created and run as the ``postgres`` system user in a directory it own
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -49,7 +50,7 @@ class LocalPostgres:
     def _run(self, args: list[str], **kw: object) -> subprocess.CompletedProcess[bytes]:
         if self._as_postgres:
             args = ["runuser", "-u", "postgres", "--", *args]
-        return subprocess.run(args, check=True, capture_output=True, **kw)  # type: ignore[call-overload,no-any-return]
+        return subprocess.run(args, check=True, capture_output=True, **kw)  # type: ignore[call-overload]
 
     def start(self) -> None:
         self._as_postgres = os.geteuid() == 0
@@ -64,15 +65,40 @@ class LocalPostgres:
         try:
             if not (self.datadir / "PG_VERSION").exists():
                 self._run(
-                    [_bin("initdb"), "-D", str(self.datadir), "-U", self.user, "--pwfile", str(pwfile),
-                     "-A", "scram-sha-256", "-E", "UTF8", "--no-sync"]
+                    [
+                        _bin("initdb"),
+                        "-D",
+                        str(self.datadir),
+                        "-U",
+                        self.user,
+                        "--pwfile",
+                        str(pwfile),
+                        "-A",
+                        "scram-sha-256",
+                        "-E",
+                        "UTF8",
+                        "--no-sync",
+                    ]
                 )
             opts = (
                 f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.datadir} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
             )
-            self._run([_bin("pg_ctl"), "-D", str(self.datadir), "-o", opts, "-l",
-                       str(self.datadir / "server.log"), "-w", "-t", "60", "start"])
+            self._run(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(self.datadir / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            )
             self._wait_ready()
             self.create_database(self.database)
         except subprocess.CalledProcessError as err:
@@ -82,7 +108,9 @@ class LocalPostgres:
         """Create database ``name`` if missing; returns its SQLAlchemy URL."""
         res = subprocess.run(
             [_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name],
-            env={**os.environ, "PGPASSWORD": self.password}, capture_output=True, check=False,
+            env={**os.environ, "PGPASSWORD": self.password},
+            capture_output=True,
+            check=False,
         )
         if res.returncode != 0 and b"already exists" not in res.stderr:
             raise LocalPostgresError(res.stderr.decode(errors="replace"))
@@ -91,15 +119,16 @@ class LocalPostgres:
     def _wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            res = subprocess.run([_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-                                 capture_output=True, check=False)
+            res = subprocess.run(
+                [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
+                capture_output=True,
+                check=False,
+            )
             if res.returncode == 0:
                 return
             time.sleep(0.2)
         raise LocalPostgresError("PostgreSQL did not become ready")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run([_bin("pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"])
-        except subprocess.CalledProcessError:
-            pass
