@@ -216,7 +216,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         """Order an item held by another store, for click & collect there, placed by the cloud.
 
         Orders are cloud-owned (DESIGN.md), so this asks the hub over the sync link's RPC channel
-        (method ``order.place``); with no cloud link the kiosk says to reserve in that store instead.
+        (method ``orders.place``); with no cloud link the kiosk says to reserve in that store instead.
         """
         node.customers.get(body.customer_id)
         node.catalog.product(body.sku)
@@ -234,7 +234,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             "requested_at_store": edge.store_id,
         }
         try:
-            result = link.rpc.call("order.place", params, timeout=RPC_TIMEOUT_S)
+            result = link.rpc.call("orders.place", params, timeout=RPC_TIMEOUT_S)
         except RpcTimeout as err:
             raise HTTPException(status_code=503, detail=NO_CLOUD) from err
         except RpcError as err:

@@ -155,6 +155,9 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
             scanner.scan(forged)
             expect(page.locator("#notice .notice.error")).to_contain_text("Carte non reconnue")
 
+            page.locator("#product-stores button").first.click()  # order from Lyon: needs the cloud link
+            expect(page.locator("#notice .notice.warn")).to_contain_text("liaison avec le siège coupée")
+
             page.click("#reserve-here")
             expect(page.locator("#reservation-done")).to_contain_text("Réservé")
             with edge.api(STAFF_TOKEN) as client:
