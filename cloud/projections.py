@@ -28,9 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cloud import customers, downlink, orders, sales, stock
+from cloud import bulk, customers, downlink, orders, sales, stock
 from cloud.errors import InvalidInput
-from cloud.loyalty import ledger
 from cloud.timefmt import normalise, utc_now_text
 from sync.errors import SyncError
 from sync.hlc import HybridClock, Timestamp
@@ -44,16 +43,39 @@ def default_clock() -> HybridClock:
 
 def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None) -> None:
     clock = clock or default_clock()
+    group: list[Op] = []
     for op in ops:
-        handler = _HANDLERS.get(op.type)
-        if handler is None:
-            continue  # types the hub keeps only in cloud_ops (wishlists, reservations, model releases...)
-        with contextlib.suppress(SyncError):  # a store clock far ahead must not block its ops
+        if op.type in bulk.BULK_TYPES:  # consecutive high-volume ops are projected set-based
+            group.append(op)
+            continue
+        _flush(conn, group, clock)
+        group = []
+        _apply_one(conn, op, clock)
+    _flush(conn, group, clock)
+
+
+def _flush(conn: Connection, group: list[Op], clock: HybridClock) -> None:
+    if not group:
+        return
+    for op in group:
+        with contextlib.suppress(SyncError):
             clock.observe(Timestamp.parse(op.hlc))
-        try:
-            handler(conn, op, clock)
-        except (KeyError, TypeError, ValueError) as err:
-            raise InvalidInput(f"op {op.id} ({op.type}): bad body: {err!r}") from err
+    try:
+        bulk.apply(conn, group)
+    except (KeyError, TypeError, ValueError) as err:
+        raise InvalidInput(f"ops {group[0].id}..{group[-1].id}: bad body: {err!r}") from err
+
+
+def _apply_one(conn: Connection, op: Op, clock: HybridClock) -> None:
+    handler = _HANDLERS.get(op.type)
+    if handler is None:
+        return  # types the hub keeps only in cloud_ops (wishlists, reservations, model releases...)
+    with contextlib.suppress(SyncError):  # a store clock far ahead must not block its ops
+        clock.observe(Timestamp.parse(op.hlc))
+    try:
+        handler(conn, op, clock)
+    except (KeyError, TypeError, ValueError) as err:
+        raise InvalidInput(f"op {op.id} ({op.type}): bad body: {err!r}") from err
 
 
 def emit(
@@ -78,18 +100,6 @@ def _is_store(conn: Connection, store: str) -> bool:
 
 def _stock_count(conn: Connection, op: Op, _clock: HybridClock) -> None:
     stock.apply_count(conn, op)
-
-
-def _stock_delta(conn: Connection, op: Op, _clock: HybridClock) -> None:
-    stock.apply_delta(conn, op)
-
-
-def _sale(conn: Connection, op: Op, _clock: HybridClock) -> None:
-    sales.record_sale(conn, op.body)
-
-
-def _loyalty(conn: Connection, op: Op, _clock: HybridClock) -> None:
-    ledger.add_entry(conn, op.body, op.hlc)
 
 
 def _customer(conn: Connection, op: Op, _clock: HybridClock) -> None:
@@ -132,10 +142,7 @@ def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
 
 _HANDLERS: dict[str, Callable[[Connection, Op, HybridClock], None]] = {
     "stock.count": _stock_count,
-    "stock.delta": _stock_delta,
-    "sale.recorded": _sale,
     "return.recorded": _return,
-    "loyalty.entry": _loyalty,
     "customer.upsert": _customer,
     "order.placed": _order_placed,
     "order.transition": _order_transition,

@@ -30,3 +30,12 @@ def dumps(value: Any) -> str:
 
 def loads(text: str | None) -> Any:
     return json.loads(text) if text else None
+
+
+def insert_ignore_many(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """Multi-row INSERT ... ON CONFLICT DO NOTHING in one statement (chunked)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for start in range(0, len(rows), 500):
+        chunk = rows[start : start + 500]
+        if chunk:
+            conn.execute(dialect.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys))
