@@ -20,14 +20,15 @@ Customers (per-field last-writer-wins by op hlc):
   wishlist.set   {customer_id, sku, present}
 Orders and reservations (one owner per transition):
   order.placed   {order_id, kind, customer_id, store, lines:[{sku, qty, unit_cents}], total_cents,
-                  channel, at}                              cloud -> store
+                  channel, at, pickup_code?}                cloud -> store
   order.transition {order_id, state, store, at, by}          store -> cloud (picked/collected/cancelled)
   reservation.set {reservation_id, customer_id, sku, qty, store, expires_at, state}
 Cloud-authoritative checkpoints (cloud -> store), applied atomically, effective-dated:
   catalog.checkpoint {version, items:[{sku, gtin, name, category, attributes}]}
   price.checkpoint   {version, effective_from, prices:[{sku, cents}], promotions:[{promo_id, sku,
                       store|null, kind, value, starts, ends}]}
-  loyalty.rules      {version, effective_from, earn_per_unit_cents, multipliers:{channel: x}, expiry_days}
+  loyalty.rules      {version, effective_from, earn_per_unit_cents, multipliers:{channel: x}, expiry_days,
+                      redeem_cents_per_point?}               (optional; default 1 cent per point)
   loyalty.balance    {customer_id, balance, as_of_hlc}
   loyalty.allowance  {store, customer_id, points, lease_id, expires_at}
   stock.summary      {store, items:[{sku, qty}]}            other stores' availability
