@@ -168,16 +168,6 @@ def merge(conn: Connection, a: str, b: str) -> str:
     return survivor
 
 
-def touch(conn: Connection, customer_id: str, at: str) -> None:
-    """Record a visit/purchase time (monotonic)."""
-    conn.execute(
-        update(s.customers)
-        .where(s.customers.c.customer_id == customer_id)
-        .where((s.customers.c.last_seen_at.is_(None)) | (s.customers.c.last_seen_at < at))
-        .values(last_seen_at=at)
-    )
-
-
 def profile(conn: Connection, customer_id: str) -> dict[str, Any]:
     cid = canonical(conn, customer_id)
     row = conn.execute(select(s.customers).where(s.customers.c.customer_id == cid)).mappings().first()

@@ -8,61 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
-from cloud import customers
 from cloud.storage import schema as s
 from cloud.storage.sql import insert_ignore
 from cloud.timefmt import day_of, normalise, utc_now_text
-
-
-def record_sale(conn: Connection, body: dict[str, Any]) -> bool:
-    at = normalise(str(body.get("at") or utc_now_text()))
-    day = day_of(at)
-    lines = list(body.get("lines") or [])
-    cid = body.get("customer_id")
-    canonical_id = customers.ensure(conn, str(cid)) if cid else None
-    store, channel = str(body["store"]), str(body.get("channel") or "store")
-    inserted = insert_ignore(
-        conn,
-        s.sales,
-        {
-            "receipt_id": str(body["receipt_id"]),
-            "store": store,
-            "channel": channel,
-            "customer_id": canonical_id,
-            "at": at,
-            "day": day,
-            "total_cents": int(body.get("total_cents") or 0),
-            "item_count": sum(int(line.get("qty", 0)) for line in lines),
-            "points_earned": int(body.get("points_earned") or 0),
-            "points_redeemed": int(body.get("points_redeemed") or 0),
-        },
-        ["receipt_id"],
-    )
-    if not inserted:
-        return False
-    if lines:
-        conn.execute(
-            insert(s.sale_lines),
-            [
-                {
-                    "receipt_id": str(body["receipt_id"]),
-                    "line_no": i,
-                    "sku": str(line["sku"]),
-                    "qty": int(line.get("qty", 0)),
-                    "unit_cents": int(line.get("unit_cents", 0)),
-                    "discount_cents": int(line.get("discount_cents", 0)),
-                    "store": store,
-                    "channel": channel,
-                    "day": day,
-                }
-                for i, line in enumerate(lines)
-            ],
-        )
-    if canonical_id:
-        customers.touch(conn, canonical_id, at)
-    return True
 
 
 def remove_sale(conn: Connection, receipt_id: str) -> None:

@@ -67,21 +67,6 @@ def _qty_before(conn: Connection, key: Key, hlc: str) -> int:
     return base + int(delta)
 
 
-def apply_delta(conn: Connection, op: Op) -> None:
-    key = _key(op.body)
-    qty = int(op.body["qty"])
-    if not _record_move(conn, op, key, "delta", qty):
-        return
-    cell = _cell(conn, key, op.hlc)
-    if op.hlc <= cell["last_count_hlc"]:
-        return  # superseded by a later count
-    conn.execute(
-        update(s.stock).where(*_where(s.stock, key)).values(qty=s.stock.c.qty + qty, updated_hlc=op.hlc)
-    )
-    if qty < 0:
-        conn.execute(update(s.stock).where(*_where(s.stock, key), s.stock.c.qty < 0).values(oversold=True))
-
-
 def apply_count(conn: Connection, op: Op) -> None:
     key = _key(op.body)
     counted = int(op.body["qty"])
