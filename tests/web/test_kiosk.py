@@ -87,6 +87,7 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
         page.check("#join-marketing")
         page.click("#join-form button[type=submit]")
         expect(page.locator("#join-qr svg")).to_be_visible()
+        screenshot(page, "kiosk-join.png")
         card_text = page.locator("#join-card-number").inner_text()
         with edge.api(KIOSK_TOKEN) as client:
             card = card_text.split()[-1]

@@ -4,10 +4,32 @@ card QR, pickup orders without a cloud link, and the dashboard's figures against
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, select
 
-from tests.web.harness import KIOSK_TOKEN, MANAGER_PIN, MANAGER_TOKEN, STAFF_PIN, STAFF_TOKEN, running_edge
+from cloud import orders, projections
+from cloud.admin import catalog, pricing, stores
+from cloud.ingest.hub import start_hub
+from cloud.settings import CloudSettings
+from cloud.shop import ordering
+from cloud.storage import make_engine, migrate
+from cloud.storage import schema as s
+from edge.sync_link import SyncLink, SyncLinkConfig
+from sync.broker import MosquittoProcess
+from sync.hlc import HybridClock
+from sync.ops import Op
+from sync.transport import MqttConfig
+from tests.web.harness import (
+    KIOSK_TOKEN,
+    MANAGER_PIN,
+    MANAGER_TOKEN,
+    STAFF_PIN,
+    STAFF_TOKEN,
+    running_edge,
+    wait_for,
+)
 
 
 def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,3 +90,82 @@ def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.M
         assert sum(today["sales_per_hour"]) == 3
         assert sync["configured"] is False and sync["online"] is False
         assert sync["backlog"] == edge.node.outbox.last_seq() - edge.node.outbox.acked_seq() > 0
+
+
+def customer_in_cloud(engine: Engine, customer_id: str) -> bool:
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                select(s.customers.c.customer_id).where(s.customers.c.customer_id == customer_id)
+            ).first()
+            is not None
+        )
+
+
+@pytest.mark.broker
+def test_pickup_order_from_another_store_goes_through_the_cloud(
+    tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch, broker: MosquittoProcess
+) -> None:
+    """The kiosk's "order from another store": the edge asks the hub over MQTT RPC (``orders.place``);
+    the hub places a click & collect order at the store that has the item, with the cloud's real
+    ordering service. The hub's handler is registered here because the cloud's default handler set
+    (``cloud.rpc.hub_handlers``) does not serve ``orders.place`` yet."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'cloud.db'}")
+    migrate(engine)
+    clock = HybridClock("cloud")
+
+    def place_order(_store: str, params: dict[str, Any]) -> dict[str, Any]:
+        with engine.begin() as conn:
+            return ordering.place(
+                conn, clock, kind=params["kind"], lines=params["lines"], customer_id=params["customer_id"],
+                store=params["store"], warehouse="warehouse",
+            )  # fmt: skip
+
+    hub = start_hub(
+        engine, MqttConfig(port=broker.port, client_id="hub-1"), rpc_handlers={"orders.place": place_order}
+    )
+    try:
+        assert hub.transport.wait_connected(10)
+        with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+            product = edge.node.catalog.product("85123A")
+            with engine.begin() as conn:
+                stores.provision(conn, clock, CloudSettings(), "lyon", "Lyon Part-Dieu")
+                catalog.import_items(conn, clock, [{"sku": product.sku, "gtin": product.gtin, "name": product.name,
+                                                   "category": product.category, "attributes": {}}])  # fmt: skip
+                pricing.create_price_list(
+                    conn, clock, "base", "2020-01-01T00:00:00Z", [{"sku": "85123A", "cents": 295}]
+                )
+                count = {"sku": "85123A", "store": "lyon", "zone": "floor", "qty": 14, "session": "opening"}
+                projections.apply(conn, [Op("lyon", 1, str(clock.now()), "stock.count", count)], clock)
+            link = SyncLink(
+                SyncLinkConfig(
+                    store_id="store-1", broker_port=broker.port, reconnect_max_s=0.3, ack_timeout_s=1.0
+                ),
+                edge.node.outbox,
+                edge.node.inbox,
+            )
+            edge.app.state.sync_link = link
+            link.start()
+            try:
+                # the customer reaches the cloud with the store's seed ops (customers come first)
+                wait_for(lambda: customer_in_cloud(engine, "17850"), 30, "the customer to reach the cloud")
+                with edge.api(KIOSK_TOKEN) as kiosk:
+                    body = {"customer_id": "17850", "sku": "85123A", "qty": 2, "store": "lyon"}
+                    placed = kiosk.post("/ui/kiosk/pickup-orders", json=body)
+                    assert placed.status_code == 201, placed.text
+                    short = kiosk.post("/ui/kiosk/pickup-orders", json={**body, "qty": 5, "sku": "71053"})
+                    assert short.status_code == 409 and "refused" in short.json()["detail"]
+                order_id = placed.json()["order_id"]
+                with engine.connect() as conn:
+                    order = orders.get(conn, order_id)
+                assert (order["store"], order["kind"], order["customer_id"]) == (
+                    "lyon",
+                    "click_collect",
+                    "17850",
+                )
+                assert order["lines"][0]["sku"] == "85123A" and order["lines"][0]["qty"] == 2
+            finally:
+                link.stop()
+    finally:
+        hub.stop()
+        engine.dispose()

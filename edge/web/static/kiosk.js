@@ -64,7 +64,7 @@ function show(section) {
   $("workspace").hidden = !(inWorkspace || customer);
   for (const id of ["results", "product", "join"]) $(id).hidden = id !== section;
   $("customer").hidden = !customer;
-  $("card-hint").hidden = Boolean(customer);
+  $("card-hint").hidden = Boolean(customer) || section === "join";
   $("end-session").hidden = !customer;
   if (section === "idle" && customer) $("workspace").hidden = false;
 }
