@@ -15,15 +15,21 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from edge.replica.customer_merge import apply_customer_fields
 from edge.replica.database import Replica, Tx
-from edge.services.customers import apply_customer_fields
 from sync.errors import ClockError, MalformedOp
 from sync.hlc import Timestamp
 from sync.ops import Op
 
 OpHandler = Callable[[Tx, Op], None]
+
+
+def _iso_of(hlc: str) -> str:
+    wall = Timestamp.parse(hlc).wall_ms / 1000
+    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class ReplicaInbox:
@@ -269,7 +275,9 @@ class ReplicaInbox:
 
     def _customer_upsert(self, tx: Tx, op: Op) -> None:
         fields: dict[str, Any] = dict(op.body["fields"])
-        apply_customer_fields(tx, str(op.body["customer_id"]), fields, hlc=op.hlc, now=op.hlc, remote=True)
+        apply_customer_fields(
+            tx, str(op.body["customer_id"]), fields, hlc=op.hlc, now=_iso_of(op.hlc), remote=True
+        )
 
     def _sale_recorded(self, tx: Tx, op: Op) -> None:
         """Online sales, kept so a customer can return an online purchase in the store."""

@@ -6,19 +6,16 @@ identities across channels and its ``customer.upsert`` ops win where they are ne
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from typing import Any
 
-from edge.errors import Conflict, Invalid, NotFound
+from edge.errors import Invalid, NotFound
 from edge.replica import queries as q
-from edge.replica.database import Tx
+from edge.replica.customer_merge import IDENTITY_KINDS, PROFILE_FIELDS, apply_customer_fields
 from edge.services.context import StoreContext
 from edge.services.models import CustomerView, WishlistView
 
-IDENTITY_KINDS = ("card", "email", "phone")
-PROFILE_FIELDS = ("name", "email", "phone", "card", "consent_marketing")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 PHONE = re.compile(r"^\+?[0-9 ]{6,20}$")
 CARD = re.compile(r"^[A-Z0-9-]{4,32}$")
@@ -59,45 +56,6 @@ def normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 raise Invalid("consent_marketing must be true or false")
             out[key] = value
     return out
-
-
-def apply_customer_fields(
-    tx: Tx, customer_id: str, fields: dict[str, Any], *, hlc: str, now: str, remote: bool
-) -> None:
-    """Merge ``fields`` into the profile, field by field, where ``hlc`` is newer (LWW).
-
-    Identity clashes: a local change raises Conflict; a newer remote one (cloud-merged) takes
-    the identity over.
-    """
-    row = q.customer(tx.conn, customer_id)
-    if row is None:
-        tx.execute(
-            "INSERT INTO customers (customer_id, name, created_at) VALUES (?, '', ?)",
-            (customer_id, now),
-        )
-        stamps: dict[str, str] = {}
-    else:
-        stamps = json.loads(row["field_hlc"])
-    for key, value in fields.items():
-        if key not in PROFILE_FIELDS or stamps.get(key, "") >= hlc:
-            continue
-        if key in IDENTITY_KINDS:
-            if value is not None:
-                owner = q.customer_by_identity(tx.conn, key, value)
-                if owner is not None and owner != customer_id:
-                    if not remote:
-                        raise Conflict(f"{key} {value!r} already belongs to another customer")
-                    tx.execute("DELETE FROM customer_identities WHERE kind = ? AND value = ?", (key, value))
-                    tx.execute(f"UPDATE customers SET {key} = NULL WHERE customer_id = ?", (owner,))
-            tx.execute(
-                "DELETE FROM customer_identities WHERE kind = ? AND customer_id = ?", (key, customer_id)
-            )
-            if value is not None:
-                tx.execute("INSERT INTO customer_identities VALUES (?, ?, ?)", (key, value, customer_id))
-        column_value = int(value) if key == "consent_marketing" else value
-        tx.execute(f"UPDATE customers SET {key} = ? WHERE customer_id = ?", (column_value, customer_id))
-        stamps[key] = hlc
-    tx.execute("UPDATE customers SET field_hlc = ? WHERE customer_id = ?", (json.dumps(stamps), customer_id))
 
 
 def customer_view(row: Any) -> CustomerView:

@@ -13,9 +13,9 @@ import json
 
 from edge.errors import Conflict, NotFound
 from edge.replica import queries as q
+from edge.replica.customer_merge import IDENTITY_KINDS
 from edge.replica.database import Tx
 from edge.services.context import StoreContext
-from edge.services.customers import IDENTITY_KINDS
 from edge.services.models import OrderLine, OrderView
 from edge.services.stock import record_delta
 
