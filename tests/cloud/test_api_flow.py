@@ -343,3 +343,46 @@ def test_home_delivery_earns_and_online_return_restocks_warehouse(client: httpx.
         f"/shop/v1/orders/{oid}/returns", json={"lines": [{"sku": "MUG-1", "qty": 1}]}, headers=SHOP
     )
     assert bad.status_code == 422
+
+
+def test_reports_api_json_and_csv(client: httpx.Client, engine: Engine) -> None:
+    seed(client)
+    sa = StoreStream("a")
+    with engine.begin() as conn:
+        projections.apply(
+            conn,
+            [
+                sa.op(
+                    "sale.recorded",
+                    {
+                        "receipt_id": "r1",
+                        "store": "a",
+                        "channel": "store",
+                        "customer_id": None,
+                        "at": "2026-01-03T10:00:00Z",
+                        "lines": [{"sku": "MUG-1", "qty": 2, "unit_cents": 1000, "discount_cents": 0}],
+                        "total_cents": 2000,
+                    },
+                )
+            ],
+        )
+    r = client.get(
+        "/admin/v1/reports/revenue_by_store",
+        params={"start": "2026-01-01", "end": "2026-01-31"},
+        headers=ADMIN,
+    )
+    assert r.status_code == 200 and r.json()["rows"] == [
+        {"store": "a", "revenue_cents": 2000, "receipts": 1, "units": 2}
+    ]
+    r = client.get(
+        "/admin/v1/reports/revenue_by_store",
+        params={"start": "2026-01-01", "end": "2026-01-31", "format": "csv"},
+        headers=ADMIN,
+    )
+    assert r.headers["content-type"].startswith("text/csv") and r.text.splitlines()[1] == "a,2000,1,2"
+    bad = client.get(
+        "/admin/v1/reports/revenue_by_store",
+        params={"start": "2026-02-01", "end": "2026-01-01"},
+        headers=ADMIN,
+    )
+    assert bad.status_code == 422
