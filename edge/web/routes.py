@@ -90,6 +90,17 @@ class CardRequest(BaseModel):
     customer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
+class RevalidatedStaticFiles(StaticFiles):
+    """Static assets that the browser revalidates on every use (a 304 on the LAN), so an upgraded
+    edge never runs with stale scripts; ES-module imports carry no version query."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def asset_version() -> str:
     """A short hash of every static asset, appended to asset URLs so a new release is never stale."""
     digest = hashlib.sha256()
@@ -208,8 +219,9 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         status_code=201,
         dependencies=[Depends(require(Role.KIOSK))],
         responses={
-            503: {"description": "no cloud link right now"},
-            409: {"description": "refused by the cloud"},
+            409: {
+                "description": "refused by the cloud, or no cloud link now (header X-Vitrine-Reason: no_cloud_link)"
+            }
         },
     )
     def pickup_order(body: PickupOrderRequest, request: Request, node: Node) -> PickupOrderView:
@@ -224,7 +236,9 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             raise HTTPException(status_code=422, detail="This store has it: reserve it here instead.")
         link = getattr(request.app.state, "sync_link", None)
         if link is None or not link.status().online:
-            raise HTTPException(status_code=503, detail=NO_CLOUD)
+            raise HTTPException(
+                status_code=409, detail=NO_CLOUD, headers={"X-Vitrine-Reason": "no_cloud_link"}
+            )
         params = {
             "kind": "click_collect",
             "store": body.store,
@@ -236,7 +250,9 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         try:
             result = link.rpc.call("orders.place", params, timeout=RPC_TIMEOUT_S)
         except RpcTimeout as err:
-            raise HTTPException(status_code=503, detail=NO_CLOUD) from err
+            raise HTTPException(
+                status_code=409, detail=NO_CLOUD, headers={"X-Vitrine-Reason": "no_cloud_link"}
+            ) from err
         except RpcError as err:
             raise HTTPException(status_code=409, detail=f"The order was refused: {err}") from err
         return PickupOrderView(
@@ -268,4 +284,4 @@ def mount_web_ui(app: FastAPI, edge: EdgeSettings, web: WebSettings | None = Non
     """Add the UI pages, the UI endpoints and ``/static`` to ``app``."""
     settings = web if web is not None else load_web_settings()
     app.include_router(build_web_router(edge, settings))
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount("/static", RevalidatedStaticFiles(directory=str(STATIC_DIR)), name="static")

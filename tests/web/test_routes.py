@@ -40,7 +40,11 @@ def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.M
             resp = anon.get(page)
             assert resp.status_code == 200 and "default-src 'self'" in resp.headers["content-security-policy"]
             assert KIOSK_TOKEN not in resp.text and MANAGER_TOKEN not in resp.text
-        assert anon.get("/static/kiosk.js").status_code == 200
+        script = anon.get("/static/kiosk.js")
+        assert script.status_code == 200 and script.headers["cache-control"] == "no-cache"
+        assert (
+            anon.get("/static/kiosk.js", headers={"If-None-Match": script.headers["etag"]}).status_code == 304
+        )
 
         staff = anon.post("/ui/sign-in", json={"pin": STAFF_PIN}).json()
         assert staff == {"token": STAFF_TOKEN, "role": "staff", "name": "alice"}
@@ -61,7 +65,8 @@ def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.M
             assert kiosk.post("/ui/kiosk/card.svg", json={"customer_id": "nobody"}).status_code == 404
             order = {"customer_id": "17850", "sku": "85123A", "qty": 1, "store": "lyon"}
             no_link = kiosk.post("/ui/kiosk/pickup-orders", json=order)
-            assert no_link.status_code == 503 and "head office" in no_link.json()["detail"]
+            assert no_link.status_code == 409 and "head office" in no_link.json()["detail"]
+            assert no_link.headers["x-vitrine-reason"] == "no_cloud_link"
             assert (
                 kiosk.post("/ui/kiosk/pickup-orders", json={**order, "store": "store-1"}).status_code == 422
             )

@@ -2,10 +2,11 @@
 // Every failure becomes an ApiError whose `advice` tells a person what to do next.
 
 export class ApiError extends Error {
-  constructor(status, message, advice) {
+  constructor(status, message, advice, reason = null) {
     super(message);
     this.status = status;
     this.advice = advice;
+    this.reason = reason; // machine-readable cause from the X-Vitrine-Reason header, when given
   }
 }
 
@@ -39,7 +40,9 @@ export class Api {
     if (text) {
       try { data = JSON.parse(text); } catch { data = { detail: text }; }
     }
-    if (!resp.ok) throw new ApiError(resp.status, detailOf(data) || resp.statusText, adviceFor(resp.status));
+    if (!resp.ok) {
+      throw new ApiError(resp.status, detailOf(data) || resp.statusText, adviceFor(resp.status), resp.headers.get("X-Vitrine-Reason"));
+    }
     return data;
   }
 

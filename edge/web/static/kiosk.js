@@ -224,7 +224,7 @@ async function orderFrom(store) {
     const o = await api.post(paths.pickupOrder(), { customer_id: customer.customer_id, sku: product.sku, qty: 1, store });
     info(t("ordered", { id: o.order_id, store: o.store }));
   } catch (err) {
-    if (err instanceof ApiError && err.status === 503) showNotice($("notice"), "warn", t("err_no_cloud"));
+    if (err instanceof ApiError && err.reason === "no_cloud_link") showNotice($("notice"), "warn", t("err_no_cloud"));
     else fail(err);
   }
 }
