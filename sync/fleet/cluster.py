@@ -371,8 +371,12 @@ class Fleet:
         raise FleetError(f"{what}: not converged after {timeout:.0f}s (last, acked, cloud) = {detail}")
 
     def check_alive(self) -> None:
+        self.check_alive_except_restarts(set())
+
+    def check_alive_except_restarts(self, expected_down: set[str]) -> None:
+        """Raise :class:`FleetError` if a service died that no fault of the scenario stopped."""
         for service in [self.hub_api, *self.workers, *(s.service for s in self.stores.values())]:
-            if service is not None:
+            if service is not None and service.name not in expected_down:
                 service.check_alive()
 
     def export_ops(self, store: Store) -> tuple[list[Op], int]:
