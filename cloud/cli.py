@@ -185,6 +185,27 @@ def run_triggers(
         raise _fail(err) from err
 
 
+@app.command("push-stock-summaries")
+def push_stock_summaries(
+    db: DbOpt = None,
+    stores: Annotated[
+        str | None, typer.Option(help="comma-separated store ids of one region (default: all)")
+    ] = None,
+) -> None:
+    """Push other stores' availability to stores ("available at store X")."""
+    from cloud import stock_summary
+    from cloud.hub import Hub
+
+    hub = Hub.from_settings(_settings(db))
+    group = [x for x in (stores or "").split(",") if x] or None
+    try:
+        with hub.tx() as conn:
+            queued = stock_summary.push(conn, hub.clock, group, group)
+    except CloudError as err:
+        raise _fail(err) from err
+    typer.echo(json.dumps({"queued": queued}))
+
+
 @app.command()
 def report(
     name: str,

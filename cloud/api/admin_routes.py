@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy import func, select
 
-from cloud import customers, projections, reports
+from cloud import customers, projections, reports, stock_summary
 from cloud.admin import catalog, checkpoints, pricing, stores
 from cloud.api.auth import hub_of, require_admin
 from cloud.api.models import (
@@ -227,6 +227,13 @@ def run_triggers(body: TriggerRunIn, hub: HubDep) -> dict[str, Any]:
             raise InvalidInput("no marketing sender configured (VITRINE_CLOUD_MARKETING_SENDER)")
         out["delivery"] = deliver(hub.engine, sender)
     return out
+
+
+@router.post("/stock/summaries")
+def push_stock_summaries(hub: HubDep) -> dict[str, int]:
+    """Push every store's availability to every other store (small fleets; see cloud.stock_summary)."""
+    with hub.tx() as conn:
+        return {"queued": stock_summary.push(conn, hub.clock)}
 
 
 @router.get("/checkpoints")

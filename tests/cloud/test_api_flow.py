@@ -160,6 +160,9 @@ def test_click_collect_round_trip_and_return_in_another_store(client: httpx.Clie
     assert not [op for op in downlink(engine, "b") if op["type"] == "order.placed"]
     avail = client.get("/shop/v1/products/TEE-1", headers=SHOP).json()["availability"]
     assert {"store": "a", "qty": 0} in avail
+    assert client.post("/admin/v1/stock/summaries", headers=ADMIN).json() == {"queued": 2}
+    summary_b = [op["body"] for op in downlink(engine, "b") if op["type"] == "stock.summary"]
+    assert summary_b == [{"store": "a", "items": []}]  # a's only tee is held for the order
     # store a picks and collects (its uplink ops)
     with engine.begin() as conn:
         projections.apply(
