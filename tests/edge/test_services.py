@@ -341,3 +341,29 @@ def test_gtin_lookup(node: EdgeNode) -> None:
         node.catalog.by_gtin("5901234123458")
     with pytest.raises(NotFound):
         node.catalog.by_gtin("4000000000006")
+
+
+def test_catalog_checkpoint_summary_and_balance_snapshot(node: EdgeNode) -> None:
+    customer = enrol(node)
+    give_points(node, customer, 40)
+    catalog = {"version": 2, "items": [
+        {"sku": "NEW1", "gtin": "4006381333931", "name": "New lamp", "category": "lighting", "attributes": {"w": 5}},
+    ]}  # fmt: skip
+    summary = {"store": "store-2", "items": [{"sku": "85123A", "qty": 7}]}
+    balance = {"customer_id": customer, "balance": 500, "as_of_hlc": "9999999999998.0000.cloud"}
+    node.inbox.apply(
+        "cloud",
+        [
+            Op("cloud", 1, "0000000000001.0000.cloud", "catalog.checkpoint", catalog),
+            Op("cloud", 2, "0000000000002.0000.cloud", "stock.summary", summary),
+            Op("cloud", 3, "0000000000003.0000.cloud", "loyalty.balance", balance),
+            Op("cloud", 4, "0000000000004.0000.cloud", "catalog.checkpoint", {"version": 1, "items": []}),
+        ],
+    )
+    new = node.catalog.product("NEW1")
+    assert new.gtin == "4006381333931" and new.attributes == {"w": 5} and new.price_cents is None
+    assert node.catalog.product("71053").gtin is None  # the GTIN moved to the new sku
+    assert node.stock.levels("85123A").other_stores == {"store-2": 7}
+    assert node.loyalty.view(customer).balance == 500
+    with pytest.raises(Conflict, match="no price"):
+        node.selling.sell(Basket([BasketLine("NEW1", 1)]))
