@@ -71,6 +71,7 @@ class Tx:
             body=body,
             v=CURRENT_VERSION,
         )
+        op.validate()  # never queue an op type the vocabulary does not know
         self.conn.execute(
             "INSERT INTO outbox (seq, op_id, hlc, type, v, body) VALUES (?, ?, ?, ?, ?, ?)",
             (op.seq, op.id, op.hlc, op.type, op.v, json.dumps(body, separators=(",", ":"))),
