@@ -415,6 +415,8 @@ def main() -> None:
     log(
         f"  model: {release.manifest.model_id}, {len(release.onnx)} bytes, {len(release.manifest.items)} items"
     )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    log(f"  machine load average: {load:.2f} on {os.cpu_count()} cores (p99 is sensitive to it)")
     log(f"total {time.perf_counter() - started:.1f} s")
     summary = {
         "hr10": round(default.hr, 4),
@@ -431,6 +433,7 @@ def main() -> None:
         "p99_ms_model_rules": round(lat["memory_p99_ms"], 3),
         "model_bytes": len(release.onnx),
         "items": len(release.manifest.items),
+        "loadavg": round(load, 2),
         "models": {n: {"hr10": round(m.hr, 4), "ndcg10": round(m.ndcg, 4)} for n, m in results.items()},
         "quick": args.quick,
     }
