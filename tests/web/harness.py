@@ -42,6 +42,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = REPO / "docs" / "screenshots"
 # Invoices in the slice: every line of the first few weeks of the real Online Retail data.
 SLICE_LINES = 12_000
+SYNC_SLICE_LINES = 1_500
 
 
 class LiveServer:

@@ -82,7 +82,7 @@ def store_activity(edge: Edge) -> None:
 def test_manager_dashboard_offline_backlog_then_drain(
     browser: BrowserContext,
     tmp_path: Path,
-    retail_slice: Path,
+    retail_sync_slice: Path,
     monkeypatch: pytest.MonkeyPatch,
     broker: MosquittoProcess,
 ) -> None:
@@ -96,7 +96,7 @@ def test_manager_dashboard_offline_backlog_then_drain(
     hub = start_hub(engine, MqttConfig(port=broker.port, client_id="hub-1"))
     try:
         assert hub.transport.wait_connected(10), "cloud hub did not connect"
-        with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        with running_edge(tmp_path, retail_sync_slice, monkeypatch) as edge:
             link = SyncLink(
                 SyncLinkConfig(store_id=edge.settings.store_id, broker_port=broker.port, reconnect_max_s=0.3,
                                ack_timeout_s=1.0),

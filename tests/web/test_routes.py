@@ -109,7 +109,7 @@ def customer_in_cloud(engine: Engine, customer_id: str) -> bool:
 
 @pytest.mark.broker
 def test_pickup_order_from_another_store_goes_through_the_cloud(
-    tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch, broker: MosquittoProcess
+    tmp_path: Path, retail_sync_slice: Path, monkeypatch: pytest.MonkeyPatch, broker: MosquittoProcess
 ) -> None:
     """The kiosk's "order from another store": the edge asks the hub over MQTT RPC (``orders.place``);
     the hub places a click & collect order at the store that has the item, with the cloud's real
@@ -131,7 +131,7 @@ def test_pickup_order_from_another_store_goes_through_the_cloud(
     )
     try:
         assert hub.transport.wait_connected(10)
-        with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        with running_edge(tmp_path, retail_sync_slice, monkeypatch) as edge:
             product = edge.node.catalog.product("85123A")
             with engine.begin() as conn:
                 stores.provision(conn, clock, CloudSettings(), "lyon", "Lyon Part-Dieu")
