@@ -161,7 +161,7 @@ def devices_router(
         return {"alerts": [alert_dict(a) for a in hub.alerts.recent(limit, not unacknowledged)]}
 
     @router.post("/alerts/{alert_id}/acknowledge", dependencies=[MANAGER])
-    def acknowledge(alert_id: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+    def acknowledge(alert_id: Annotated[int, Path(ge=1, le=2**63 - 1)]) -> dict[str, Any]:
         if not hub.alerts.acknowledge(alert_id):
             raise NotFound(f"no alert {alert_id}")
         return {"alert_id": alert_id, "acknowledged": True}
