@@ -142,7 +142,14 @@ class Fleet:
 
     # -- start ---------------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start every process, then :meth:`prepare` the data shoppers need."""
         started = time.monotonic()
+        self.start_processes()
+        self.prepare()
+        self.say(f"fleet up in {time.monotonic() - started:.1f}s")
+
+    def start_processes(self) -> None:
+        """Seed (once), then start the broker, the hub and every store; returns when all answer."""
         self.root.mkdir(parents=True, exist_ok=True)
         self._load_secrets()
         self.say(f"fleet in {self.root}: {len(self.config.stores)} stores, {self.config.workers} hub workers")
@@ -152,9 +159,16 @@ class Fleet:
         self._provision()
         self._wait_seeds(seeding)
         self._start_stores()
-        self._publish_catalog()
-        self.wait_converged(120, "initial sync")
-        self.say(f"fleet up in {time.monotonic() - started:.1f}s")
+
+    def prepare(self) -> None:
+        """Wait for the stores' first sync, then publish the shoppers' catalog on the hub (once)."""
+        took = self.wait_converged(300, "initial sync")
+        self.say(f"  sync     every store's outbox in the cloud after {took:.1f}s")
+        try:
+            self._publish_catalog()
+        except httpx.HTTPError as err:
+            raise FleetError(f"publishing the catalog on the hub: {err}") from err
+        self.wait_converged(120, "catalog to the stores")
 
     def _load_secrets(self) -> None:
         path = self.root / "secrets.json"
@@ -192,7 +206,7 @@ class Fleet:
             self.logs / "hub-api.log",
         )
         self.hub_api.start()
-        self.hub = httpx.Client(base_url=self.hub_url, timeout=15.0)
+        self.hub = httpx.Client(base_url=self.hub_url, timeout=60.0)
         self._wait_http(self.hub, "/health", self.hub_api)
         for n in range(1, self.config.workers + 1):
             worker = self._worker(n)
@@ -408,6 +422,13 @@ class Fleet:
     def restart_worker(self, n: int) -> None:
         self.workers[n - 1] = self._worker(n)
         self.workers[n - 1].start()
+
+    def pids(self) -> list[int]:
+        """Process ids of every service (the broker included) started so far."""
+        services = [self.hub_api, *self.workers, *(s.service for s in self.stores.values())]
+        pids = [s.pid for s in services if s is not None and s.pid is not None]
+        proc = self.broker._proc if self.broker is not None else None
+        return pids + ([proc.pid] if proc is not None else [])
 
     # -- stop --------------------------------------------------------------------------------------
     def stop(self) -> None:

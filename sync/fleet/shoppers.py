@@ -234,7 +234,7 @@ class StoreShoppers:
         assert self.fleet.hub is not None
         granted = 0
         for customer in customers:
-            r = self.fleet.hub.post("/store/v1/loyalty/allowances", json={"customer_id": customer, "points": points},
+            r = self.fleet.hub.post(f"/store/v1/{self.store.store_id}/loyalty/allowances", json={"customer_id": customer, "points": points},
                                     headers={"Authorization": f"Bearer {self.store.api_token}"})  # fmt: skip
             if r.status_code != 201:
                 self.error(f"allowance for {customer}: {r.status_code} {r.text[:200]}")

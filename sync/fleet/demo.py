@@ -1,0 +1,191 @@
+"""``make demo`` / ``vitrine-sim demo``: Mosquitto, the cloud hub and three stores, with shoppers.
+
+Everything lives under ``var/demo/`` (SQLite files, broker credentials, secrets, logs) and is kept,
+so a second run skips seeding and provisioning. The stores run simulated RFID readers and scanners
+from ``firmware-config/``; simulated shoppers buy in the stores (staff API), some with a loyalty card
+and points, some return items, and some order click & collect online (the hub's shop API), which
+the stores' staff hand over. Prints every URL and how to sign in; Ctrl-C (or SIGTERM) stops every
+process it started and checks that none is left running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from sync.fleet.cluster import Fleet, FleetConfig, StoreSpec
+from sync.fleet.errors import FleetError
+from sync.fleet.scenario import DEFAULT_CSV, Shoppers
+from sync.fleet.shoppers import StoreShoppers
+
+REPO = Path(__file__).resolve().parents[2]
+PIN_ITERATIONS = 200_000  # edge/web/pins.py format: pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _port_or_free(preferred: int) -> int:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            return 0
+    return preferred
+
+
+def _pin_entry(pin: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, PIN_ITERATIONS)
+    return f"pbkdf2_sha256${PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def _demo_people(fleet: Fleet, store_ids: list[str]) -> dict[str, str]:
+    """Staff and manager PINs (one pair for the demo) and the loyalty-card signing key, kept in secrets."""
+    people = fleet.secrets.setdefault("demo", {})
+    if "staff_pin" not in people:
+        people.update(staff_pin=f"{secrets.randbelow(10**6):06d}", manager_pin=f"{secrets.randbelow(10**6):06d}",
+                      token_key=secrets.token_urlsafe(32))  # fmt: skip
+        pins = {"alice": {"role": "staff", "pin_hash": _pin_entry(people["staff_pin"])},
+                "maud": {"role": "manager", "pin_hash": _pin_entry(people["manager_pin"])}}  # fmt: skip
+        people["pins_json"] = json.dumps(pins)
+    env = {
+        "VITRINE_WEB_STAFF_PINS": people["pins_json"],
+        "VITRINE_WEB_KIOSK_LANGUAGE": "en",
+        "VITRINE_DEVICES_TOKEN_KEYS": json.dumps({"demo": people["token_key"]}),
+        "VITRINE_DEVICES_CAMERA_FPS": "2",
+    }
+    fleet.secrets["store_env"] = {sid: env for sid in store_ids}
+    fleet._save_secrets()
+    return dict(people)
+
+
+def _banner(fleet: Fleet, people: dict[str, str]) -> str:
+    lines = ["", "Vitrine demo running", "", f"hub (cloud)   {fleet.hub_url}/docs"]
+    lines.append(f"  admin token  {fleet.secrets['admin_token']}")
+    lines.append(f"  shop token   {fleet.secrets['shop_token']}")
+    for store in fleet.stores.values():
+        lines += [
+            "",
+            f"{store.store_id}  ({store.url}, API docs {store.url}/docs)",
+            f"  kiosk     {store.url}/kiosk      set-up: kiosk id kiosk-1, token {store.tokens['kiosk']}",
+            f"  handheld  {store.url}/handheld   sign in with staff PIN {people['staff_pin']} (alice)",
+            f"  manager   {store.url}/manager    sign in with manager PIN {people['manager_pin']} (maud)",
+        ]
+    lines += ["", f"secrets, logs and databases in {fleet.root}", "Ctrl-C to stop everything.", ""]
+    return "\n".join(lines)
+
+
+def _left_running(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:
+            pass
+        alive.append(pid)
+    return alive
+
+
+class _Stop(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vitrine-sim demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--root", type=Path, default=Path("var") / "demo")
+    parser.add_argument("--csv", type=Path, default=REPO / DEFAULT_CSV, help="Online Retail CSV")
+    parser.add_argument("--stores", type=int, default=3, help="how many stores (1..6)")
+    parser.add_argument("--shoppers-per-minute", type=float, default=6.0, help="per store")
+    parser.add_argument("--no-devices", action="store_true", help="no simulated readers/scanners")
+    parser.add_argument(
+        "--duration", type=float, default=0.0, help="stop by itself after S seconds (0: never)"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.stores <= 6:
+        parser.error("--stores must be 1..6")
+    stores = [
+        StoreSpec(f"store-{n}", months=n, port=_port_or_free(8080 + n)) for n in range(1, args.stores + 1)
+    ]
+    fleet = Fleet(
+        FleetConfig(root=args.root, repo=REPO, csv=args.csv, stores=stores, workers=2,
+                    devices=not args.no_devices, hub_port=_port_or_free(8090), skus=40, customers=60),
+        _say,
+    )  # fmt: skip
+
+    def _signal(_sig: int, _frame: FrameType | None) -> None:
+        raise _Stop
+
+    signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)
+    shoppers: list[StoreShoppers] = []
+    code = 0
+    try:
+        fleet.root.mkdir(parents=True, exist_ok=True)
+        fleet._load_secrets()
+        people = _demo_people(fleet, [s.store_id for s in stores])
+        fleet.start_processes()
+        _say(_banner(fleet, people))
+        _say("first sync of the seeded stores, then shoppers start (progress below)...")
+        fleet.prepare()
+        assert fleet.retail is not None
+        conf = Shoppers(per_minute=args.shoppers_per_minute, online_share=0.2, loyalty_share=0.6,
+                        return_share=0.08, redeem_share=0.3)  # fmt: skip
+        customers = fleet.retail.customers
+        for n, store in enumerate(fleet.stores.values()):
+            shop = StoreShoppers(
+                fleet, store, conf, seed=int(time.time()), customers=customers, skus=fleet.retail.skus
+            )
+            shop.lease_allowances(customers[n * 5 : n * 5 + 5], 100)
+            shop.start()
+            shoppers.append(shop)
+        _say(
+            f"shoppers started ({args.shoppers_per_minute:g} per minute per store, 20% online click & collect)"
+        )
+        deadline = time.monotonic() + args.duration if args.duration else None
+        last_report = time.monotonic()
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.5)
+            fleet.check_alive()
+            if time.monotonic() - last_report >= 30:
+                last_report = time.monotonic()
+                _say("activity: " + "; ".join(
+                    f"{s.store.store_id} {s.activity.counts['sales']} sales, {s.activity.counts['online_orders']} "
+                    f"online, {s.activity.counts['pickups']} pickups" for s in shoppers))  # fmt: skip
+    except _Stop:
+        _say("\nstopping...")
+    except FleetError as err:
+        sys.stderr.write(f"error: {err}\n")
+        code = 2
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
+        for shop in shoppers:
+            shop.stop()
+        pids = [p for p in fleet.pids() if p]
+        fleet.stop()
+        alive = _left_running(pids)
+        if alive:
+            sys.stderr.write(f"still running after stop: {alive}\n")
+            code = code or 1
+        else:
+            _say(f"stopped: {len(pids)} processes, none left running")
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
