@@ -10,17 +10,35 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from models.artifact import Artifact, build_artifact
-from models.data import Purchases, SaleRow, build_purchases, load_online_retail
+from models.data import Purchases, SaleRow, build_purchases, read_online_retail
 from models.linear import LinearScorer
 from models.onnx_export import to_onnx_bytes
+from models.repeat_aware import RepeatParts, fit_parts
 from models.signing import generate_private_key
+from models.split import Split, last_month_split
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-def retail(retail_csv: Path) -> Purchases:
-    return load_online_retail(retail_csv)
+def retail_rows(retail_csv: Path) -> list[SaleRow]:
+    return list(read_online_retail(retail_csv))
+
+
+@pytest.fixture(scope="session")
+def retail(retail_rows: list[SaleRow]) -> Purchases:
+    return build_purchases(retail_rows)
+
+
+@pytest.fixture(scope="session")
+def retail_split(retail: Purchases) -> Split:
+    return last_month_split(retail)
+
+
+@pytest.fixture(scope="session")
+def retail_parts(retail_split: Split) -> RepeatParts:
+    """The repeat-aware model's parts on the real training months (3 month starts, to stay quick)."""
+    return fit_parts(retail_split.train, 300.0, 3).pruned(50)
 
 
 @pytest.fixture(scope="session")

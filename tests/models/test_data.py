@@ -10,7 +10,7 @@ import pytest
 
 from models.data import NON_PRODUCT_CODES, Purchases, SaleRow, build_purchases, is_product, read_online_retail
 from models.errors import DataError
-from models.split import last_month_split, validation_split
+from models.split import Split, last_month_split, validation_split
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
 
@@ -32,9 +32,9 @@ def test_real_csv_is_cleaned(retail: Purchases) -> None:
     assert np.all(np.diff(retail.at) >= 0), "lines are sorted by time"
 
 
-def test_cancellation_is_netted_on_the_real_csv(retail_csv: Path, retail: Purchases) -> None:
+def test_cancellation_is_netted_on_the_real_csv(retail_rows: list[SaleRow], retail: Purchases) -> None:
     # Find a cancelled line whose customer bought that sku earlier in the file, and check the net.
-    rows = list(read_online_retail(retail_csv))
+    rows = retail_rows
     bought: dict[tuple[str | None, str], int] = {}
     case = None
     for row in rows:
@@ -96,8 +96,8 @@ def test_missing_or_malformed_file(tmp_path: Path) -> None:
         list(read_online_retail(worse))
 
 
-def test_time_split_on_the_real_data(retail: Purchases) -> None:
-    split = last_month_split(retail)
+def test_time_split_on_the_real_data(retail: Purchases, retail_split: Split) -> None:
+    split = retail_split
     assert split.test_start == datetime(2011, 10, 1, tzinfo=UTC)
     assert split.train.span()[1] < split.test_start
     assert len(split.customers) == len(split.targets) > 900

@@ -6,9 +6,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from models.history import counts_from_lists
+from models.history import basket_counts, counts_from_lists, history_lists
 from models.linear import LinearScorer
 from models.onnx_export import to_onnx_bytes
+from models.repeat_aware import RepeatParts
+from models.split import Split
 from tests.models.conftest import random_scorer
 
 
@@ -48,16 +50,11 @@ def test_parity_with_the_python_scorer(transform: str) -> None:
         assert np.allclose(scores, expected[items], rtol=1e-5, atol=1e-5)
 
 
-def test_trained_model_parity(retail) -> None:  # type: ignore[no-untyped-def]
-    from models.history import basket_counts, history_lists
-    from models.repeat_aware import fit_parts
-    from models.split import last_month_split
-
-    split = last_month_split(retail)
-    scorer = fit_parts(split.train, 300.0, 2).scorer(0.5, 4.0, 0.0).pruned(50)
+def test_trained_model_parity(retail_split: Split, retail_parts: RepeatParts) -> None:
+    scorer = retail_parts.scorer(beta=0.5, cross=4.0, trend=0.0)
     session = _session(scorer)
-    counts = basket_counts(split.train)
-    rows = split.customers[:30]
+    counts = basket_counts(retail_split.train)
+    rows = retail_split.customers[:30]
     expected = scorer.score(counts[rows])
     for history, row in zip(history_lists(counts, rows), expected, strict=True):
         items, scores = _run(session, history.tolist(), [], 10)
