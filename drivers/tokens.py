@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from drivers.errors import DriverError
@@ -55,8 +55,9 @@ class TokenRejected(DriverError):
 class Keyring:
     """Deployment HMAC keys by id; ``active`` signs new tokens, every key verifies."""
 
-    keys: Mapping[str, bytes]
-    active: str
+    # Secrets: never in a repr, so never in a log line or a traceback.
+    keys: Mapping[str, bytes] = field(repr=False)
+    active: str = ""
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:

@@ -78,3 +78,10 @@ def test_keyring_validation() -> None:
         tokens.Keyring({"k": b"short"}, "k")
     with pytest.raises(ValueError, match="active"):
         tokens.Keyring({"k": b"x" * 32}, "other")
+
+
+def test_keyring_never_shows_its_keys() -> None:
+    secret = b"k" * 40
+    ring = tokens.Keyring({"k1": secret}, active="k1")
+    assert "kkkk" not in repr(ring)
+    assert secret.decode() not in str(ring)
