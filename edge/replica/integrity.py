@@ -135,9 +135,13 @@ def _check_stock_fold(conn: sqlite3.Connection, store: str, report: IntegrityRep
     report.counts["stock_cells"] = len(folded)
     wrong = 0
     for (sku, _store, zone), level in folded.items():
-        if q.stock_cell(conn, sku, zone) != level.qty:
+        kept, raw = q.stock_cell(conn, sku, zone), q.stock_cell_from_rows(conn, sku, zone)
+        if kept != level.qty or raw != level.qty:
             wrong += 1
-            report.fail(f"stock {sku}@{zone}: replica {q.stock_cell(conn, sku, zone)} != fold {level.qty}")
+            report.fail(f"stock {sku}@{zone}: kept {kept}, from rows {raw}, fold {level.qty}")
+    stray = conn.execute("SELECT count(*) FROM stock_levels").fetchone()[0] - len(folded)
+    if stray:
+        report.fail(f"{stray} stock level rows have no count or delta behind them")
     report.counts["stock_cells_wrong"] = wrong
 
 

@@ -233,5 +233,43 @@ V2_PICKUP_AND_SUMMARY = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY)
+V3_STOCK_LEVELS = Migration(
+    3,
+    "stock_levels: per (sku, zone) fold of counts + later deltas, kept by triggers (O(1) on-hand)",
+    (
+        """CREATE TABLE stock_levels (
+            sku TEXT NOT NULL,
+            zone TEXT NOT NULL,
+            count_hlc TEXT NOT NULL DEFAULT '',
+            qty INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (sku, zone)
+        ) WITHOUT ROWID""",
+        # Invariant: qty = the last count (by HLC) + deltas with a greater HLC, exactly sync.fold's rule,
+        # whatever order rows arrive in (a late delta older than the count is ignored; a late count
+        # re-sums the deltas after it).
+        """CREATE TRIGGER stock_deltas_fold AFTER INSERT ON stock_deltas BEGIN
+            INSERT OR IGNORE INTO stock_levels (sku, zone) VALUES (new.sku, new.zone);
+            UPDATE stock_levels SET qty = qty + new.qty
+             WHERE sku = new.sku AND zone = new.zone AND new.hlc > count_hlc;
+        END""",
+        """CREATE TRIGGER stock_counts_fold AFTER INSERT ON stock_counts BEGIN
+            INSERT OR IGNORE INTO stock_levels (sku, zone) VALUES (new.sku, new.zone);
+            UPDATE stock_levels SET count_hlc = new.hlc, qty = new.qty + coalesce(
+                   (SELECT sum(d.qty) FROM stock_deltas d
+                     WHERE d.sku = new.sku AND d.zone = new.zone AND d.hlc > new.hlc), 0)
+             WHERE sku = new.sku AND zone = new.zone AND new.hlc > count_hlc;
+        END""",
+        """INSERT INTO stock_levels (sku, zone)
+           SELECT sku, zone FROM stock_counts UNION SELECT sku, zone FROM stock_deltas""",
+        """UPDATE stock_levels SET count_hlc = coalesce(
+               (SELECT max(c.hlc) FROM stock_counts c WHERE c.sku = stock_levels.sku AND c.zone = stock_levels.zone), '')""",
+        """UPDATE stock_levels SET qty =
+               coalesce((SELECT c.qty FROM stock_counts c WHERE c.sku = stock_levels.sku
+                          AND c.zone = stock_levels.zone AND c.hlc = stock_levels.count_hlc), 0)
+             + coalesce((SELECT sum(d.qty) FROM stock_deltas d WHERE d.sku = stock_levels.sku
+                          AND d.zone = stock_levels.zone AND d.hlc > stock_levels.count_hlc), 0)""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS)
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -40,7 +40,13 @@ def active_promotions(conn: Conn, sku: str, store: str, at: str) -> list[sqlite3
 
 
 def stock_cell(conn: Conn, sku: str, zone: str) -> int:
-    """Last count + deltas after it (HLC order) for one (sku, zone)."""
+    """Last count + deltas after it (HLC order) for one (sku, zone), as kept by the fold triggers."""
+    row = conn.execute("SELECT qty FROM stock_levels WHERE sku = ? AND zone = ?", (sku, zone)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def stock_cell_from_rows(conn: Conn, sku: str, zone: str) -> int:
+    """The same figure computed from the raw count and delta rows (used to check the triggers)."""
     row = conn.execute(
         """SELECT coalesce(c.qty, 0) + coalesce(
                (SELECT sum(d.qty) FROM stock_deltas d
@@ -52,20 +58,14 @@ def stock_cell(conn: Conn, sku: str, zone: str) -> int:
     return int(row[0])
 
 
-def stock_zones(conn: Conn, sku: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT zone FROM stock_counts WHERE sku = ?1 UNION SELECT zone FROM stock_deltas WHERE sku = ?1 ORDER BY 1",
-        (sku,),
-    ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
 def stock_by_zone(conn: Conn, sku: str) -> dict[str, int]:
-    return {zone: stock_cell(conn, sku, zone) for zone in stock_zones(conn, sku)}
+    rows = conn.execute("SELECT zone, qty FROM stock_levels WHERE sku = ? ORDER BY zone", (sku,)).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 def on_hand(conn: Conn, sku: str) -> int:
-    return sum(stock_by_zone(conn, sku).values())
+    row = conn.execute("SELECT coalesce(sum(qty), 0) FROM stock_levels WHERE sku = ?", (sku,)).fetchone()
+    return int(row[0])
 
 
 def reserved(conn: Conn, sku: str, now: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.errors import ConfigError
+from edge.replica.migrations import LATEST_VERSION
 from edge.settings import load_settings
 from tests.edge.conftest import LiveServer
 
@@ -49,7 +50,7 @@ def test_roles(live: LiveServer, method: str, path: str, body: dict[str, object]
 def test_health_and_metrics_are_open(live: LiveServer) -> None:
     with live.client() as client:
         health = client.get("/health").json()
-        assert health["status"] == "ok" and health["schema_version"] == 2
+        assert health["status"] == "ok" and health["schema_version"] == LATEST_VERSION
         with live.client("staff") as staff:
             assert staff.post("/api/v1/sales", json=SALE).status_code == 201
         text = client.get("/metrics").text

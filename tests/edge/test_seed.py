@@ -14,6 +14,7 @@ from edge.cli import app
 from edge.errors import Invalid
 from edge.replica.database import Replica
 from edge.replica.integrity import check
+from edge.replica.migrations import LATEST_VERSION
 from edge.seed import seed
 
 SLICE_ROWS = 6000
@@ -98,7 +99,7 @@ def test_cli_seed_migrate_integrity(retail_slice: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "products" in result.output
     result = runner.invoke(app, ["migrate", "--db", db])
-    assert result.exit_code == 0 and "v2" in result.output
+    assert result.exit_code == 0 and f"v{LATEST_VERSION}" in result.output
     result = runner.invoke(app, ["integrity-check", "--db", db])
     assert result.exit_code == 0 and "OK" in result.output
     missing = runner.invoke(app, ["seed", "--db", db, "--path", str(tmp_path / "nope.csv")])
