@@ -38,6 +38,6 @@ def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_server_errors(case: schemathesis.Case, base_url: str) -> None:
     case.call_and_validate(base_url=base_url, headers=ADMIN, checks=[schemathesis.checks.not_a_server_error])
