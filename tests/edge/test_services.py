@@ -11,7 +11,7 @@ from edge.services.returns import ReturnLine
 from edge.services.selling import Basket, BasketLine
 from edge.services.stock import CountItem
 from sync.ops import Op
-from tests.edge.conftest import STORE, Wall
+from tests.edge.conftest import START, STORE, Wall
 
 
 def ops_of(node: EdgeNode, type_: str) -> list[Op]:
@@ -367,3 +367,20 @@ def test_catalog_checkpoint_summary_and_balance_snapshot(node: EdgeNode) -> None
     assert node.loyalty.view(customer).balance == 500
     with pytest.raises(Conflict, match="no price"):
         node.selling.sell(Basket([BasketLine("NEW1", 1)]))
+
+
+def test_stock_levels_follow_the_fold_whatever_the_arrival_order(node: EdgeNode) -> None:
+    late_old_delta = Op("cloud", 1, "0000000000005.0000.cloud", "stock.delta",
+                        {"sku": "85123A", "store": STORE, "zone": "floor", "qty": -3, "reason": "order", "ref": "W"})  # fmt: skip
+    node.inbox.apply("cloud", [late_old_delta])
+    assert node.stock.levels("85123A").on_hand == 10  # older than the opening count: absorbed by it
+    ahead = f"{int(START * 1000) + 5000:013d}.0000.cloud"
+    count = Op(
+        "cloud", 2, ahead, "stock.count", {"sku": "85123A", "store": STORE, "zone": "floor", "qty": 50}
+    )
+    node.inbox.apply("cloud", [count])
+    assert node.stock.levels("85123A").on_hand == 50
+    node.selling.sell(Basket([BasketLine("85123A", 2)]))  # the clock observed the count: the sale is after it
+    assert node.stock.levels("85123A").on_hand == 48
+    report = check(node.replica.reader(), STORE)
+    assert report.ok, report.problems
