@@ -185,6 +185,33 @@ def run_triggers(
         raise _fail(err) from err
 
 
+@app.command("lease-allowances")
+def lease_allowances(
+    store: str,
+    db: DbOpt = None,
+    points: Annotated[int, typer.Option(min=1, help="points per lease (capped by each balance)")] = 500,
+    top: Annotated[int, typer.Option(min=1, help="how many regular customers")] = 500,
+) -> None:
+    """Lease offline-redemption allowances to a store for its regular customers."""
+    from cloud.hub import Hub
+    from cloud.loyalty import authority
+
+    hub = Hub.from_settings(_settings(db))
+    try:
+        with hub.tx() as conn:
+            count = authority.lease_for_regulars(
+                conn,
+                hub.clock,
+                store=store,
+                points=points,
+                ttl_hours=hub.settings.allowance_ttl_hours,
+                limit=top,
+            )
+    except CloudError as err:
+        raise _fail(err) from err
+    typer.echo(json.dumps({"store": store, "leases": count}))
+
+
 @app.command("push-stock-summaries")
 def push_stock_summaries(
     db: DbOpt = None,

@@ -195,3 +195,45 @@ def expire_points(conn: Connection, clock: HybridClock, now: str | None = None) 
             count += 1
             total += amount
     return {"customers": count, "points": total}
+
+
+def lease_for_regulars(
+    conn: Connection,
+    clock: HybridClock,
+    *,
+    store: str,
+    points: int,
+    ttl_hours: int,
+    days: int = 90,
+    limit: int = 500,
+) -> int:
+    """Lease allowances to ``store`` for its regular customers (most visit days in the last
+    ``days``) that hold no active lease there, so they can redeem while the store is offline.
+    Returns the number of leases written."""
+    since = to_text(utc_now() - timedelta(days=days))[:10]
+    now = utc_now_text()
+    leased = select(s.allowances.c.customer_id).where(
+        s.allowances.c.store == store, s.allowances.c.state == "active", s.allowances.c.expires_at > now
+    )
+    regulars = (
+        conn.execute(
+            select(s.sales.c.customer_id)
+            .where(
+                s.sales.c.store == store,
+                s.sales.c.day >= since,
+                s.sales.c.customer_id.is_not(None),
+                s.sales.c.customer_id.not_in(leased),
+            )
+            .group_by(s.sales.c.customer_id)
+            .order_by(func.count(func.distinct(s.sales.c.day)).desc(), s.sales.c.customer_id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    count = 0
+    for cid in regulars:
+        if ledger.balance(conn, str(cid)) > 0:
+            lease(conn, clock, store=store, customer_id=str(cid), points=points, ttl_hours=ttl_hours)
+            count += 1
+    return count
