@@ -59,12 +59,19 @@ def serve(db: DbOpt = None, host: str | None = None, port: int | None = None) ->
     import uvicorn
 
     from cloud.api import create_app
+    from cloud.hub import Hub
+    from cloud.storage import migrate as run_migrations
 
     settings = _settings(db)
     if not settings.admin_token.get_secret_value() or not settings.shop_token.get_secret_value():
         typer.echo("set VITRINE_CLOUD_ADMIN_TOKEN and VITRINE_CLOUD_SHOP_TOKEN", err=True)
         raise typer.Exit(2)
-    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port)
+    hub = Hub.from_settings(settings)
+    try:
+        run_migrations(hub.engine)  # idempotent; a fresh database is usable at once
+    except CloudError as err:
+        raise _fail(err) from err
+    uvicorn.run(create_app(settings, hub), host=host or settings.api_host, port=port or settings.api_port)
 
 
 @app.command()
