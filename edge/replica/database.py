@@ -23,7 +23,7 @@ from sqlite_utils import Database
 from edge.errors import StorageError
 from edge.replica.migrations import LATEST_VERSION, MIGRATIONS
 from sync.hlc import HybridClock, Timestamp
-from sync.ops import CURRENT_VERSION, Op, op_id
+from sync.ops import CURRENT_VERSION, Op
 
 BUSY_TIMEOUT_S = 10.0
 CHECKPOINT_INTERVAL_S = 0.5
@@ -240,6 +240,3 @@ def op_from_row(origin: str, row: sqlite3.Row) -> Op:
         body=json.loads(row["body"]),
         v=int(row["v"]),
     )
-
-
-__all__ = ["Replica", "Tx", "op_from_row", "op_id"]

@@ -20,8 +20,11 @@ HISTORY_LIMIT = 50
 class LoyaltyAuthority(Protocol):
     """Online redemption authorisation by the cloud (implemented by the sync layer)."""
 
-    def authorise_redeem(self, customer_id: str, points: int) -> bool | None:
-        """True/False: the cloud's decision. None: the cloud cannot be reached now (offline)."""
+    def authorise_redeem(self, customer_id: str, points: int, entry_id: str) -> bool | None:
+        """True/False: the cloud's decision. None: the cloud cannot be reached now (offline).
+
+        ``entry_id`` is the id of the redeem ledger entry the sale will write; on approval the cloud
+        may record it at once, so the store's later uplink of the same entry is a no-op."""
         ...
 
 

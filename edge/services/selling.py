@@ -52,9 +52,12 @@ class SellingService:
         store = self.ctx.store_id
         now = self.ctx.now_iso()
         # Ask the cloud before taking the writer lock: a network round trip must not block other writers.
+        receipt_id = id_from_hlc("R", str(self.ctx.replica.clock.now()))
         decision = None
         if basket.redeem_points and basket.customer_id and self.authority is not None:
-            decision = self.authority.authorise_redeem(basket.customer_id, basket.redeem_points)
+            decision = self.authority.authorise_redeem(
+                basket.customer_id, basket.redeem_points, entry_id=f"{receipt_id}:redeem"
+            )
         with self.ctx.replica.write() as tx:
             if basket.customer_id is not None and q.customer(tx.conn, basket.customer_id) is None:
                 raise NotFound(f"unknown customer {basket.customer_id!r}")
@@ -73,7 +76,6 @@ class SellingService:
             earned = points_earned(paid, basket.channel, rules) if basket.customer_id else 0
 
             hlc = tx.hlc()
-            receipt_id = id_from_hlc("R", hlc)
             for line in basket.lines:
                 if line.reservation_id:
                     fulfil_reservation(

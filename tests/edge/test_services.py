@@ -110,19 +110,19 @@ def test_online_authority_decides_when_reachable(node: EdgeNode) -> None:
     class Cloud:
         def __init__(self, answer: bool | None) -> None:
             self.answer = answer
+            self.asked: list[str] = []
 
-        def authorise_redeem(self, customer_id: str, points: int) -> bool | None:
+        def authorise_redeem(self, customer_id: str, points: int, entry_id: str) -> bool | None:
+            self.asked.append(entry_id)
             return self.answer
 
     customer = enrol(node)
     give_points(node, customer, 100)
-    node.selling.authority = Cloud(True)
-    assert (
-        node.selling.sell(
-            Basket([BasketLine("22423", 1)], customer_id=customer, redeem_points=50)
-        ).redeemed_cents
-        == 50
-    )
+    cloud = Cloud(True)
+    node.selling.authority = cloud
+    receipt = node.selling.sell(Basket([BasketLine("22423", 1)], customer_id=customer, redeem_points=50))
+    assert receipt.redeemed_cents == 50 and cloud.asked == [f"{receipt.receipt_id}:redeem"]
+    assert node.loyalty.view(customer).allowance_remaining == 0  # online: no lease needed
     node.selling.authority = Cloud(False)
     with pytest.raises(Conflict, match="refused"):
         node.selling.sell(Basket([BasketLine("22423", 1)], customer_id=customer, redeem_points=10))
