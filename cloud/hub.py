@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from cloud.errors import InvalidInput, StorageError
 from cloud.settings import CloudSettings
@@ -35,9 +35,7 @@ class Hub:
                 yield conn
         except OperationalError as err:
             raise StorageError(f"database unavailable: {err.orig}") from err
-        except DBAPIError as err:
-            if err.orig is not None and type(err.orig).__name__ in ("DataError", "NumericValueOutOfRange"):
-                raise InvalidInput(f"value not storable: {err.orig}") from err
-            raise
+        except DataError as err:  # e.g. a number out of the column's range
+            raise InvalidInput(f"value not storable: {err.orig}") from err
         except UnicodeEncodeError as err:
             raise InvalidInput("text contains characters that cannot be stored") from err

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
-from cloud import customers, orders
+from cloud import customers, orders, rpc
 from cloud.api.auth import hub_of, require_store
 from cloud.api.models import AllowanceIn, AuthoriseIn
 from cloud.hub import Hub
@@ -60,9 +60,7 @@ def balance(customer_id: str, store: StoreDep, hub: HubDep) -> dict[str, Any]:
 @router.get("/orders/{order_id}")
 def order_for_return(order_id: str, _store: StoreDep, hub: HubDep) -> dict[str, Any]:
     """Any store may look up an online order to take its return."""
-    from cloud.rpc import order_for_return as lookup
-
-    return lookup(hub.engine, order_id)
+    return rpc.order_for_return(hub.engine, order_id)
 
 
 @router.get("/orders")

@@ -13,6 +13,7 @@ to its allowance).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
@@ -21,7 +22,7 @@ from cloud.errors import InvalidInput
 from cloud.loyalty import authority, ledger
 from sync.hlc import HybridClock
 
-Handler = Any
+Handler = Callable[[str, dict[str, Any]], Any]  # (store from the topic, params) -> JSON-able result
 
 
 def _int(params: dict[str, Any], key: str) -> int:
