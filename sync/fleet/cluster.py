@@ -347,7 +347,7 @@ class Fleet:
                                                 "prices": prices}, "headers": self.admin}),
             ("/admin/v1/loyalty/rules", {"json": LOYALTY_RULES, "headers": self.admin}),
         ):  # fmt: skip
-            r = self.hub.post(path, **kwargs)  # type: ignore[arg-type]
+            r = self.hub.post(path, **kwargs)
             if r.status_code not in (200, 201):
                 raise FleetError(f"hub {path}: {r.status_code} {r.text[:300]}")
         self.secrets["catalog_published"] = True

@@ -70,12 +70,10 @@ class LinkProxy:
                 for sock in list(self._pairs):
                     self._close(sock)
             for key, _events in self._sel.select(timeout=0.05):
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
                 if key.data == "accept":
                     self._accept()
-                elif sock in self._pairs:
-                    self._relay(sock)
+                elif isinstance(key.fileobj, socket.socket) and key.fileobj in self._pairs:
+                    self._relay(key.fileobj)
 
     def _accept(self) -> None:
         try:

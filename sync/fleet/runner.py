@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +78,24 @@ def fleet_for(scenario: Scenario, root: Path, repo: Path, csv: Path, say: Say) -
     return Fleet(config, say)
 
 
+Hook = Callable[[OutageRecord], None]
+
+
 class Runner:
-    def __init__(self, fleet: Fleet, scenario: Scenario, say: Say = print) -> None:
+    """``hooks``: ``{"cut": f, "before_restore": f}`` called on the timeline thread with the outage
+    (tests act in an offline store through them). ``reserved`` customers are left to the hooks:
+    shoppers never pick them, and their allowances are not spent by shoppers."""
+
+    def __init__(self, fleet: Fleet, scenario: Scenario, say: Say = print, *,
+                 hooks: dict[str, Hook] | None = None, reserved: frozenset[str] = frozenset()) -> None:  # fmt: skip
         self.fleet = fleet
         self.sc = scenario
         self.say = say
+        self.hooks = hooks or {}
+        self.reserved = reserved
         self.shoppers: dict[str, StoreShoppers] = {}
         self.outages: list[OutageRecord] = []
+        self.reserved_allowance: dict[tuple[str, str], int] = {}
         self._threads: list[threading.Thread] = []
         self._t0 = 0.0
 
@@ -106,9 +118,12 @@ class Runner:
         # each store leases allowances to its own slice of customers, so redemptions stay in bounds
         per = self.sc.allowance_customers
         for n, (sid, store) in enumerate(fleet.stores.items()):
-            shop = StoreShoppers(fleet, store, self.sc.shoppers, seed=self.sc.seed, customers=customers,
+            shoppers_pick = [c for c in customers if c not in self.reserved]
+            shop = StoreShoppers(fleet, store, self.sc.shoppers, seed=self.sc.seed, customers=shoppers_pick,
                                  skus=fleet.retail.skus)  # fmt: skip
             shop.lease_allowances(customers[n * per : (n + 1) * per], self.sc.allowance_points)
+            for customer in self.reserved:
+                self.reserved_allowance[(sid, customer)] = shop.activity.allowance.pop(customer, 0)
             self.shoppers[sid] = shop
         fleet.wait_converged(60, "allowances reaching the stores")
         events = self._events()
@@ -166,22 +181,17 @@ class Runner:
             self.outages.append(record)
             if outage.pickups:
                 lead = max(0.0, outage.start_s - PICKUP_LEAD_S)
-                events.append((lead, n, lambda o=outage, r=record: self._place_pickups(o, r)))
-            events.append((outage.start_s, 100 + n, lambda r=record: self._cut(r)))
-            events.append((outage.start_s + outage.duration_s, 200 + n, lambda r=record: self._restore(r)))
+                events.append((lead, n, partial(self._place_pickups, outage, record)))
+            events.append((outage.start_s, 100 + n, partial(self._cut, record)))
+            events.append((outage.start_s + outage.duration_s, 200 + n, partial(self._restore, record)))
         for n, b in enumerate(self.sc.broker_restarts):
-            events.append(
-                (
-                    b.at_s,
-                    300 + n,
-                    lambda d=b.down_s: self._background(lambda: self._restart_broker(d), "broker"),
-                )
-            )
+            restart = partial(self._restart_broker, b.down_s)
+            events.append((b.at_s, 300 + n, partial(self._background, restart, "broker")))
         for n, k in enumerate(self.sc.worker_kills):
-            events.append((k.at_s, 400 + n, lambda k=k: self._kill_worker(k.worker, k.restart_after_s)))
+            events.append((k.at_s, 400 + n, partial(self._kill_worker, k.worker, k.restart_after_s)))
         for n, r in enumerate(self.sc.reader_faults):
-            events.append((r.at_s, 500 + n, lambda r=r: self._background(
-                lambda: self._reader_fault(r.store, r.recount_after_s), "reader")))  # fmt: skip
+            fault = partial(self._reader_fault, r.store, r.recount_after_s)
+            events.append((r.at_s, 500 + n, partial(self._background, fault, "reader")))
         events.sort(key=lambda e: (e[0], e[1]))
         return events
 
@@ -189,7 +199,7 @@ class Runner:
         shop = self.shoppers[outage.store]
         assert self.fleet.retail is not None
         for n in range(outage.pickups):
-            oid = shop.order_online(self.fleet.retail.customers[-1 - n], held=True)
+            oid = shop.order_online(shop.customers[-1 - n], held=True)
             if oid:
                 record.pickups.append(oid)
         deadline = time.monotonic() + PICKUP_LEAD_S * 3
@@ -206,8 +216,12 @@ class Runner:
         self._log(f"{record.store}: link CUT (outage of {record.planned_s:.0f}s)")
         if record.pickups:
             self.shoppers[record.store].release(record.pickups)
+        if "cut" in self.hooks:
+            self.hooks["cut"](record)
 
     def _restore(self, record: OutageRecord) -> None:
+        if "before_restore" in self.hooks:
+            self.hooks["before_restore"](record)
         store = self.fleet.stores[record.store]
         last, _acked, applied = self.fleet.lag(store)
         record.backlog_at_restore = last - applied

@@ -6,6 +6,7 @@ a default except the store list. :func:`load` validates everything before anythi
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import tomllib
 from dataclasses import dataclass, field
@@ -87,8 +88,8 @@ class Scenario:
     reader_faults: list[ReaderFault] = field(default_factory=list)
 
 
-def _take(table: dict[str, Any], cls: type, where: str, **fixed: Any) -> Any:
-    known = set(cls.__dataclass_fields__) - set(fixed)
+def _take(table: dict[str, Any], cls: Any, where: str, **fixed: Any) -> Any:
+    known = {f.name for f in dataclasses.fields(cls)} - set(fixed)
     unknown = set(table) - known
     if unknown:
         raise ScenarioError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(known)})")

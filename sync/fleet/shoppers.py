@@ -129,10 +129,13 @@ class StoreShoppers:
         body: dict[str, Any] = {"lines": [{"sku": s, "qty": self.rng.randint(1, 2)} for s in skus]}
         customer = None
         if self.rng.random() < self.conf.loyalty_share:
-            customer = self.rng.choice(self.customers)
-            left = self.activity.allowance.get(customer, 0)
-            if left and self.rng.random() < self.conf.redeem_share:
-                body["redeem_points"] = min(left, self.rng.randint(5, 25))
+            with self._lock:
+                holders = sorted(c for c, left in self.activity.allowance.items() if left > 0)
+            if holders and self.rng.random() < self.conf.redeem_share:
+                customer = self.rng.choice(holders)
+                body["redeem_points"] = min(self.activity.allowance[customer], self.rng.randint(5, 25))
+            else:
+                customer = self.rng.choice(self.customers)
             body["customer_id"] = customer
         r = self.store.client.post("/api/v1/sales", json=body, headers=self.store.headers())
         if r.status_code == 201:
