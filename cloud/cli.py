@@ -108,7 +108,10 @@ def worker(
             ),
             downlink=downlink,
             rpc_handlers=hub_handlers(
-                engine, HybridClock(f"{settings.node_id}-{settings.worker_id}"), settings.allowance_ttl_hours
+                engine,
+                HybridClock(f"{settings.node_id}-{settings.worker_id}"),
+                settings.allowance_ttl_hours,
+                settings.warehouse_store,
             ),
         )
     except (CloudError, SyncError) as err:

@@ -3,6 +3,9 @@
 * loyalty methods: see :mod:`cloud.loyalty.rpc`
 * ``orders.lookup`` {order_id} → the order (lines, customer, state) so that any store can take
   the return of an online order it never saw; the answer carries no other customer data.
+* ``orders.place`` {kind, store, customer_id, lines:[{sku, qty}]} → the order: a kiosk orders an
+  item held by another store for click & collect (or reservation) there; the hub places it with
+  the same service as the web shop (stock check, price, ``order.placed`` to that store).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from cloud import orders
 from cloud.errors import InvalidInput
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
+from cloud.shop import ordering
 from sync.hlc import HybridClock
 
 
@@ -38,7 +42,37 @@ def order_for_return(engine: Engine, order_id: Any) -> dict[str, Any]:
     return {k: order[k] for k in keep}
 
 
-def hub_handlers(engine: Engine, clock: HybridClock, allowance_ttl_hours: int = 72) -> dict[str, Handler]:
+STORE_ORDER_KINDS = frozenset({"click_collect", "reserve_in_store"})
+
+
+def place_for_store(
+    engine: Engine, clock: HybridClock, warehouse: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    kind, store, customer, lines = (params.get(k) for k in ("kind", "store", "customer_id", "lines"))
+    if kind not in STORE_ORDER_KINDS or not isinstance(store, str) or not isinstance(customer, str):
+        raise InvalidInput(
+            f"orders.place needs kind in {sorted(STORE_ORDER_KINDS)}, a store and a customer_id"
+        )
+    if not isinstance(lines, list) or not all(
+        isinstance(x, dict) and isinstance(x.get("sku"), str) and isinstance(x.get("qty"), int) for x in lines
+    ):
+        raise InvalidInput("lines must be [{sku, qty}]")
+    with engine.begin() as conn:
+        return ordering.place(
+            conn,
+            clock,
+            kind=kind,
+            lines=[{"sku": x["sku"], "qty": x["qty"]} for x in lines],
+            customer_id=customer,
+            store=store,
+            warehouse=warehouse,
+        )
+
+
+def hub_handlers(
+    engine: Engine, clock: HybridClock, allowance_ttl_hours: int = 72, warehouse: str = "warehouse"
+) -> dict[str, Handler]:
     methods = loyalty_handlers(engine, clock, allowance_ttl_hours)
     methods["orders.lookup"] = lambda _store, params: order_for_return(engine, params.get("order_id"))
+    methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
     return methods

@@ -79,3 +79,39 @@ def test_lease_for_regulars(engine: Engine) -> None:
         assert (
             authority.lease_for_regulars(conn, clock, store="a", points=80, ttl_hours=24) == 0
         )  # already leased
+
+
+def test_orders_place_for_a_kiosk(engine: Engine) -> None:
+    _setup(engine)
+    st = StoreStream("a")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO catalog (sku, gtin, name, category, attributes, active, updated_at) VALUES "
+            "('MUG-1', '04006381333931', 'Mug', 'kitchen', '{}', true, '2026-01-01T00:00:00Z')"
+        )
+        from cloud.admin import pricing
+
+        pricing.create_price_list(
+            conn, HybridClock("cloud"), "base", "2020-01-01", [{"sku": "MUG-1", "cents": 900}]
+        )
+        projections.apply(conn, [st.op("stock.count", {"sku": "MUG-1", "store": "a", "zone": "", "qty": 2})])
+    methods = hub_handlers(engine, HybridClock("cloud"))
+    order = methods["orders.place"](
+        "b",
+        {"kind": "click_collect", "store": "a", "customer_id": "c1", "lines": [{"sku": "MUG-1", "qty": 2}]},
+    )
+    assert order["store"] == "a" and order["total_cents"] == 1800 and order["state"] == "placed"
+    with pytest.raises(Exception, match="not enough stock"):
+        methods["orders.place"](
+            "b",
+            {
+                "kind": "click_collect",
+                "store": "a",
+                "customer_id": "c1",
+                "lines": [{"sku": "MUG-1", "qty": 1}],
+            },
+        )
+    with pytest.raises(InvalidInput):
+        methods["orders.place"](
+            "b", {"kind": "home_delivery", "store": "a", "customer_id": "c1", "lines": []}
+        )
