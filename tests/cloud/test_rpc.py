@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cloud import projections
+from cloud.admin import pricing
 from cloud.errors import InvalidInput, NotFound
 from cloud.loyalty import authority
 from cloud.rpc import hub_handlers
@@ -89,8 +90,6 @@ def test_orders_place_for_a_kiosk(engine: Engine) -> None:
             "INSERT INTO catalog (sku, gtin, name, category, attributes, active, updated_at) VALUES "
             "('MUG-1', '04006381333931', 'Mug', 'kitchen', '{}', true, '2026-01-01T00:00:00Z')"
         )
-        from cloud.admin import pricing
-
         pricing.create_price_list(
             conn, HybridClock("cloud"), "base", "2020-01-01", [{"sku": "MUG-1", "cents": 900}]
         )
