@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,7 +39,8 @@ from sync.ops import Op
 
 @functools.cache
 def default_clock() -> HybridClock:
-    return HybridClock("cloud")
+    """One clock per process; the pid in the node id keeps HLCs of concurrent workers distinct."""
+    return HybridClock(f"cloud-{os.getpid()}")
 
 
 def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None) -> None:
