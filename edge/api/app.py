@@ -51,7 +51,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         link = _start_sync_link(settings, the_node)  # #8 hook: the served node syncs when mqtt_host is set
-        _app.state.sync_link = link
+        if link is not None:
+            _app.state.sync_link = link
         yield
         if link is not None:
             link.stop()
