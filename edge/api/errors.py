@@ -1,4 +1,4 @@
-"""Maps the edge exception root onto HTTP: NotFound 404, Invalid 422, Conflict 409."""
+"""Maps the edge exception root onto HTTP: NotFound 404, Invalid 422, Conflict 409, StorageError 503."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from edge.errors import Conflict, EdgeError, Forbidden, Invalid, NotFound, Unauthorised
+from edge.errors import Conflict, EdgeError, Forbidden, Invalid, NotFound, StorageError, Unauthorised
 
 STATUS_OF: tuple[tuple[type[EdgeError], int], ...] = (
     (NotFound, 404),
@@ -14,6 +14,7 @@ STATUS_OF: tuple[tuple[type[EdgeError], int], ...] = (
     (Conflict, 409),
     (Unauthorised, 401),
     (Forbidden, 403),
+    (StorageError, 503),
 )
 
 

@@ -199,7 +199,10 @@ class Replica:
         """The single writer: one IMMEDIATE transaction; rolled back on any exception."""
         with self._write_lock:
             conn = self._writer
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:  # another process holds the file past the busy timeout
+                raise StorageError(f"replica busy: {err}") from err
             tx = Tx(conn, self.db, self.clock, self.store_id)
             try:
                 yield tx

@@ -384,3 +384,20 @@ def test_stock_levels_follow_the_fold_whatever_the_arrival_order(node: EdgeNode)
     assert node.stock.levels("85123A").on_hand == 48
     report = check(node.replica.reader(), STORE)
     assert report.ok, report.problems
+
+
+def test_a_replica_held_by_another_process_is_a_clear_storage_error(node: EdgeNode) -> None:
+    import sqlite3
+
+    from edge.errors import StorageError
+
+    other = sqlite3.connect(node.replica.path, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    node.replica._writer.execute("PRAGMA busy_timeout = 50")
+    try:
+        with pytest.raises(StorageError, match="busy"):
+            node.selling.sell(Basket([BasketLine("85123A", 1)]))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert node.selling.sell(Basket([BasketLine("85123A", 1)])).total_cents == 255
