@@ -47,147 +47,141 @@ class SellingService:
         self.authority = authority
 
     def sell(self, basket: Basket) -> Receipt:
+        """Record the sale and everything it implies in one transaction; raises NotFound/Invalid/Conflict
+        (nothing written) for an unknown sku or customer, a bad quantity, or a refused redemption."""
         self._validate(basket)
-        zone = basket.zone or self.ctx.default_zone
-        store = self.ctx.store_id
         now = self.ctx.now_iso()
-        # Ask the cloud before taking the writer lock: a network round trip must not block other writers.
         receipt_id = id_from_hlc("R", str(self.ctx.replica.clock.now()))
-        decision = None
-        if basket.redeem_points and basket.customer_id and self.authority is not None:
-            decision = self.authority.authorise_redeem(
-                basket.customer_id, basket.redeem_points, entry_id=f"{receipt_id}:redeem"
-            )
+        decision = self._ask_cloud(basket, receipt_id)
         with self.ctx.replica.write() as tx:
             if basket.customer_id is not None and q.customer(tx.conn, basket.customer_id) is None:
                 raise NotFound(f"unknown customer {basket.customer_id!r}")
             priced = [self._price(tx, line, now) for line in basket.lines]
             total = sum(line.line_cents for line in priced)
             rules = q.loyalty_rules(tx.conn, now)
+            redeem_value = int(rules["redeem_cents_per_point"])
             redeemed_cents = self._redeem_check(
-                tx,
-                basket,
-                total=total,
-                cents_per_point=int(rules["redeem_cents_per_point"]),
-                decision=decision,
-                now=now,
+                tx, basket, total=total, cents_per_point=redeem_value, decision=decision, now=now
             )
-            paid = total - redeemed_cents
-            earned = points_earned(paid, basket.channel, rules) if basket.customer_id else 0
-
-            hlc = tx.hlc()
+            earned = points_earned(total - redeemed_cents, basket.channel, rules) if basket.customer_id else 0
+            receipt = Receipt(
+                receipt_id=receipt_id,
+                store=self.ctx.store_id,
+                channel=basket.channel,
+                customer_id=basket.customer_id,
+                payment_ref=basket.payment_ref,
+                at=now,
+                lines=priced,
+                total_cents=total,
+                points_redeemed=basket.redeem_points,
+                redeemed_cents=redeemed_cents,
+                paid_cents=total - redeemed_cents,
+                points_earned=earned,
+                oversold=False,
+            )
             for line in basket.lines:
                 if line.reservation_id:
                     fulfil_reservation(
-                        tx,
-                        store,
-                        reservation_id=line.reservation_id,
-                        sku=line.sku,
-                        qty=line.qty,
-                        customer_id=basket.customer_id,
-                        now=now,
-                    )
-            oversold = False
-            for line_no, pline in enumerate(priced, start=1):
-                pline.oversold = q.on_hand(tx.conn, pline.sku) < pline.qty
-                oversold = oversold or pline.oversold
-                tx.execute(
-                    "INSERT INTO sale_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        receipt_id,
-                        line_no,
-                        pline.sku,
-                        pline.qty,
-                        pline.unit_cents,
-                        pline.discount_cents,
-                        pline.promo_id,
-                        int(pline.oversold),
-                    ),
-                )
-            tx.execute(
-                "INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (
-                    receipt_id,
-                    store,
-                    basket.channel,
-                    basket.customer_id,
-                    basket.payment_ref,
-                    now,
-                    hlc,
-                    total,
-                    earned,
-                    basket.redeem_points,
-                    redeemed_cents,
-                    store,
-                ),
-            )
-            tx.emit(
-                "sale.recorded",
-                {
-                    "receipt_id": receipt_id,
-                    "store": store,
-                    "channel": basket.channel,
-                    "customer_id": basket.customer_id,
-                    "payment_ref": basket.payment_ref,
-                    "at": now,
-                    "lines": [
-                        {
-                            "sku": p.sku,
-                            "qty": p.qty,
-                            "unit_cents": p.unit_cents,
-                            "discount_cents": p.discount_cents,
-                        }
-                        for p in priced
-                    ],
-                    "total_cents": total,
-                    "points_earned": earned,
-                    "points_redeemed": basket.redeem_points,
-                },
-                hlc=hlc,
-            )
-            for pline in priced:
+                        tx, self.ctx.store_id, reservation_id=line.reservation_id, sku=line.sku, qty=line.qty,
+                        customer_id=basket.customer_id, now=now,
+                    )  # fmt: skip
+            receipt.oversold = self._flag_oversold(tx, receipt.lines)
+            self._write_sale(tx, receipt)
+            for pline in receipt.lines:
                 record_delta(
-                    tx, store, sku=pline.sku, zone=zone, qty=-pline.qty, reason="sale", ref=receipt_id
-                )
-            if basket.customer_id and basket.redeem_points:
-                write_entry(
-                    tx,
-                    store,
-                    entry_id=f"{receipt_id}:redeem",
-                    customer_id=basket.customer_id,
-                    kind="redeem",
-                    points=-basket.redeem_points,
-                    ref=receipt_id,
-                    channel=basket.channel,
-                    at=now,
-                )
-            if basket.customer_id and earned:
-                write_entry(
-                    tx,
-                    store,
-                    entry_id=f"{receipt_id}:earn",
-                    customer_id=basket.customer_id,
-                    kind="earn",
-                    points=earned,
-                    ref=receipt_id,
-                    channel=basket.channel,
-                    at=now,
-                )
-        return Receipt(
-            receipt_id=receipt_id,
-            store=store,
-            channel=basket.channel,
-            customer_id=basket.customer_id,
-            payment_ref=basket.payment_ref,
-            at=now,
-            lines=priced,
-            total_cents=total,
-            points_redeemed=basket.redeem_points,
-            redeemed_cents=redeemed_cents,
-            paid_cents=paid,
-            points_earned=earned,
-            oversold=oversold,
+                    tx, self.ctx.store_id, sku=pline.sku, zone=basket.zone or self.ctx.default_zone,
+                    qty=-pline.qty, reason="sale", ref=receipt_id,
+                )  # fmt: skip
+            self._book_points(tx, receipt)
+        return receipt
+
+    def _ask_cloud(self, basket: Basket, receipt_id: str) -> bool | None:
+        """The cloud's decision on a redemption, asked before the writer lock is taken (a network
+        round trip must not block other writers). None: no authority, or unreachable."""
+        if not basket.redeem_points or basket.customer_id is None or self.authority is None:
+            return None
+        return self.authority.authorise_redeem(
+            basket.customer_id, basket.redeem_points, entry_id=f"{receipt_id}:redeem"
         )
+
+    @staticmethod
+    def _flag_oversold(tx: Tx, priced: list[ReceiptLine]) -> bool:
+        """Mark lines that take more than is on hand (counting earlier lines of the same sku)."""
+        wanted: dict[str, int] = {}
+        for line in priced:
+            wanted[line.sku] = wanted.get(line.sku, 0) + line.qty
+            line.oversold = q.on_hand(tx.conn, line.sku) < wanted[line.sku]
+        return any(line.oversold for line in priced)
+
+    @staticmethod
+    def _write_sale(tx: Tx, receipt: Receipt) -> None:
+        tx.conn.executemany(
+            "INSERT INTO sale_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    receipt.receipt_id,
+                    n,
+                    p.sku,
+                    p.qty,
+                    p.unit_cents,
+                    p.discount_cents,
+                    p.promo_id,
+                    int(p.oversold),
+                )
+                for n, p in enumerate(receipt.lines, start=1)
+            ],
+        )
+        op = tx.emit(
+            "sale.recorded",
+            {
+                "receipt_id": receipt.receipt_id,
+                "store": receipt.store,
+                "channel": receipt.channel,
+                "customer_id": receipt.customer_id,
+                "payment_ref": receipt.payment_ref,
+                "at": receipt.at,
+                "lines": [
+                    {
+                        "sku": p.sku,
+                        "qty": p.qty,
+                        "unit_cents": p.unit_cents,
+                        "discount_cents": p.discount_cents,
+                    }
+                    for p in receipt.lines
+                ],
+                "total_cents": receipt.total_cents,
+                "points_earned": receipt.points_earned,
+                "points_redeemed": receipt.points_redeemed,
+            },
+        )
+        tx.execute(
+            "INSERT INTO sales VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (
+                receipt.receipt_id,
+                receipt.store,
+                receipt.channel,
+                receipt.customer_id,
+                receipt.payment_ref,
+                receipt.at,
+                op.hlc,
+                receipt.total_cents,
+                receipt.points_earned,
+                receipt.points_redeemed,
+                receipt.redeemed_cents,
+                receipt.store,
+            ),
+        )
+
+    @staticmethod
+    def _book_points(tx: Tx, receipt: Receipt) -> None:
+        if receipt.customer_id is None:
+            return
+        for kind, points in (("redeem", -receipt.points_redeemed), ("earn", receipt.points_earned)):
+            if points:
+                write_entry(
+                    tx, receipt.store, entry_id=f"{receipt.receipt_id}:{kind}", customer_id=receipt.customer_id,
+                    kind=kind, points=points, ref=receipt.receipt_id, channel=receipt.channel, at=receipt.at,
+                )  # fmt: skip
 
     def receipt(self, receipt_id: str) -> Receipt:
         conn = self.ctx.replica.reader()
