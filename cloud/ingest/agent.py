@@ -1,8 +1,8 @@
 """The ingest agent: store batches from the shared subscription → apply → ack after commit.
 
 Runs on a :class:`sync.pump.Pump` thread. Payloads that cannot be applied are quarantined:
-undecodable or invalid (``malformed``), an origin other than the topic's store or an op type a
-store may not emit (``unauthorised``), an op the projections refuse (``projection``).
+undecodable or invalid (``malformed``), an origin other than the topic's store, an op whose body
+names another store, or an op type a store may not emit (``unauthorised``), an op the projections refuse (``projection``).
 """
 
 from __future__ import annotations
@@ -94,6 +94,12 @@ class IngestAgent:
         foreign = sorted({op.type for op in batch.ops} - STORE_OP_TYPES)
         if foreign:
             self.quarantine.put(topic, f"op types a store may not emit: {foreign}", payload, "unauthorised")
+            return
+        alien = next((op for op in batch.ops if op.body.get("store") not in (None, store)), None)
+        if alien is not None:
+            self.quarantine.put(
+                topic, f"op {alien.id} claims store {alien.body.get('store')!r}", payload, "unauthorised"
+            )
             return
         result = self.applier.apply(store, batch.ops)
         self.stats.batches += 1

@@ -14,7 +14,8 @@ import pytest
 from sync.broker import MosquittoProcess
 from sync.testing.sqlite_node import SqliteNode
 from sync.testing.workload import Workload, make_ops
-from sync.transport import LinkFaults
+from sync.topics import StoreTopics
+from sync.transport import LinkFaults, MqttConfig, Transport
 from tests.support.paths import REPO
 from tests.sync.harness import (
     assert_converged,
@@ -120,6 +121,15 @@ def test_kill9_edge_between_publish_and_ack(tmp_path: Path, broker: MosquittoPro
         assert proc.stdout is not None
         proc.stdout.close()
     assert open_node(kind, db, "s1").acked_seq() == 0
+    # the broker published the dead edge's Last Will: its retained presence now says offline
+    presence: list[bytes] = []
+    watcher = Transport(MqttConfig(port=broker.port, client_id="presence-watch"))
+    watcher.subscribe(StoreTopics("s1").presence, lambda _t, p: presence.append(p))
+    watcher.start()
+    try:
+        wait_until(lambda: bool(presence) and b'"offline"' in presence[-1], 10, "last will")
+    finally:
+        watcher.stop(announce=False)
     h = hub(engine, broker)  # the hub now gets the batches the dead edge published (or not): either way
     try:
         proc = _edge_proc(db, "s1", broker.port, "sync", 8000, kind)

@@ -14,6 +14,7 @@ from cloud.ingest.hub import start_hub
 from edge.sync_link import SyncLink, SyncLinkConfig
 from sync.broker import MosquittoProcess
 from sync.credentials import generate
+from sync.ops import Op
 from sync.testing.sqlite_node import SqliteNode
 from sync.testing.workload import make_ops
 from sync.topics import StoreTopics
@@ -69,6 +70,7 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
                     username=store,
                     password=passwords[store],
                     reconnect_max_s=0.3,
+                    ack_timeout_s=1.0,
                 ),
                 node,
                 node,
@@ -76,7 +78,7 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
             link.start()
             links.append(link)
         for node in nodes.values():
-            wait_until(lambda n=node: n.acked_seq() == 500, 30, "both stores synced")
+            wait_until(lambda n=node: n.acked_seq() == 500, 60, "both stores synced")
         # s1's credentials, trying to act as s2 and to listen to s2
         received: list[str] = []
         spy = Transport(
@@ -88,18 +90,25 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
         assert spy.wait_connected(10)
         codec = BatchCodec()
         forged = codec.encode("s2", make_ops("s2", 501, 10, seed=9))
-        spy.publish(StoreTopics("s2").up, forged)  # refused by the ACL: never reaches the hub
-        spy.publish(StoreTopics("s1").up, forged)  # allowed topic, foreign origin: quarantined
-        spy.publish(StoreTopics("s1").up, b"\x00garbage")  # malformed: quarantined
-        wait_until(lambda: hub.quarantine.total == 2, 10, "two payloads quarantined")
+        assert spy.publish(StoreTopics("s2").up, forged)  # refused by the ACL: never reaches the hub
+        assert spy.publish(StoreTopics("s1").up, forged)  # allowed topic, foreign origin: quarantined
+        assert spy.publish(StoreTopics("s1").up, b"\x00garbage")  # malformed: quarantined
+        # right origin and topic, but the ops move another store's stock: quarantined
+        sneaky = [
+            Op("s1", 501, op.hlc, op.type, {**op.body, "store": "s2"})
+            for op in make_ops("s1", 501, 1, seed=11)
+        ]
+        assert spy.publish(StoreTopics("s1").up, codec.encode("s1", sneaky))
+        wait_until(lambda: hub.quarantine.total == 3, 60, "three payloads quarantined")
         nodes["s2"].write(make_ops("s2", 501, 10, seed=10))
         links[1].notify()
-        wait_until(lambda: nodes["s2"].acked_seq() == 510, 10, "s2 still syncs")
+        wait_until(lambda: nodes["s2"].acked_seq() == 510, 60, "s2 still syncs")
         time.sleep(0.3)
         assert cloud_hwm(engine, "s2") == 510 and len(cloud_ops(engine, "s2")) == 510
         assert_converged(nodes["s2"], engine)  # the forged ops are not in the cloud
         assert received == []  # s1 cannot read s2's topics
-        assert hub.quarantine.counts == {"unauthorised": 1, "malformed": 1}
+        assert hub.quarantine.counts == {"unauthorised": 2, "malformed": 1}
+        assert cloud_hwm(engine, "s1") == 500
         # a wrong password never connects
         bad = Transport(MqttConfig(port=broker.port, client_id="s1-bad", username="s1", password="wrong"))
         bad.start()
