@@ -271,14 +271,14 @@ class Runner:
         if r.status_code != 201:
             shop.error(f"start count: {r.status_code} {r.text[:200]}")
             return
-        self._log(f"{store_id}: RFID count {r.json().get('count_id')} abandoned (reader fault)")
+        self._log(f"{store_id}: RFID count {r.json().get('session_id')} abandoned (reader fault)")
         shop.count("counts_abandoned")
         time.sleep(recount_after_s)
         r = store.client.post("/api/v1/devices/counts", json={}, headers=store.headers())
         if r.status_code != 201:
             shop.error(f"recount: {r.status_code} {r.text[:200]}")
             return
-        count_id = r.json()["count_id"]
+        count_id = r.json()["session_id"]
         time.sleep(2.0)
         r = store.client.post(f"/api/v1/devices/counts/{count_id}/finish", headers=store.headers())
         if r.status_code not in (200, 201):

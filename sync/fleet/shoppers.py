@@ -152,8 +152,10 @@ class StoreShoppers:
                 self.count("points_redeemed", int(body["redeem_points"]))
             with self._lock:
                 self.activity.receipts.append((receipt["receipt_id"], skus[0]))
-        elif r.status_code == 409 and body.get("redeem_points"):
-            self.count("redemptions_refused")
+        elif body.get("redeem_points") and (
+            r.status_code == 409 or (r.status_code == 422 and "exceeds" in r.text)
+        ):
+            self.count("redemptions_refused")  # beyond the allowance (409) or the basket total (422)
         else:
             self.error(f"sale: {r.status_code} {r.text[:200]}")
 
