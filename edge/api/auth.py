@@ -1,13 +1,14 @@
 """Bearer-token roles. Roles are ordered: kiosk < staff < manager; a role may do what lower roles do.
 
-Reuse in any router: ``dependencies=[Depends(require(Role.STAFF))]`` or a parameter
+Dependencies are ``async`` (they never block), so FastAPI runs them on the event loop instead of
+hopping to the threadpool for each. Reuse in any router: ``dependencies=[Depends(require(Role.STAFF))]`` or a parameter
 ``role: Role = Depends(require(Role.KIOSK))``. Missing/unknown token: 401; too low a role: 403.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import IntEnum
 
 from fastapi import Depends, HTTPException, Request, status
@@ -56,10 +57,10 @@ def caller_role(request: Request, credentials: HTTPAuthorizationCredentials | No
     return role
 
 
-def require(minimum: Role) -> Callable[..., Role]:
+def require(minimum: Role) -> Callable[..., Awaitable[Role]]:
     """A dependency that admits callers whose role is at least ``minimum``; returns their role."""
 
-    def check(role: Role = Depends(caller_role)) -> Role:
+    async def check(role: Role = Depends(caller_role)) -> Role:
         if role < minimum:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs the {minimum.name.lower()} role")
         return role

@@ -1,4 +1,4 @@
-"""Request-scoped access to the node built by ``create_app`` (no globals)."""
+"""Request-scoped access to the node built by ``create_app`` (no globals). Async: no threadpool hop."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from edge.api.metrics import EdgeMetrics
 from edge.node import EdgeNode
 
 
-def get_node(request: Request) -> EdgeNode:
+async def get_node(request: Request) -> EdgeNode:
     node: EdgeNode = request.app.state.node
     return node
 
 
-def get_metrics(request: Request) -> EdgeMetrics:
+async def get_metrics(request: Request) -> EdgeMetrics:
     metrics: EdgeMetrics = request.app.state.metrics
     return metrics
 
