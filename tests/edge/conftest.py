@@ -16,6 +16,7 @@ import uvicorn
 
 from edge.api.app import create_app
 from edge.node import EdgeNode
+from edge.services.stock import CountItem
 from edge.settings import EdgeSettings, load_settings
 
 STORE = "store-1"
@@ -56,13 +57,9 @@ def populate(node: EdgeNode) -> None:
             "INSERT INTO promotions VALUES ('p-cake', '22423', NULL, 'percent', 20, "
             "'2000-01-01T00:00:00Z', '2100-01-01T00:00:00Z', 1)"
         )
-    node.stock.count([_item("85123A", 10), _item("71053", 2), _item("22423", 5)], session="opening")
-
-
-def _item(sku: str, qty: int):  # type: ignore[no-untyped-def]
-    from edge.services.stock import CountItem
-
-    return CountItem(sku, qty)
+    node.stock.count(
+        [CountItem("85123A", 10), CountItem("71053", 2), CountItem("22423", 5)], session="opening"
+    )
 
 
 @pytest.fixture
