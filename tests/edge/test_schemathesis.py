@@ -7,6 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.result import Ok
 
 from edge.replica.integrity import check
 from tests.edge.conftest import STORE, TOKENS, LiveServer
@@ -20,7 +21,10 @@ def test_no_server_errors_on_any_operation(live: LiveServer) -> None:
     failures: list[str] = []
     calls = 0
     statuses: dict[int, int] = {}
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"operation not loadable: {result.err()}"
+        operations.append(result.ok())
     assert len(operations) >= 25
     for operation in operations:
         strategy = st.one_of(
