@@ -293,7 +293,7 @@ def _seed_customers(
         tx.execute("INSERT OR IGNORE INTO customer_identities VALUES ('card', ?, ?)", (card, customer_id))
         report.customers += 1
         opening = max(0, points.get(customer_id, 0))
-        entry_id = f"seed:{store}:{customer_id}"
+        entry_id = f"seed:opening:{customer_id}"  # the same in every store seeded from the file: counted once
         if opening and tx.one("SELECT 1 FROM loyalty_ledger WHERE entry_id = ?", (entry_id,)) is None:
             write_entry(
                 tx, store, entry_id=entry_id, customer_id=customer_id, kind="adjust", points=opening,
