@@ -18,9 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
-from drivers.tokens import issue_loyalty_token
 from edge.api.auth import Role, caller_role, require
 from edge.api.deps import Node
+from edge.api.presence import CallerPresence, card_token_for, keyring_of
 from edge.settings import EdgeSettings
 from edge.web.dashboard import Dashboard, dashboard
 from edge.web.pins import Lockout, verify_pin
@@ -33,7 +33,6 @@ STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 KIOSK_STRINGS = WEB_DIR / "i18n" / "kiosk.json"
 RPC_TIMEOUT_S = 3.0
-CARD_TTL_S = 2 * 365 * 24 * 3600  # a printed or saved card stays valid two years
 NO_CLOUD = (
     "Ordering from another store needs the link to head office, which is down right now. "
     "Ask a member of staff to call that store, or try again later."
@@ -217,19 +216,22 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         "/ui/kiosk/pickup-orders",
         response_model=PickupOrderView,
         status_code=201,
-        dependencies=[Depends(require(Role.KIOSK))],
         responses={
             409: {
                 "description": "refused by the cloud, or no cloud link now (header X-Vitrine-Reason: no_cloud_link)"
             }
         },
     )
-    def pickup_order(body: PickupOrderRequest, request: Request, node: Node) -> PickupOrderView:
+    def pickup_order(
+        body: PickupOrderRequest, request: Request, node: Node, presence: CallerPresence
+    ) -> PickupOrderView:
         """Order an item held by another store, for click & collect there, placed by the cloud.
 
         Orders are cloud-owned (DESIGN.md), so this asks the hub over the sync link's RPC channel
         (method ``orders.place``); with no cloud link the kiosk says to reserve in that store instead.
+        A kiosk needs the customer's loyalty card (``X-Vitrine-Card``).
         """
+        presence.check_customer(node, body.customer_id)
         node.customers.get(body.customer_id)
         node.catalog.product(body.sku)
         if body.store == edge.store_id:
@@ -262,19 +264,17 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     @router.post(
         "/ui/kiosk/card.svg",
         response_class=Response,
-        dependencies=[Depends(require(Role.KIOSK))],
         responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "unknown customer"}},
     )
-    def card_qr(body: CardRequest, request: Request, node: Node) -> Response:
+    def card_qr(body: CardRequest, request: Request, node: Node, presence: CallerPresence) -> Response:
         """The customer's loyalty card as a QR code (SVG): a signed ``VTL1`` token when the device hub
-        has a keyring (so any store scanner recognises it), else the plain card number."""
+        has a keyring (so any store scanner recognises it), else the plain card number. A kiosk needs
+        the customer's loyalty card (``X-Vitrine-Card``, e.g. the token returned at enrolment)."""
+        presence.check_customer(node, body.customer_id)
         customer = node.customers.get(body.customer_id)
         if not customer.card:
             raise HTTPException(status_code=409, detail="This customer has no loyalty card yet.")
-        keyring = getattr(getattr(request.app.state, "device_hub", None), "keyring", None)
-        text = customer.card
-        if keyring is not None:
-            text = issue_loyalty_token(keyring, customer.card, issued_at=int(time.time()), ttl_s=CARD_TTL_S)
+        text = card_token_for(keyring_of(request), customer.card) or customer.card
         return Response(qr_svg(text, title=f"Loyalty card {customer.card}"), media_type="image/svg+xml")
 
     return router

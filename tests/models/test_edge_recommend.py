@@ -148,10 +148,10 @@ def test_for_you_skips_what_was_just_bought(
         headers=_auth("staff"),
     )
     assert bought.status_code == 201, bought.text
-    mine = _skus(c.get(f"/api/v1/recommendations/customer/{customer.customer_id}", headers=_auth("kiosk")))
+    mine = _skus(c.get(f"/api/v1/recommendations/customer/{customer.customer_id}", headers=_auth("staff")))
     assert "sku7" not in mine
     assert all(int(s[3:]) >= N_ITEMS // 2 for s in mine[:4]), "history in the second taste group"
-    assert c.get("/api/v1/recommendations/customer/nobody", headers=_auth("kiosk")).status_code == 404
+    assert c.get("/api/v1/recommendations/customer/nobody", headers=_auth("staff")).status_code == 404
 
 
 def test_fallback_refused_release_and_rollback(

@@ -13,6 +13,7 @@ import zxingcpp
 from playwright.sync_api import BrowserContext, Page, expect
 
 from drivers.tokens import Keyring, LoyaltyClaims, issue_loyalty_token, verify_token
+from edge.api.presence import CARD_HEADER
 from tests.web.harness import (
     KIOSK_TOKEN,
     MANAGER_TOKEN,
@@ -89,15 +90,19 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
         expect(page.locator("#join-qr svg")).to_be_visible()
         screenshot(page, "kiosk-join.png")
         card_text = page.locator("#join-card-number").inner_text()
-        with edge.api(KIOSK_TOKEN) as client:
-            card = card_text.split()[-1]
-            customer = client.get("/api/v1/customers/lookup", params={"kind": "card", "value": card}).json()
-        assert customer["name"] == "Camille Martin" and customer["consent_marketing"] is True
+        card = card_text.split()[-1]
+        assert page.evaluate("window.vitrineKiosk.state().customer.card") == card  # the session continues
         decoded = decode_qr(page.locator("#join-qr svg").screenshot())
         assert len(decoded) == 1, decoded
         keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
         claims = verify_token(decoded[0], keyring, now=time.time())  # a signed card any store scanner accepts
         assert isinstance(claims, LoyaltyClaims) and claims.card_id == card
+        with edge.api(KIOSK_TOKEN) as client:
+            lookup = {"kind": "card", "value": card}
+            assert client.get("/api/v1/customers/lookup", params=lookup).status_code == 403  # no card shown
+            client.headers[CARD_HEADER] = decoded[0]  # the card's own QR opens it
+            customer = client.get("/api/v1/customers/lookup", params=lookup).json()
+        assert customer["name"] == "Camille Martin" and customer["consent_marketing"] is True
 
         # Nobody touches the kiosk: warning, then every trace of the customer is gone.
         expect(page.locator("#still-there")).to_be_visible(timeout=9_000)
@@ -127,7 +132,12 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
         with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
             cloud_ops(edge, ("stock.summary", {"store": "lyon-part-dieu", "items": [{"sku": PRODUCT_SKU, "qty": 14}]}),
                       ("stock.summary", {"store": "lille-centre", "items": [{"sku": PRODUCT_SKU, "qty": 3}]}))  # fmt: skip
+            keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
+            card_token = issue_loyalty_token(
+                keyring, f"VC-{CUSTOMER}", issued_at=int(time.time()), ttl_s=3600
+            )
             with edge.api(KIOSK_TOKEN) as client:
+                client.headers[CARD_HEADER] = card_token
                 product = client.get(f"/api/v1/products/{PRODUCT_SKU}").json()
                 assert client.put(f"/api/v1/customers/{CUSTOMER}/wishlist/22752").status_code == 200
                 points = client.get(f"/api/v1/customers/{CUSTOMER}/loyalty").json()["balance"]
@@ -144,10 +154,7 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
             page.click("#reserve-here")  # not identified yet: the kiosk says what to do
             expect(page.locator("#notice .notice")).to_contain_text("Scannez d'abord votre carte")
 
-            keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
-            scanner.scan(
-                issue_loyalty_token(keyring, f"VC-{CUSTOMER}", issued_at=int(time.time()), ttl_s=3600)
-            )
+            scanner.scan(card_token)
             expect(page.locator("#customer-welcome")).to_have_text(f"Bonjour Customer {CUSTOMER} !")
             expect(page.locator("#customer-points")).to_have_text(f"{points} points")
             expect(page.locator("#customer-recos .tile").first).to_be_visible()

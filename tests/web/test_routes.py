@@ -3,6 +3,8 @@ card QR, pickup orders without a cloud link, and the dashboard's figures against
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ from cloud.settings import CloudSettings
 from cloud.shop import ordering
 from cloud.storage import make_engine, migrate
 from cloud.storage import schema as s
+from drivers.tokens import Keyring, issue_loyalty_token
+from edge.api.presence import CARD_HEADER
 from edge.sync_link import SyncLink, SyncLinkConfig
 from sync.broker import MosquittoProcess
 from sync.hlc import HybridClock
@@ -31,9 +35,18 @@ from tests.web.harness import (
     wait_for,
 )
 
+CARD_KEY = "web-test-card-key-0123456789"
+
+
+def card_of(card: str) -> dict[str, str]:
+    """The ``X-Vitrine-Card`` header a kiosk sends once the customer scanned their card."""
+    keyring = Keyring({"k1": CARD_KEY.encode()}, "k1")
+    return {CARD_HEADER: issue_loyalty_token(keyring, card, issued_at=int(time.time()), ttl_s=600)}
+
 
 def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VITRINE_WEB_PIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k1": CARD_KEY}))
     with running_edge(tmp_path, retail_slice, monkeypatch) as edge, edge.api("") as anon:
         anon.headers.pop("Authorization")
         for page in ("/kiosk", "/handheld", "/manager"):
@@ -60,10 +73,13 @@ def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.M
         with edge.api(KIOSK_TOKEN) as kiosk:
             assert kiosk.get("/ui/whoami").json() == {"role": "kiosk", "store": "store-1"}
             assert kiosk.get("/ui/manager/dashboard").status_code == 403
+            order = {"customer_id": "17850", "sku": "85123A", "qty": 1, "store": "lyon"}
+            assert kiosk.post("/ui/kiosk/card.svg", json={"customer_id": "17850"}).status_code == 403
+            assert kiosk.post("/ui/kiosk/pickup-orders", json=order).status_code == 403  # no card shown
+            kiosk.headers.update(card_of("VC-17850"))
             card = kiosk.post("/ui/kiosk/card.svg", json={"customer_id": "17850"})
             assert card.status_code == 200 and card.headers["content-type"] == "image/svg+xml"
-            assert kiosk.post("/ui/kiosk/card.svg", json={"customer_id": "nobody"}).status_code == 404
-            order = {"customer_id": "17850", "sku": "85123A", "qty": 1, "store": "lyon"}
+            assert kiosk.post("/ui/kiosk/card.svg", json={"customer_id": "nobody"}).status_code == 403
             no_link = kiosk.post("/ui/kiosk/pickup-orders", json=order)
             assert no_link.status_code == 409 and "head office" in no_link.json()["detail"]
             assert no_link.headers["x-vitrine-reason"] == "no_cloud_link"
@@ -131,6 +147,7 @@ def test_pickup_order_from_another_store_goes_through_the_cloud(
     )
     try:
         assert hub.transport.wait_connected(10)
+        monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k1": CARD_KEY}))
         with running_edge(tmp_path, retail_sync_slice, monkeypatch) as edge:
             product = edge.node.catalog.product("85123A")
             with engine.begin() as conn:
@@ -155,6 +172,7 @@ def test_pickup_order_from_another_store_goes_through_the_cloud(
                 # the customer reaches the cloud with the store's seed ops (customers come first)
                 wait_for(lambda: customer_in_cloud(engine, "17850"), 30, "the customer to reach the cloud")
                 with edge.api(KIOSK_TOKEN) as kiosk:
+                    kiosk.headers.update(card_of("VC-17850"))
                     body = {"customer_id": "17850", "sku": "85123A", "qty": 2, "store": "lyon"}
                     placed = kiosk.post("/ui/kiosk/pickup-orders", json=body)
                     assert placed.status_code == 201, placed.text

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from edge.api.auth import KIOSK, MANAGER
+from edge.api.deps import Node
 from edge.api.errors import ERROR_RESPONSES
+from edge.api.presence import CallerPresence
 from edge.api.schemas import SKU_PATTERN, Sku
 from edge.errors import Conflict
 from edge.node import EdgeNode
@@ -88,16 +90,24 @@ def goes_well_with(
 @router.get("/customer/{customer_id}", response_model=RecommendationsView, dependencies=[KIOSK])
 def for_you(
     recommender: Recommender,
+    node: Node,
+    presence: CallerPresence,
     customer_id: Annotated[str, Path(min_length=1, max_length=64)],
     k: K = 10,
 ) -> RecommendationsView:
-    """For an identified customer: from their purchase history, minus what they just bought."""
+    """For an identified customer: from their purchase history, minus what they just bought.
+    A kiosk needs the customer's loyalty card (``X-Vitrine-Card``)."""
+    presence.check_customer(node, customer_id)
     return _view(recommender, recommender.for_customer(customer_id, (), k))
 
 
 @router.post("/basket", response_model=RecommendationsView, dependencies=[KIOSK])
-def for_basket(recommender: Recommender, request: BasketRequest) -> RecommendationsView:
-    """For a basket being built (optionally with the customer identified)."""
+def for_basket(
+    recommender: Recommender, node: Node, presence: CallerPresence, request: BasketRequest
+) -> RecommendationsView:
+    """For a basket being built (optionally with the customer identified: a kiosk then needs their card)."""
+    if request.customer_id is not None:
+        presence.check_customer(node, request.customer_id)
     return _view(recommender, recommender.for_basket(request.skus, request.customer_id, request.k))
 
 

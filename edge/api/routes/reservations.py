@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from edge.api.auth import KIOSK, STAFF
 from edge.api.deps import Node
 from edge.api.errors import ERROR_RESPONSES
+from edge.api.presence import CallerPresence
 from edge.api.schemas import ID_PATTERN, ReservationIn
 from edge.services.models import ReservationView
 
@@ -17,7 +18,9 @@ ReservationId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
 @router.post("", response_model=ReservationView, status_code=201, dependencies=[KIOSK])
-def reserve(node: Node, body: ReservationIn) -> ReservationView:
+def reserve(node: Node, presence: CallerPresence, body: ReservationIn) -> ReservationView:
+    """Hold stock for a customer; a kiosk needs the customer's loyalty card (``X-Vitrine-Card``)."""
+    presence.check_customer(node, body.customer_id)
     return node.reservations.reserve(body.customer_id, body.sku, body.qty, body.hours)
 
 

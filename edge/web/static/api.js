@@ -11,14 +11,18 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  /** @param {() => string|null} tokenSource returns the bearer token or null when signed out */
-  constructor(tokenSource, { timeoutMs = 8000 } = {}) {
+  /**
+   * @param {() => string|null} tokenSource returns the bearer token or null when signed out
+   * @param {() => object} extraHeaders more headers per request (the kiosk's customer card token)
+   */
+  constructor(tokenSource, { timeoutMs = 8000, extraHeaders = () => ({}) } = {}) {
     this.tokenSource = tokenSource;
     this.timeoutMs = timeoutMs;
+    this.extraHeaders = extraHeaders;
   }
 
   async request(method, path, body) {
-    const headers = { Accept: "application/json" };
+    const headers = { Accept: "application/json", ...this.extraHeaders() };
     const token = this.tokenSource();
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -10,12 +10,18 @@ const STORAGE = { token: "vitrine.kiosk.token", device: "vitrine.kiosk.device", 
 
 let lang = localStorage.getItem(STORAGE.lang) || config.lang;
 let customer = null; // {customer_id, name, card, points}
+// The identified customer's signed loyalty-card token (from the scanned card QR or from enrolment):
+// the edge opens a customer's data to a kiosk only with it (header X-Vitrine-Card). Memory only.
+let cardToken = null;
 let product = null;
 let lastActivity = Date.now();
 let warningShown = false;
 let stream = null;
 
-const api = new Api(() => localStorage.getItem(STORAGE.token));
+const CARD_HEADER = "X-Vitrine-Card";
+const api = new Api(() => localStorage.getItem(STORAGE.token), {
+  extraHeaders: () => (cardToken ? { [CARD_HEADER]: cardToken } : {}),
+});
 
 function t(key, vars = {}) {
   const s = (strings[lang] && strings[lang][key]) || strings.en[key] || key;
@@ -157,8 +163,11 @@ async function search(q) {
 
 // ---------- customer ----------
 
-async function identify(card) {
+/** Identify the customer from their scanned card: ``card`` is its number, ``token`` the signed QR text. */
+async function identify(card, token) {
   clearNotice($("notice"));
+  const previous = cardToken;
+  cardToken = token;
   try {
     const found = await api.get(paths.customerByCard(card));
     try { found.points = (await api.get(paths.loyalty(found.customer_id))).balance; } catch { found.points = null; }
@@ -170,6 +179,7 @@ async function identify(card) {
     loadWishlist();
     if (product) loadGoesWellWith(product.sku);
   } catch (err) {
+    cardToken = previous; // a card that does not open keeps the current customer's session as it was
     fail(err, "err_card");
   }
 }
@@ -247,15 +257,20 @@ async function join(event) {
   try {
     const email = $("join-email").value.trim();
     const c = await api.post(paths.enrol(), { name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked });
+    cardToken = c.card_token; // the new member continues the session with their new card
+    customer = { customer_id: c.customer_id, name: c.name, card: c.card, points: 0 };
+    renderCustomerHeader();
+    const headers = { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem(STORAGE.token)}` };
+    if (cardToken) headers[CARD_HEADER] = cardToken;
     const svg = await fetch(paths.cardQr(), {
-      method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem(STORAGE.token)}` },
-      body: JSON.stringify({ customer_id: c.customer_id }),
+      method: "POST", headers, body: JSON.stringify({ customer_id: c.customer_id }),
     });
     if (!svg.ok) throw new ApiError(svg.status, "qr", "");
     $("join-qr").innerHTML = await svg.text(); // SVG produced by our own edge
     $("join-card-number").textContent = t("card_number", { card: c.card });
     $("join-form").hidden = true;
     $("join-card").hidden = false;
+    show("join");
     clearNotice($("notice"));
   } catch (err) { fail(err); }
 }
@@ -266,7 +281,7 @@ async function join(event) {
 function onScan(scan) {
   touch();
   const kind = scan.kind;
-  if (kind === "loyalty_card") return identify(scan.card_id);
+  if (kind === "loyalty_card") return identify(scan.card_id, scan.text);
   if ((kind === "gtin" || kind === "gs1_digital_link" || kind === "gs1_element_string") && scan.gtin) {
     return openProduct(scan.gtin);
   }
@@ -300,6 +315,7 @@ function hasCustomerData() {
 /** Forget everything about the current customer: state, rendered content, form fields. */
 function clearSession(showMessage = true) {
   customer = null;
+  cardToken = null;
   product = null;
   for (const id of ["results-list", "product-recos", "product-stores", "customer-recos", "customer-wishlist", "join-qr"]) {
     $(id).replaceChildren();
