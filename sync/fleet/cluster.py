@@ -151,7 +151,7 @@ class Fleet:
     def start_processes(self) -> None:
         """Seed (once), then start the broker, the hub and every store; returns when all answer."""
         self.root.mkdir(parents=True, exist_ok=True)
-        self._load_secrets()
+        self.load_secrets()
         self.say(f"fleet in {self.root}: {len(self.config.stores)} stores, {self.config.workers} hub workers")
         seeding = self._seed_stores()  # in the background while the hub starts
         self._start_broker()
@@ -170,7 +170,7 @@ class Fleet:
             raise FleetError(f"publishing the catalog on the hub: {err}") from err
         self.wait_converged(120, "catalog to the stores")
 
-    def _load_secrets(self) -> None:
+    def load_secrets(self) -> None:
         path = self.root / "secrets.json"
         if path.is_file():
             self.secrets = json.loads(path.read_text())
@@ -180,9 +180,9 @@ class Fleet:
                 "shop_token": "shop-" + secrets.token_urlsafe(18),
                 "stores": {},
             }
-            self._save_secrets()
+            self.save_secrets()
 
-    def _save_secrets(self) -> None:
+    def save_secrets(self) -> None:
         path = self.root / "secrets.json"
         path.write_text(json.dumps(self.secrets, indent=2))
         path.chmod(0o600)
@@ -238,7 +238,7 @@ class Fleet:
                     role: env[f"VITRINE_EDGE_{role.upper()}_TOKEN"] for role in ("kiosk", "staff", "manager")
                 },
             }
-            self._save_secrets()
+            self.save_secrets()
 
     def _seed_stores(self) -> list[tuple[StoreSpec, subprocess.Popen[bytes]]]:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -351,7 +351,7 @@ class Fleet:
             if r.status_code not in (200, 201):
                 raise FleetError(f"hub {path}: {r.status_code} {r.text[:300]}")
         self.secrets["catalog_published"] = True
-        self._save_secrets()
+        self.save_secrets()
 
     # -- observation -----------------------------------------------------------------------------
     def cloud_store(self, store_id: str) -> dict[str, Any]:

@@ -67,7 +67,7 @@ def _demo_people(fleet: Fleet, store_ids: list[str]) -> dict[str, str]:
         "VITRINE_DEVICES_CAMERA_FPS": "2",
     }
     fleet.secrets["store_env"] = {sid: env for sid in store_ids}
-    fleet._save_secrets()
+    fleet.save_secrets()
     return dict(people)
 
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         fleet.root.mkdir(parents=True, exist_ok=True)
-        fleet._load_secrets()
+        fleet.load_secrets()
         people = _demo_people(fleet, [s.store_id for s in stores])
         fleet.start_processes()
         _say(_banner(fleet, people))
