@@ -62,13 +62,16 @@ def edge_link(
     return link
 
 
-def wait_until(pred: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(
+    pred: Callable[[], bool], timeout: float, what: str, detail: Callable[[], str] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():
             return
         time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    extra = f" ({detail()})" if detail else ""
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}{extra}")
 
 
 def cloud_ops(engine: Engine, origin: str) -> list[Op]:

@@ -58,6 +58,15 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
     )
     links: list[SyncLink] = []
     spy = None
+
+    def state() -> str:
+        return (
+            f"quarantine={dict(hub.quarantine.counts)} ingest={hub.ingest.stats if hub.ingest else None} "
+            f"hub={hub.transport.stats} connected={hub.transport.connected} "
+            f"links={[(lk.uplink.stats, lk.transport.stats, lk.transport.connected) for lk in links]} "
+            f"spy={spy.stats if spy else None}"
+        )
+
     try:
         assert hub.transport.wait_connected(10)
         nodes = {s: SqliteNode(tmp_path / f"{s}.db", s) for s in ("s1", "s2")}
@@ -78,7 +87,7 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
             link.start()
             links.append(link)
         for node in nodes.values():
-            wait_until(lambda n=node: n.acked_seq() == 500, 60, "both stores synced")
+            wait_until(lambda n=node: n.acked_seq() == 500, 60, "both stores synced", state)
         # s1's credentials, trying to act as s2 and to listen to s2
         received: list[str] = []
         spy = Transport(
@@ -99,10 +108,10 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
             for op in make_ops("s1", 501, 1, seed=11)
         ]
         assert spy.publish(StoreTopics("s1").up, codec.encode("s1", sneaky))
-        wait_until(lambda: hub.quarantine.total == 3, 60, "three payloads quarantined")
+        wait_until(lambda: hub.quarantine.total == 3, 60, "three payloads quarantined", state)
         nodes["s2"].write(make_ops("s2", 501, 10, seed=10))
         links[1].notify()
-        wait_until(lambda: nodes["s2"].acked_seq() == 510, 60, "s2 still syncs")
+        wait_until(lambda: nodes["s2"].acked_seq() == 510, 60, "s2 still syncs", state)
         time.sleep(0.3)
         assert cloud_hwm(engine, "s2") == 510 and len(cloud_ops(engine, "s2")) == 510
         assert_converged(nodes["s2"], engine)  # the forged ops are not in the cloud
