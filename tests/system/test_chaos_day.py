@@ -29,7 +29,7 @@ from sync.fleet.retail import pick
 from sync.fleet.runner import OutageRecord, Runner, fleet_for
 from sync.fleet.scenario import load
 
-pytestmark = [pytest.mark.slow, pytest.mark.broker, pytest.mark.timeout(330)]
+pytestmark = [pytest.mark.slow, pytest.mark.broker, pytest.mark.timeout(420)]
 
 REPO = Path(__file__).resolve().parents[2]
 PROBE_QTY = 2
@@ -120,7 +120,7 @@ def test_chaos_day(retail_csv: Path, fleet_dir: Path) -> None:
 
         assert result.verdict.green, [f"{c.name}: {c.detail}" for c in result.verdict.checks if not c.ok]
         (outage,) = result.outages
-        assert outage.duration_s >= 39
+        assert outage.duration_s >= 30  # the cut waits for the pickups to reach the edge
         assert outage.backlog_at_restore >= 20, "the store sold too little offline to call it a day"
         assert outage.catch_up_s is not None and outage.catch_up_s < 30
         assert len(outage.pickups) == 2
