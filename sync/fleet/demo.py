@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.stores <= 6:
         parser.error("--stores must be 1..6")
     stores = [
-        StoreSpec(f"store-{n}", months=n, port=_port_or_free(8080 + n)) for n in range(1, args.stores + 1)
+        StoreSpec(f"store-{n}", months=1, port=_port_or_free(8080 + n)) for n in range(1, args.stores + 1)
     ]
     fleet = Fleet(
         FleetConfig(root=args.root, repo=REPO, csv=args.csv, stores=stores, workers=2,

@@ -6,6 +6,8 @@ Pure: takes each store's exported outbox (``vitrine-edge export-ops``) and the c
 * per store, the cloud stream holds seqs 1..N exactly once (count == max == high-water mark == the
   edge's last seq) and the edge has every op acknowledged: none lost, none applied twice;
 * per (sku, store), the cloud's stock equals ``sync.fold`` of every store's ops;
+* an entry id means one thing: stores that write the same ``entry_id`` (e.g. a shared opening
+  balance) write the same customer and points;
 * every loyalty entry a store wrote is in the cloud ledger once with the same customer and points,
   and every customer's cloud balance equals the fold of the store entries plus the entries the
   cloud itself authored (online earnings, reversals);
@@ -84,11 +86,16 @@ def judge(
     v.add(f"stock: cloud = fold of every store op ({len(expected_stock)} sku x store cells)", not stock_diff,
           "; ".join(stock_diff[:MAX_SHOWN]))  # fmt: skip
 
-    store_entries = {
-        str(op.body["entry_id"]): (str(op.body["customer_id"]), int(op.body["points"]))
-        for op in every_op
-        if op.type == "loyalty.entry"
-    }
+    meanings: dict[str, set[tuple[str, int]]] = {}
+    for op in every_op:
+        if op.type == "loyalty.entry":
+            meanings.setdefault(str(op.body["entry_id"]), set()).add(
+                (str(op.body["customer_id"]), int(op.body["points"]))
+            )
+    conflicting = sorted(e for e, m in meanings.items() if len(m) > 1)
+    v.add("loyalty: an entry id means the same in every store", not conflicting,
+          f"{len(conflicting)} ids written with different customer/points, e.g. {conflicting[:MAX_SHOWN]}")  # fmt: skip
+    store_entries = {e: min(m) for e, m in meanings.items()}
     ledger = {entry: (customer, points) for entry, customer, points in cloud["ledger"]}
     missing = [e for e in store_entries if e not in ledger]
     changed = [e for e, cp in store_entries.items() if e in ledger and ledger[e] != cp]

@@ -95,3 +95,15 @@ def test_red_names_what_diverged(acked: int, changes: dict[str, Any], red: str) 
 
 def test_an_unrecovered_outage_is_red() -> None:
     assert not judge({"a": _ops("a")}, {"a": 3}, _cloud(), outages_recovered=False).green
+
+
+def test_an_entry_id_written_with_different_points_by_two_stores_is_red() -> None:
+    a, b = _ops("a"), _ops("b")
+    b[2] = Op("b", 3, b[2].hlc, "loyalty.entry", {**a[2].body, "points": 99})
+    cloud = _cloud(
+        streams={"a": {"ops": 3, "min_seq": 1, "max_seq": 3}, "b": {"ops": 3, "min_seq": 1, "max_seq": 3}},
+        marks={"a": 3, "b": 3},
+        stock=[["S1", "a", 7], ["S1", "b", 7]],
+    )
+    verdict = judge({"a": a, "b": b}, {"a": 3, "b": 3}, cloud)
+    assert next(c.name for c in verdict.checks if not c.ok).startswith("loyalty: an entry id means")
