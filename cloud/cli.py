@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import signal
 import sys
 import threading
@@ -20,7 +21,7 @@ import typer
 from pydantic import ValidationError
 
 from cloud.errors import CloudError
-from cloud.settings import CloudSettings
+from cloud.settings import CloudSettings, require_api_tokens
 
 app = typer.Typer(help="Vitrine cloud hub", no_args_is_help=True, add_completion=False)
 DbOpt = Annotated[str | None, typer.Option("--db", help="database URL (default: VITRINE_CLOUD_DATABASE_URL)")]
@@ -63,9 +64,10 @@ def serve(db: DbOpt = None, host: str | None = None, port: int | None = None) ->
     from cloud.storage import migrate as run_migrations
 
     settings = _settings(db)
-    if not settings.admin_token.get_secret_value() or not settings.shop_token.get_secret_value():
-        typer.echo("set VITRINE_CLOUD_ADMIN_TOKEN and VITRINE_CLOUD_SHOP_TOKEN", err=True)
-        raise typer.Exit(2)
+    try:
+        require_api_tokens(settings)  # create_app checks again; failing here exits before migrating
+    except CloudError as err:
+        raise _fail(err) from err
     hub = Hub.from_settings(settings)
     try:
         run_migrations(hub.engine)  # idempotent; a fresh database is usable at once
@@ -91,6 +93,7 @@ def worker(
     from sync.hlc import HybridClock
     from sync.transport import MqttConfig
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = _settings(db)
     cid = client_id or f"hub-{settings.worker_id}"
     try:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cloud.errors import ConfigError
+
+MIN_TOKEN_LENGTH = 16
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "secret", "password", "token", "admin", "shop", "admin-secret", "shop-secret"}
+)
 
 
 class CloudSettings(BaseSettings):
     """Everything the hub needs; nothing is read at import time, callers build one explicitly."""
 
-    model_config = SettingsConfigDict(env_prefix="VITRINE_CLOUD_", extra="ignore")
+    # hide_input_in_errors: a refused secret is never echoed into an error message or a log line.
+    model_config = SettingsConfigDict(env_prefix="VITRINE_CLOUD_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str = Field(
         default="sqlite:///var/cloud.db",
+        repr=False,  # a PostgreSQL URL carries its password
         description="SQLAlchemy URL: sqlite:///path (default, WAL) or postgresql+psycopg://user:pw@host/db",
     )
     admin_token: SecretStr = Field(default=SecretStr(""), description="bearer token of the admin API")
@@ -50,9 +59,46 @@ class CloudSettings(BaseSettings):
             raise ValueError("database_url must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
+    @model_validator(mode="after")
+    def _broker_credentials(self) -> CloudSettings:
+        password = self.broker_password.get_secret_value()
+        if self.broker_username and not password:
+            raise ValueError(
+                "broker_password must be set when broker_username is (VITRINE_CLOUD_BROKER_PASSWORD)"
+            )
+        if password and secret_problem(password, min_length=1):
+            raise ValueError("broker_password is a placeholder")
+        return self
+
     @field_validator("node_id")
     @classmethod
     def _node_id(cls, value: str) -> str:
         if not value or "." in value:
             raise ValueError("node_id must be non-empty and contain no '.'")
         return value
+
+
+def secret_problem(value: str, min_length: int = MIN_TOKEN_LENGTH) -> str | None:
+    """Why ``value`` cannot serve as a secret (empty, placeholder, too short), or None when it can."""
+    if not value:
+        return "is empty"
+    if value.lower() in PLACEHOLDER_SECRETS or len(set(value)) < 4:
+        return (
+            "is a placeholder; generate one, e.g. `python -c 'import secrets;print(secrets.token_urlsafe())'`"
+        )
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    return None
+
+
+def require_api_tokens(settings: CloudSettings) -> None:
+    """Refuse to serve the HTTP API with an empty, placeholder, short or shared admin/shop token."""
+    problems = [
+        f"VITRINE_CLOUD_{name.upper()} {problem}"
+        for name in ("admin_token", "shop_token")
+        if (problem := secret_problem(getattr(settings, name).get_secret_value())) is not None
+    ]
+    if not problems and settings.admin_token.get_secret_value() == settings.shop_token.get_secret_value():
+        problems.append("VITRINE_CLOUD_ADMIN_TOKEN and VITRINE_CLOUD_SHOP_TOKEN must differ")
+    if problems:
+        raise ConfigError("refusing to serve the hub API: " + "; ".join(problems))

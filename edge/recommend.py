@@ -12,6 +12,7 @@ verification is recorded and skipped, never retried forever and never loaded.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -60,6 +61,10 @@ def load_recommend_settings(**overrides: object) -> RecommendSettings:
         settings = RecommendSettings(**overrides)  # type: ignore[arg-type]
         if settings.public_key:
             load_public_key(settings.public_key)
+            if len(set(base64.b64decode(settings.public_key))) < 8:
+                raise ConfigError(
+                    "invalid recommendation settings: public_key is a placeholder (e.g. all zeros)"
+                )
     except (ValidationError, ModelError) as err:
         raise ConfigError(f"invalid recommendation settings: {err}") from err
     return settings

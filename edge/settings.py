@@ -20,7 +20,10 @@ STORE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 class EdgeSettings(BaseSettings):
     """Configuration of one store's edge node."""
 
-    model_config = SettingsConfigDict(env_prefix="VITRINE_EDGE_", env_file=None, extra="ignore")
+    # hide_input_in_errors: a refused token is never echoed into an error message or a log line.
+    model_config = SettingsConfigDict(
+        env_prefix="VITRINE_EDGE_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     store_id: str = Field(default="store-1", pattern=STORE_ID_PATTERN)
     db_path: Path = Path("var/edge/store-1.db")
@@ -57,6 +60,11 @@ class EdgeSettings(BaseSettings):
         tokens = {t.get_secret_value() for t in (self.kiosk_token, self.staff_token, self.manager_token)}
         if len(tokens) != 3:
             raise ValueError("kiosk, staff and manager tokens must all differ")
+        password = self.mqtt_password.get_secret_value()
+        if self.mqtt_username and not password:
+            raise ValueError("mqtt_password must be set when mqtt_username is (VITRINE_EDGE_MQTT_PASSWORD)")
+        if password and (password.lower() in PLACEHOLDER_TOKENS or len(set(password)) < 4):
+            raise ValueError("mqtt_password is a placeholder; use the store's generated broker password")
         return self
 
 

@@ -8,7 +8,7 @@ manager UI shows; :meth:`SyncLink.notify` after a commit sends new ops at once (
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ class SyncLinkConfig:
     broker_host: str = "127.0.0.1"
     broker_port: int = 1883
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line or a traceback
     tls_ca: Path | None = None
     reconnect_max_s: float = 1.0
     ack_timeout_s: float = 3.0

@@ -47,7 +47,7 @@ class MqttConfig:
     port: int = 1883
     client_id: str = "vitrine"
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line or a traceback
     keepalive_s: int = 15
     session_expiry_s: int = 7 * 24 * 3600  # the broker keeps our session (and QoS 1 queue) a week
     reconnect_min_s: float = 0.05

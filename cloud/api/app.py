@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from cloud.api import admin_routes, shop_routes, store_routes
 from cloud.errors import CloudError, Conflict, Forbidden, InvalidInput, NotFound, StorageError, Unauthorized
 from cloud.hub import Hub
-from cloud.settings import CloudSettings
+from cloud.settings import CloudSettings, require_api_tokens
 from cloud.shop.ordering import OutOfStock
 
 _STATUS: tuple[tuple[type[CloudError], int], ...] = (
@@ -23,6 +23,7 @@ _STATUS: tuple[tuple[type[CloudError], int], ...] = (
 
 
 def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
+    require_api_tokens(settings)  # every entry point: no hub API with empty/placeholder/short tokens
     hub = hub or Hub.from_settings(settings)
     app = FastAPI(title="Vitrine cloud hub", version="1.0.0")
     app.state.hub = hub

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"--broker must be HOST:PORT, got {args.broker!r}\n")
         return 2
     password = args.password_file.read_text().strip() if args.password_file else None
+    if args.username and not password:
+        sys.stderr.write("--username needs --password-file holding a non-empty broker password\n")
+        return 2
     try:
         engine = make_engine(args.db)
         migrate(engine)

@@ -18,7 +18,9 @@ class DeviceSettings(BaseSettings):
     ``rfid.toml``, scanners from ``scanners/*.toml``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="VITRINE_DEVICES_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="VITRINE_DEVICES_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     config_dir: Path | None = None
     state_db: Path | None = Field(default=None, description="alerts database (default: beside the replica)")
@@ -45,6 +47,11 @@ class DeviceSettings(BaseSettings):
         if active is None:
             raise ValueError("token_active_key must name one of token_keys when there are several")
         keys = {kid: key.get_secret_value().encode() for kid, key in self.token_keys.items()}
+        for kid, key in keys.items():
+            if len(set(key)) < 8 or b"changeme" in key.lower():
+                raise ValueError(
+                    f"token key {kid!r} is a placeholder; generate one (secrets.token_urlsafe())"
+                )
         return Keyring(keys, active)
 
 

@@ -20,7 +20,7 @@ Role = Literal["staff", "manager"]
 
 class StaffPin(BaseModel):
     role: Role = "staff"
-    pin_hash: str
+    pin_hash: str = Field(repr=False)  # a 4-digit PIN falls to a brute force of its hash: keep it out of logs
 
     @field_validator("pin_hash")
     @classmethod
@@ -35,7 +35,9 @@ class StaffPin(BaseModel):
 class WebSettings(BaseSettings):
     """Configuration of the kiosk, handheld and manager pages."""
 
-    model_config = SettingsConfigDict(env_prefix="VITRINE_WEB_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="VITRINE_WEB_", env_file=None, extra="ignore", hide_input_in_errors=True
+    )
 
     staff_pins: dict[str, StaffPin] = Field(default_factory=dict)
     kiosk_language: Literal["fr", "en"] = "fr"

@@ -63,6 +63,6 @@ def engine(db_url: str) -> Iterator[Engine]:
 def settings(db_url: str) -> CloudSettings:
     return CloudSettings(
         database_url=db_url,
-        admin_token="admin-secret",  # type: ignore[arg-type]
-        shop_token="shop-secret",  # type: ignore[arg-type]
+        admin_token="admin-secret-0123456789",  # type: ignore[arg-type]
+        shop_token="shop-secret-0123456789",  # type: ignore[arg-type]
     )

@@ -17,8 +17,8 @@ from cloud.storage import schema as s
 from sync.broker import free_port
 from sync.ops import Op
 
-ADMIN = {"Authorization": "Bearer admin-secret"}
-SHOP = {"Authorization": "Bearer shop-secret"}
+ADMIN = {"Authorization": "Bearer admin-secret-0123456789"}
+SHOP = {"Authorization": "Bearer shop-secret-0123456789"}
 
 CATALOG_CSV = (
     "sku,gtin,name,category,colour\n"

@@ -39,8 +39,8 @@ def wait_for(pred, timeout: float, what: str) -> float:  # type: ignore[no-untyp
 def test_click_collect_at_a_return_at_b(tmp_path: Path, broker: MosquittoProcess, db_url: str) -> None:
     settings = CloudSettings(
         database_url=db_url,
-        admin_token="admin-secret",
-        shop_token="shop-secret",  # type: ignore[arg-type]
+        admin_token="admin-secret-0123456789",
+        shop_token="shop-secret-0123456789",  # type: ignore[arg-type]
         broker_port=broker.port,
     )
     app = create_app(settings)

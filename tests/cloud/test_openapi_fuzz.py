@@ -16,7 +16,13 @@ from cloud.storage import make_engine, migrate
 from tests.cloud.helpers import ADMIN, seed, serve
 
 schema = schemathesis.openapi.from_dict(
-    create_app(CloudSettings(database_url="sqlite:///var/openapi-only.db")).openapi()
+    create_app(
+        CloudSettings(
+            database_url="sqlite:///var/openapi-only.db",
+            admin_token="admin-secret-0123456789",
+            shop_token="shop-secret-0123456789",
+        )
+    ).openapi()  # type: ignore[arg-type]
 )
 
 
@@ -30,7 +36,11 @@ def base_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    app = create_app(CloudSettings(database_url=url, admin_token="admin-secret", shop_token="shop-secret"))  # type: ignore[arg-type]
+    app = create_app(
+        CloudSettings(
+            database_url=url, admin_token="admin-secret-0123456789", shop_token="shop-secret-0123456789"
+        )
+    )  # type: ignore[arg-type]
     with serve(app) as client:
         seed(client)
         yield str(client.base_url)

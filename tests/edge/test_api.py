@@ -124,6 +124,11 @@ def test_kiosk_customer_journey(card_keys: Keyring, live: LiveServer) -> None:
             "/api/v1/reservations", json={"customer_id": cid, "sku": "22423", "qty": 1}, headers=card
         )
         assert reservation.status_code == 201
+        held = f"/api/v1/reservations/{reservation.json()['reservation_id']}"
+        assert kiosk.get(held).status_code == 403  # reservation ids follow the clock: the card is needed
+        assert kiosk.get(held, headers=card).json()["customer_id"] == cid
+        assert kiosk.post(f"{held}/cancel").status_code == 403
+        assert kiosk.get("/api/v1/reservations/RS-nope", headers=card).status_code == 403
         assert kiosk.get("/api/v1/products/22423").json()["available"] == 4
         patched = kiosk.patch(f"/api/v1/customers/{cid}", json={"consent_marketing": True}, headers=card)
         assert patched.json()["consent_marketing"]

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Path, Query
 from edge.api.auth import KIOSK, STAFF
 from edge.api.deps import Node
 from edge.api.errors import ERROR_RESPONSES
-from edge.api.presence import CallerPresence
+from edge.api.presence import CallerPresence, Presence
 from edge.api.schemas import ID_PATTERN, ReservationIn
+from edge.errors import Forbidden, NotFound
+from edge.node import EdgeNode
 from edge.services.models import ReservationView
 
 router = APIRouter(prefix="/api/v1/reservations", tags=["reservations"], responses=ERROR_RESPONSES)
@@ -34,10 +36,25 @@ def list_reservations(
 
 
 @router.get("/{reservation_id}", response_model=ReservationView, dependencies=[KIOSK])
-def get(node: Node, reservation_id: ReservationId) -> ReservationView:
+def get(node: Node, presence: CallerPresence, reservation_id: ReservationId) -> ReservationView:
+    _check_holder(node, presence, reservation_id)
     return node.reservations.get(reservation_id)
 
 
 @router.post("/{reservation_id}/cancel", response_model=ReservationView, dependencies=[KIOSK])
-def cancel(node: Node, reservation_id: ReservationId) -> ReservationView:
+def cancel(node: Node, presence: CallerPresence, reservation_id: ReservationId) -> ReservationView:
+    _check_holder(node, presence, reservation_id)
     return node.reservations.cancel(reservation_id)
+
+
+def _check_holder(node: EdgeNode, presence: Presence, reservation_id: str) -> None:
+    """Kiosk: only with the card of the reservation's customer (ids follow the clock: guessable)."""
+    if presence.trusted:
+        return
+    try:
+        holder = node.reservations.get(reservation_id).customer_id
+    except NotFound as err:
+        raise Forbidden("this loyalty card belongs to another customer") from err
+    if holder is None:
+        raise Forbidden("this reservation is handled by staff")
+    presence.check_customer(node, holder)
