@@ -155,3 +155,44 @@ def export_ops(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("backup")
+def backup_command(
+    dest: Annotated[Path, typer.Argument(help="new backup file (must not exist)")],
+    db: DbOption = Path("var/edge/store-1.db"),
+    store_id: StoreOption = "store-1",
+) -> None:
+    """Online, consistent snapshot of the replica while the store keeps selling; verified before kept."""
+    from edge.replica.backup import backup
+
+    try:
+        result = backup(db, dest, store_id)
+    except EdgeError as err:
+        raise _fail(err) from err
+    typer.echo(
+        f"{result.path}: {result.bytes} bytes, outbox last seq {result.last_seq} "
+        f"(acked by the cloud up to {result.acked_seq}), integrity OK"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    backup_file: Annotated[Path, typer.Argument(help="backup written by `vitrine-edge backup`")],
+    db: DbOption = Path("var/edge/store-1.db"),
+    store_id: StoreOption = "store-1",
+    force: Annotated[
+        bool, typer.Option("--force", help="replace an existing replica (edge stopped)")
+    ] = False,
+) -> None:
+    """Verify a backup and put it in place of the replica (stop the edge first)."""
+    from edge.replica.backup import restore
+
+    try:
+        result = restore(backup_file, db, store_id, force=force)
+    except EdgeError as err:
+        raise _fail(err) from err
+    typer.echo(
+        f"restored {result.path} (outbox last seq {result.last_seq}). Before starting the edge, check "
+        "that the hub's high-water mark for this store is not above it (docs/operations.md)."
+    )
