@@ -12,6 +12,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from sync.fleet.errors import FleetError
@@ -51,8 +52,6 @@ def pick(path: Path, skus: int, customers: int) -> RetailSlice:
         raise FleetError(f"{path}: no product rows")
     last = max(r[2] for r in rows)
     year, month, day = (int(x) for x in last.split("-"))
-    from datetime import date, timedelta
-
     since = (date(year, month, day) - timedelta(days=LAST_DAYS)).isoformat()
     recent = [r for r in rows if r[2] >= since]
     sold: Counter[str] = Counter()
