@@ -62,6 +62,14 @@ FALLBACK_PARAMS: dict[str, dict[str, Any]] = {
 ALS_DOCS = {"factors": 64, "regularization": 0.01, "weighting": "bm25", "alpha": 1.0, "iterations": 15}
 
 
+def params_key(name: str) -> str:
+    """Cache name of a model's searched parameters; the repeat-aware one follows its grid."""
+    if name != "repeat-aware":
+        return f"params-{name}"
+    grid = hashlib.sha256(json.dumps(asdict(Grid()), sort_keys=True).encode()).hexdigest()[:10]
+    return f"params-{name}-{grid}"
+
+
 def log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -355,13 +363,13 @@ def main() -> None:
 
     chosen: dict[str, dict[str, Any]] = {}
     for name in (*MODELS, "als"):
-        if args.quick and not cache.has(f"params-{name}"):
+        if args.quick and not cache.has(params_key(name)):
             chosen[name] = FALLBACK_PARAMS.get(name, {})
             log(f"  {name}: no cached search, using the documented defaults {chosen[name]}")
             continue
         t = time.perf_counter()
         chosen[name] = cache.get(
-            f"params-{name}",
+            params_key(name),
             lambda n=name: search_als(validation)[0] if n == "als" else search_ours(n, validation),
         )
         log(f"  {name}: params {chosen[name]} ({time.perf_counter() - t:.1f} s)")

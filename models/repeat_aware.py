@@ -108,7 +108,12 @@ class RepeatAware:
     name = "repeat-aware"
 
     def __init__(
-        self, lam: float = 300.0, beta: float = 0.5, cross: float = 4.0, trend: float = 0.0, months: int = 6
+        self,
+        lam: float = 1000.0,
+        beta: float = 0.25,
+        cross: float = 12.0,
+        trend: float = 0.0,
+        months: int = 6,
     ) -> None:
         if lam <= 0 or months < 1:
             raise ValueError("lambda must be positive and months >= 1")

@@ -16,9 +16,11 @@ from models.split import Split
 
 @dataclass(frozen=True)
 class RepeatParams:
-    lam: float = 300.0
-    beta: float = 0.5
-    cross: float = 4.0
+    """Defaults: the best of the default :class:`Grid` on the Sep 2011 validation month."""
+
+    lam: float = 1000.0
+    beta: float = 0.25
+    cross: float = 12.0
     trend: float = 0.0
     months: int = 6
     keep: int = 50
@@ -30,9 +32,9 @@ class RepeatParams:
 
 @dataclass(frozen=True)
 class Grid:
-    lams: Sequence[float] = (100.0, 300.0, 1000.0)
-    betas: Sequence[float] = (0.5, 1.0)
-    crosses: Sequence[float] = (2.0, 4.0, 8.0)
+    lams: Sequence[float] = (300.0, 1000.0, 3000.0)
+    betas: Sequence[float] = (0.25, 0.5, 1.0)
+    crosses: Sequence[float] = (4.0, 8.0, 12.0, 16.0)
     trends: Sequence[float] = (0.0, 0.3)
     keeps: Sequence[int] = (50, 200)
     months: int = 6

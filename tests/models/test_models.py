@@ -14,6 +14,7 @@ from models.itemknn import ItemKNN
 from models.metrics import evaluate, top_k
 from models.popularity import Popularity
 from models.repeat_aware import RepeatAware, RepeatParts
+from models.search import Grid, RepeatParams
 from models.split import Split, last_month_split
 from tests.models.conftest import synthetic_purchases
 
@@ -96,8 +97,16 @@ def test_popularity_and_quality_on_the_real_split(retail_split: Split, retail_pa
     pop.fit(split.train)
     baseline = evaluate_model(pop, split)
     counts = basket_counts(split.train)[split.customers]
-    scorer = retail_parts.scorer(beta=0.5, cross=4.0, trend=0.0)
+    default = RepeatParams()
+    scorer = retail_parts.scorer(beta=default.beta, cross=default.cross, trend=default.trend)
     ours = evaluate(top_k(scorer.score(counts), 10), split.targets, split.train.n_items, split.target_sizes)
     assert 0.3 < baseline.hr < 0.7
     assert ours.ndcg > 3 * baseline.ndcg
     assert ours.hr > 0.7
+
+
+def test_default_parameters_are_a_point_of_the_default_grid() -> None:
+    """The defaults are documented as the grid's validation winner, so they must lie on it."""
+    params, grid = RepeatParams(), Grid()
+    assert params.lam in grid.lams and params.beta in grid.betas and params.cross in grid.crosses
+    assert params.trend in grid.trends and params.keep in grid.keeps and params.months == grid.months

@@ -10,6 +10,7 @@ from models.history import basket_counts, counts_from_lists, history_lists
 from models.linear import LinearScorer
 from models.onnx_export import to_onnx_bytes
 from models.repeat_aware import RepeatParts
+from models.search import RepeatParams
 from models.split import Split
 from tests.models.conftest import random_scorer
 
@@ -51,7 +52,8 @@ def test_parity_with_the_python_scorer(transform: str) -> None:
 
 
 def test_trained_model_parity(retail_split: Split, retail_parts: RepeatParts) -> None:
-    scorer = retail_parts.scorer(beta=0.5, cross=4.0, trend=0.0)
+    default = RepeatParams()  # the default blend; retail_parts stands in for the ridge (cheaper λ, months)
+    scorer = retail_parts.scorer(beta=default.beta, cross=default.cross, trend=default.trend)
     session = _session(scorer)
     counts = basket_counts(retail_split.train)
     rows = retail_split.customers[:30]
