@@ -370,6 +370,7 @@ def run_ingest(
     burst_batches: int,
     steady_s: float,
     timeout_s: float,
+    retry_s: float,
     logdir: Path,
 ) -> dict[str, Any]:
     """Burst (every store sends ``burst_batches`` at once: throughput, lag under saturation), then
@@ -378,9 +379,10 @@ def run_ingest(
     engine = make_engine(url)
     migrate(engine)
     procs = start_workers(workers, url, broker.port, f"w{workers}", logdir)
-    # The watchdog only covers lost publishes; under a saturating burst a batch legitimately waits
-    # in the shared queue for minutes, and re-publishing it would only add duplicate work.
-    fleet = StoreFleet(streams, broker.port, dup_rate=0.05, rnd=random.Random(workers), retry_s=timeout_s / 2)
+    # The watchdog re-publishes what a worker lost (e.g. dropped by the broker with a worker whose
+    # connection timed out); it must exceed the queueing delay of a saturating burst, or it would
+    # only add duplicate work.
+    fleet = StoreFleet(streams, broker.port, dup_rate=0.05, rnd=random.Random(workers), retry_s=retry_s)
     steady_ok, steady_lags, rate = False, [], 0.0
     try:
         fleet.start()
@@ -454,7 +456,7 @@ def load_sale_lines(engine: Engine, n_lines: int) -> None:
         conn.execute(
             text(
                 f"INSERT INTO sale_lines (receipt_id, line_no, sku, qty, unit_cents, discount_cents, store, channel, day) "
-                f"SELECT 'r' || ((n - 1) / 4 + 1), (n - 1) % 4, 'sku-' || (n * 7919 % 5000), 1 + n % 2, "
+                f"SELECT 'r' || ((n - 1) / 4 + 1), (n - 1) % 4, 'sku-' || ((n % 5000) * 7919 % 5000), 1 + n % 2, "
                 f"500 + (n % 50) * 10, 0, 's' || (((n - 1) / 4 + 1) % 1000), {line_channel}, {line_day} FROM {series}"
             ),
             {"n": n_lines},
@@ -522,6 +524,7 @@ def main() -> None:
     sale_lines = args.sale_lines or (30_000 if args.quick else 1_000_000)
     timeout = args.timeout or (20.0 if args.quick else 900.0)
     steady_s = 2.0 if args.quick else 15.0
+    retry_s = 10.0 if args.quick else 120.0
     workers = [int(w) for w in args.workers.split(",")]
     wall0 = int(time.time() * 1000)
     print(
@@ -543,7 +546,7 @@ def main() -> None:
                 make_store(f"st{i:04d}", batches + 1, ops_per_batch, random.Random(i), wall0)
                 for i in range(stores)
             ]
-            result = run_ingest(pg, broker, w, streams, batches, steady_s, timeout, logdir)
+            result = run_ingest(pg, broker, w, streams, batches, steady_s, timeout, retry_s, logdir)
             runs.append(result)
             print(
                 f"  {w} worker(s): burst {result['acked_ops']:,} ops in {result['seconds']} s = "
@@ -578,7 +581,8 @@ def main() -> None:
     finally:
         broker.stop()
         pg.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        if not os.environ.get("VITRINE_BENCH_KEEP"):
+            shutil.rmtree(base, ignore_errors=True)
     by_w = {r["workers"]: r for r in runs}
     print(
         "  limits: 2 shared cores run the broker, PostgreSQL, the fleet and the workers; each worker "
