@@ -9,7 +9,7 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	$(VENV)/python -m edge.demo
+	$(VENV)/python -m sync.fleet.cli demo
 
 lint: setup
 	$(VENV)/ruff check .
