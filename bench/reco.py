@@ -19,6 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -187,6 +188,10 @@ def recommend_with(name: str, params: dict[str, Any], split: Split) -> np.ndarra
         raise ValueError(name)
     model.fit(split.train)
     return top_k(model.score(counts), 10)
+
+
+def search_params(name: str, validation: Split) -> dict[str, Any]:
+    return search_als(validation)[0] if name == "als" else search_ours(name, validation)
 
 
 def search_ours(name: str, validation: Split) -> dict[str, Any]:
@@ -368,10 +373,7 @@ def main() -> None:
             log(f"  {name}: no cached search, using the documented defaults {chosen[name]}")
             continue
         t = time.perf_counter()
-        chosen[name] = cache.get(
-            params_key(name),
-            lambda n=name: search_als(validation)[0] if n == "als" else search_ours(n, validation),
-        )
+        chosen[name] = cache.get(params_key(name), functools.partial(search_params, name, validation))
         log(f"  {name}: params {chosen[name]} ({time.perf_counter() - t:.1f} s)")
     chosen["als-docs"] = ALS_DOCS
 
@@ -379,7 +381,7 @@ def main() -> None:
     for name in (*MODELS, "als-docs", "als"):
         tag = hashlib.sha256(json.dumps(chosen[name], sort_keys=True).encode()).hexdigest()[:10]
         t = time.perf_counter()
-        recs = cache.get(f"recs-{name}-{tag}", lambda n=name: recommend_with(n, chosen[n], test))
+        recs = cache.get(f"recs-{name}-{tag}", functools.partial(recommend_with, name, chosen[name], test))
         results[name] = _metrics(recs, test)
         log(f"  {name}: evaluated ({time.perf_counter() - t:.1f} s)")
 

@@ -217,7 +217,7 @@ def main() -> None:
         rows[name] = {"best": best, "val_ndcg10": round(val_ndcg, 4), "val_hr10": round(val_hr, 4)}
         rows[name] |= {"test_ndcg10": round(test_ndcg, 4), "test_hr10": round(test_hr, 4)}
         print(
-            f"{name:<32} {str(best):<22} {val_ndcg:8.4f} {val_hr:7.4f} {test_ndcg:9.4f} {test_hr:7.4f}"
+            f"{name:<32} {best!s:<22} {val_ndcg:8.4f} {val_hr:7.4f} {test_ndcg:9.4f} {test_hr:7.4f}"
             f"  ({len(tried)} points, {time.perf_counter() - t:.0f} s)",
             flush=True,
         )
