@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from edge.replica.database import Replica
 from edge.replica.inbox import ReplicaInbox
 from edge.replica.outbox import ReplicaOutbox
 from edge.services.catalog import CatalogService
+from edge.services.cloud_port import OrderDirectory
 from edge.services.context import StoreContext
 from edge.services.customers import CustomerService
 from edge.services.loyalty import LoyaltyAuthority, LoyaltyService
@@ -23,6 +25,10 @@ from edge.services.returns import ReturnService
 from edge.services.selling import SellingService
 from edge.services.stock import StockService
 from sync.hlc import HybridClock
+
+
+class CloudPort(LoyaltyAuthority, OrderDirectory, Protocol):
+    """Everything a node may ask the cloud while online."""
 
 
 @dataclass
@@ -50,6 +56,7 @@ class EdgeNode:
         reservation_max_hours: int = 72,
         wall: Callable[[], float] = time.time,
         authority: LoyaltyAuthority | None = None,
+        directory: OrderDirectory | None = None,
     ) -> EdgeNode:
         replica = Replica.open(db_path, store_id, HybridClock(store_id, wall=wall))
         ctx = StoreContext(replica=replica, store_id=store_id, default_zone=default_zone, wall=wall)
@@ -61,12 +68,20 @@ class EdgeNode:
             catalog=CatalogService(ctx),
             stock=StockService(ctx),
             selling=SellingService(ctx, authority),
-            returns=ReturnService(ctx),
+            returns=ReturnService(ctx, directory),
             reservations=ReservationService(ctx, reservation_max_hours),
             orders=OrderService(ctx),
             customers=CustomerService(ctx),
             loyalty=LoyaltyService(ctx),
         )
+
+    def attach_cloud(self, cloud: CloudPort) -> None:
+        """Route online questions (redemption authorisation, online orders returned here) to the cloud,
+        for services built without one."""
+        if self.selling.authority is None:
+            self.selling.authority = cloud
+        if self.returns.directory is None:
+            self.returns.directory = cloud
 
     def close(self) -> None:
         self.replica.close()

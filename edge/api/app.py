@@ -17,6 +17,7 @@ from edge.api.errors import install_error_handlers
 from edge.api.metrics import EdgeMetrics
 from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
 from edge.api.routes.recommend import install_recommendations
+from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
 from edge.node import EdgeNode
 from edge.settings import EdgeSettings
@@ -53,11 +54,16 @@ def create_app(
         link = _start_sync_link(settings, the_node)  # #8 hook: the served node syncs when mqtt_host is set
         if link is not None:
             _app.state.sync_link = link
+        cloud.attach(link)
         yield
+        cloud.attach(None)
         if link is not None:
             link.stop()
         if owned:
             the_node.close()
+
+    cloud = CloudRpc()  # online authorisation and order look-ups once the sync link is up
+    the_node.attach_cloud(cloud)
 
     app = FastAPI(
         title=f"Vitrine edge — {settings.store_id}",

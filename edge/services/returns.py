@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from edge.errors import Conflict, Invalid, NotFound
 from edge.replica import queries as q
 from edge.replica.database import Tx
+from edge.services.cloud_port import OrderDirectory
 from edge.services.context import StoreContext, id_from_hlc
 from edge.services.loyalty import write_entry
 from edge.services.models import ReturnLineView, ReturnRecord
@@ -82,9 +84,41 @@ def _source_from_order(tx: Tx, order_id: str) -> Source | None:
     return src
 
 
+def _source_from_cloud_order(order_id: str, order: dict[str, Any]) -> Source:
+    """An online order this store never saw, as the cloud describes it (``orders.lookup``).
+
+    Its points were earned by the cloud, which reverses them when it applies the return, so the
+    store reverses none itself (``points_earned`` 0)."""
+    if order.get("state") not in ("collected", "shipped"):
+        raise Conflict(
+            f"order {order_id} is {order.get('state')}; only collected or shipped orders can be returned"
+        )
+    try:
+        total = int(order["total_cents"])
+        customer = str(order["customer_id"]) if order.get("customer_id") else None
+        src = Source(order_id, customer, str(order.get("channel") or "online"), total, total, 0)
+        for line in order["lines"]:
+            sku, qty = str(line["sku"]), int(line["qty"])
+            src.sold[sku] = src.sold.get(sku, 0) + qty
+            src.value[sku] = src.value.get(sku, 0) + qty * int(line["unit_cents"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise Invalid(f"the cloud's description of order {order_id} is unusable: {err}") from err
+    return src
+
+
 class ReturnService:
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, directory: OrderDirectory | None = None) -> None:
         self.ctx = ctx
+        self.directory = directory
+
+    def _cloud_order(self, key: str) -> dict[str, Any] | None:
+        """Ask the cloud about an order id unknown here; outside the write transaction (network)."""
+        if self.directory is None:
+            return None
+        reader = self.ctx.replica.reader()
+        if q.sale(reader, key) is not None or q.order(reader, key) is not None:
+            return None
+        return self.directory.order_for_return(key)
 
     def return_items(
         self,
@@ -109,15 +143,21 @@ class ReturnService:
             if not 1 <= line.qty <= MAX_QTY:
                 raise Invalid(f"quantity of {line.sku} must be 1..{MAX_QTY}")
         zone = zone or self.ctx.default_zone
+        remote = self._cloud_order(order_id or receipt_id or "") if customer_id is None else None
         with self.ctx.replica.write() as tx:
             if customer_id is not None:
                 plan = self._allocate_by_customer(tx, customer_id, lines)
             else:
                 key = receipt_id or order_id or ""
                 src = _source_from_sale(tx, key) or _source_from_order(tx, key)
+                if src is None and remote is not None:
+                    src = _source_from_cloud_order(key, remote)
                 if src is None:
                     kind = "receipt" if receipt_id else "order"
-                    raise NotFound(f"unknown {kind} {key!r}")
+                    hint = (
+                        "" if self.directory is None else " (and the cloud cannot be reached to look it up)"
+                    )
+                    raise NotFound(f"unknown {kind} {key!r}{hint}")
                 plan = [(src, list(lines))]
             return [self._book(tx, src, src_lines, channel, zone) for src, src_lines in plan]
 

@@ -16,8 +16,11 @@ from cloud.api import create_app
 from cloud.ingest.hub import start_hub
 from cloud.rpc import hub_handlers
 from cloud.settings import CloudSettings
+from edge.cloud_rpc import CloudRpc
+from edge.errors import Conflict, NotFound
 from edge.node import EdgeNode
-from edge.services.stock import CountItem, record_delta
+from edge.services.returns import ReturnLine
+from edge.services.stock import CountItem
 from edge.sync_link import SyncLink, SyncLinkConfig
 from sync.broker import MosquittoProcess
 from sync.hlc import HybridClock
@@ -116,27 +119,20 @@ def test_click_collect_at_a_return_at_b(tmp_path: Path, broker: MosquittoProcess
             assert api.get(f"/shop/v1/orders/{oid}", headers=SHOP).json()["state"] == "collected"
             assert available("a") == 2
 
-            # Store B takes the return. B never saw the order: it looks it up over RPC, then books the
-            # return as its ReturnService does for an order source (points_reversed 0: the hub reverses).
-            order = links["b"].rpc.call("orders.lookup", {"order_id": oid}, timeout=5)
-            assert order["state"] == "collected" and order["customer_id"] == cid
-            with nodes["b"].replica.write() as tx:
-                hlc = tx.hlc()
-                tx.emit(
-                    "return.recorded",
-                    {
-                        "return_id": f"RT-{hlc}",
-                        "receipt_id": oid,
-                        "store": "b",
-                        "channel": "store",
-                        "at": "2026-01-06T10:00:00Z",
-                        "lines": [{"sku": "TEE-1", "qty": 1, "refund_cents": 2000}],
-                        "refund_cents": 2000,
-                        "points_reversed": 0,
-                    },
-                    hlc=hlc,
-                )
-                record_delta(tx, "b", sku="TEE-1", zone="floor", qty=1, reason="return", ref=f"RT-{hlc}")
+            # Store B takes the return. B never saw the order: its ReturnService asks the cloud
+            # (orders.lookup over the sync link's RPC), restores B's stock and leaves the points to the
+            # hub, which reverses what it earned at collection.
+            cloud_b = CloudRpc(timeout_s=5)
+            cloud_b.attach(links["b"])
+            nodes["b"].attach_cloud(cloud_b)
+            stock_b = nodes["b"].stock.levels("TEE-1").on_hand
+            [record] = nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], order_id=oid)
+            assert record.receipt_id == oid and record.points_reversed == 0
+            assert nodes["b"].stock.levels("TEE-1").on_hand == stock_b + 1
+            with pytest.raises(Conflict, match="already returned"):
+                nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], order_id=oid)
+            with pytest.raises(NotFound, match="unknown order"):
+                nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], order_id="no-such-order")
             links["b"].notify()
             wait_for(
                 lambda: api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 0,
