@@ -146,9 +146,20 @@ def test_click_collect_at_a_return_at_b(tmp_path: Path, broker: MosquittoProcess
                 ("earn", 40, "a"),
                 ("reverse", -40, "b"),
             ]
+            # Online redemption at store A goes through the cloud's authority (real RPC, real ledger):
+            # the customer has 0 points left in the cloud, so the cloud refuses, whatever A holds.
+            cloud_a = CloudRpc(timeout_s=5)
+            cloud_a.attach(links["a"])
+            nodes["a"].attach_cloud(cloud_a)
+            assert cloud_a.authorise_redeem(cid, 10, entry_id="probe:1") is False
             # the loyalty authority answers stores over RPC
             answer = links["b"].rpc.call("loyalty.authorise", {"customer_id": cid, "points": 10}, timeout=5)
             assert answer["approved"] is False and answer["reason"] == "insufficient points"
+            # hub gone: no answer in time -> None, and the store applies its offline allowance rule
+            hub.stop()
+            hub = None
+            cloud_a.timeout_s = 0.5
+            assert cloud_a.authorise_redeem(cid, 10, entry_id="probe:2") is None
     finally:
         for link in links.values():
             link.stop()
