@@ -37,6 +37,18 @@ def broker(tmp_path: Path) -> Iterator[MosquittoProcess]:
         proc.stop()
 
 
+@pytest.fixture
+def broker_files() -> Iterator[Path]:
+    """A directory Mosquitto can read after dropping root privileges (pytest's tmp tree is 0700),
+    for password files, ACLs and certificates."""
+    base = Path(tempfile.mkdtemp(prefix="vitrine-broker-"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[LocalPostgres]:
     """One PostgreSQL cluster for the session; tests create their own databases in it.

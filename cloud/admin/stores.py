@@ -40,7 +40,7 @@ def provision(
         s.stores.insert().values(
             store_id=store_id,
             name=name,
-            broker_username=f"store-{store_id}",
+            broker_username=store_id,  # the ACL confines user %u to vitrine/v1/%u/#
             broker_password_hash=mosquitto_hash(password),
             api_token_hash=token_hash(api_token),
             token_bundle_hashes=json.dumps({role: token_hash(t) for role, t in edge_tokens.items()}),
@@ -57,13 +57,17 @@ def provision(
             "host": settings.broker_host,
             "port": settings.broker_port,
             "tls": settings.broker_tls,
-            "username": f"store-{store_id}",
+            "username": store_id,
             "password": password,
             "topic_prefix": prefix,
         },
         "api_token": api_token,
         "edge_env": {
             "VITRINE_EDGE_STORE_ID": store_id,
+            "VITRINE_EDGE_MQTT_HOST": settings.broker_host,
+            "VITRINE_EDGE_MQTT_PORT": str(settings.broker_port),
+            "VITRINE_EDGE_MQTT_USERNAME": store_id,
+            "VITRINE_EDGE_MQTT_PASSWORD": password,
             **{f"VITRINE_EDGE_{role.upper()}_TOKEN": token for role, token in edge_tokens.items()},
         },
     }

@@ -45,17 +45,22 @@ def _count(engine: Engine, store: str, sku: str, qty: int, stream: StoreStream) 
 def test_provisioning_pushes_checkpoints_and_hides_secrets(client: httpx.Client, engine: Engine) -> None:
     bundles = seed(client)
     a = bundles["a"]
-    assert a["broker"]["username"] == "store-a" and len(a["broker"]["password"]) > 20
+    assert a["broker"]["username"] == "a" and len(a["broker"]["password"]) > 20
     assert set(a["edge_env"]) == {
         "VITRINE_EDGE_STORE_ID",
         "VITRINE_EDGE_KIOSK_TOKEN",
         "VITRINE_EDGE_STAFF_TOKEN",
         "VITRINE_EDGE_MANAGER_TOKEN",
+        "VITRINE_EDGE_MQTT_HOST",
+        "VITRINE_EDGE_MQTT_PORT",
+        "VITRINE_EDGE_MQTT_USERNAME",
+        "VITRINE_EDGE_MQTT_PASSWORD",
     }
+    assert a["edge_env"]["VITRINE_EDGE_MQTT_PASSWORD"] == a["broker"]["password"]
     listed = client.get("/admin/v1/stores", headers=ADMIN).json()
     assert "password" not in str(listed) and a["api_token"] not in str(listed)
     pw = client.get("/admin/v1/broker/password-file", headers=ADMIN).text
-    assert pw.startswith("store-a:$7$101$") and a["broker"]["password"] not in pw
+    assert pw.startswith("a:$7$101$") and a["broker"]["password"] not in pw
     types = [op["type"] for op in downlink(engine, "a")]
     assert types[0] == "catalog.checkpoint"
     assert {"catalog.checkpoint", "price.checkpoint", "loyalty.rules"} <= set(types)

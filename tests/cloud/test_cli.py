@@ -17,7 +17,7 @@ def test_migrate_provision_report_and_jobs(db_url: str) -> None:
     r = runner.invoke(app, ["provision-store", "s9", "--name", "Store nine", "--db", db_url])
     assert r.exit_code == 0, r.output
     bundle = json.loads(r.output)
-    assert bundle["store_id"] == "s9" and bundle["broker"]["username"] == "store-s9"
+    assert bundle["store_id"] == "s9" and bundle["broker"]["username"] == "s9"
     r = runner.invoke(app, ["provision-store", "s9", "--db", db_url])
     assert r.exit_code == 1 and "already exists" in r.output
     r = runner.invoke(

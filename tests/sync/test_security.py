@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,17 +21,6 @@ from tests.sync.harness import assert_converged, cloud_engine, cloud_hwm, cloud_
 from tests.sync.tls_certs import make_ca_and_server
 
 pytestmark = pytest.mark.broker
-
-
-@pytest.fixture
-def broker_files() -> Iterator[Path]:
-    """A directory the broker can read after dropping root privileges (pytest's tmp tree is 0700)."""
-    base = Path(tempfile.mkdtemp(prefix="vitrine-broker-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def publish_until_sent(client: Transport, topic: str, payload: bytes) -> None:
@@ -114,7 +100,14 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
             for op in make_ops("s1", 501, 1, seed=11)
         ]
         publish_until_sent(spy, StoreTopics("s1").up, codec.encode("s1", sneaky))
-        wait_until(lambda: hub.quarantine.total == 3, 60, "three payloads quarantined", state)
+        # QoS 1 is at-least-once: when the broker drops the spy after its denied publish, paho resends
+        # what was in flight on reconnect, so one payload may be quarantined twice.
+        wait_until(
+            lambda: hub.quarantine.counts["unauthorised"] >= 2 and hub.quarantine.counts["malformed"] >= 1,
+            60,
+            "three payloads quarantined",
+            state,
+        )
         nodes["s2"].write(make_ops("s2", 501, 10, seed=10))
         links[1].notify()
         wait_until(lambda: nodes["s2"].acked_seq() == 510, 60, "s2 still syncs", state)
@@ -122,7 +115,7 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
         assert cloud_hwm(engine, "s2") == 510 and len(cloud_ops(engine, "s2")) == 510
         assert_converged(nodes["s2"], engine)  # the forged ops are not in the cloud
         assert received == []  # s1 cannot read s2's topics
-        assert hub.quarantine.counts == {"unauthorised": 2, "malformed": 1}
+        assert set(hub.quarantine.counts) == {"unauthorised", "malformed"}
         assert cloud_hwm(engine, "s1") == 500
         # a wrong password never connects
         bad = Transport(MqttConfig(port=broker.port, client_id="s1-bad", username="s1", password="wrong"))
