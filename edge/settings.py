@@ -6,6 +6,7 @@ Validated at start-up: a node refuses to run with empty, placeholder, short or s
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,12 +69,21 @@ class EdgeSettings(BaseSettings):
         return self
 
 
-def load_settings(**overrides: object) -> EdgeSettings:
-    """Settings from the environment plus ``overrides``; raises :class:`ConfigError` with every problem."""
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_validated(cls: type[S], label: str, overrides: dict[str, object]) -> S:
+    """``cls`` from the environment plus ``overrides``; raises :class:`ConfigError` naming every
+    problem (values are never echoed: the settings classes hide input in errors)."""
     try:
-        return EdgeSettings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors()
         )
-        raise ConfigError(f"invalid edge settings: {problems}") from err
+        raise ConfigError(f"invalid {label} settings: {problems}") from err
+
+
+def load_settings(**overrides: object) -> EdgeSettings:
+    """Settings from the environment plus ``overrides``; raises :class:`ConfigError` with every problem."""
+    return load_validated(EdgeSettings, "edge", overrides)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from drivers.tokens import Keyring
-from edge.errors import ConfigError
+from edge.settings import load_validated
 
 
 class DeviceSettings(BaseSettings):
@@ -56,8 +56,5 @@ class DeviceSettings(BaseSettings):
 
 
 def load_device_settings(**overrides: object) -> DeviceSettings:
-    try:
-        return DeviceSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors())
-        raise ConfigError(f"invalid device settings: {problems}") from err
+    """Settings from the environment plus ``overrides``; raises :class:`ConfigError` with every problem."""
+    return load_validated(DeviceSettings, "device", overrides)

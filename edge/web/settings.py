@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from edge.errors import ConfigError
+from edge.settings import load_validated
 from edge.web.pins import PinFormatError, check_pin_hash
 
 Role = Literal["staff", "manager"]
@@ -51,10 +51,4 @@ class WebSettings(BaseSettings):
 
 def load_web_settings(**overrides: object) -> WebSettings:
     """Settings from the environment plus ``overrides``; raises :class:`ConfigError` with every problem."""
-    try:
-        return WebSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in err.errors()
-        )
-        raise ConfigError(f"invalid web settings: {problems}") from err
+    return load_validated(WebSettings, "web", overrides)
