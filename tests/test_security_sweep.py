@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import socket
-import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -20,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 from typer.testing import CliRunner
@@ -42,6 +39,7 @@ from edge.sync_link import SyncLinkConfig
 from edge.web.pins import hash_pin
 from edge.web.settings import load_web_settings
 from models.signing import generate_private_key, public_key_b64
+from tests.support.server import served
 
 EDGE_TOKENS = {
     "kiosk": "kiosk-Zq8vW3nR5tY7uI9oP1aS",
@@ -58,31 +56,11 @@ HUB_BROKER_PASSWORD = "hub-Ws2eD4rF6tG8yH0uJ2iK"
 PG_PASSWORD = "pg-Qa1sW3dE5rF7tG9yH1uJ"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _serve(app: FastAPI) -> Iterator[str]:
     """``app`` on a real uvicorn at DEBUG, access log on, records propagating to the root logger."""
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, log_level="debug", access_log=True, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app, log_config=None, log_level="debug", access_log=True) as url:
+        yield url
 
 
 def _everything_logged(caplog: pytest.LogCaptureFixture) -> str:

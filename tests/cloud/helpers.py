@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import Engine, select
 
 from cloud.storage import schema as s
-from sync.broker import free_port
 from sync.ops import Op
+from tests.support.server import served
 
 ADMIN = {"Authorization": "Bearer admin-secret-0123456789"}
 SHOP = {"Authorization": "Bearer shop-secret-0123456789"}
@@ -93,20 +91,5 @@ class StoreStream:
 @contextlib.contextmanager
 def serve(app: Any) -> Iterator[httpx.Client]:
     """Run ``app`` under a real uvicorn on a free loopback port; yields an httpx client for it."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app, lifespan="off") as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client

@@ -3,8 +3,6 @@ firmware-config, the edge app on a real uvicorn (127.0.0.1, free port) with the 
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from drivers.rfid.simulator import BUS
 from edge.api.app import create_app
@@ -21,6 +18,7 @@ from edge.devices.hub import DeviceHub
 from edge.node import EdgeNode
 from edge.services.stock import CountItem
 from edge.settings import EdgeSettings, load_settings
+from tests.support.server import served
 
 STORE = "store-dev"
 TOKENS = {
@@ -121,12 +119,6 @@ class Live:
         return httpx.Client(base_url=self.url, headers=headers, timeout=15)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(
     settings: EdgeSettings, node: EdgeNode, monkeypatch: pytest.MonkeyPatch, config: Path | None
@@ -139,15 +131,5 @@ def serve(
     monkeypatch.setenv("VITRINE_DEVICES_TICK_S", "0.1")
     monkeypatch.setenv("VITRINE_DEVICES_CAMERA_FPS", "5")
     app = create_app(settings, node=node)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert wait_for(lambda: server.started, 10), "uvicorn did not start"
-    try:
-        yield Live(f"http://127.0.0.1:{port}", node, app.state.device_hub)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield Live(url, node, app.state.device_hub)

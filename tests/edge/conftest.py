@@ -3,21 +3,18 @@ served by a real uvicorn on a free 127.0.0.1 port."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from edge.api.app import create_app
 from edge.node import EdgeNode
 from edge.services.stock import CountItem
 from edge.settings import EdgeSettings, load_settings
+from tests.support.server import served
 
 STORE = "store-1"
 TOKENS = {
@@ -88,12 +85,6 @@ def settings(tmp_path: Path) -> EdgeSettings:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class LiveServer:
     url: str
@@ -107,19 +98,5 @@ class LiveServer:
 @pytest.fixture
 def live(settings: EdgeSettings, node: EdgeNode) -> Iterator[LiveServer]:
     """The real app on uvicorn in a thread, over the ``node`` fixture."""
-    app = create_app(settings, node=node)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{port}", node)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(create_app(settings, node=node)) as url:
+        yield LiveServer(url, node)

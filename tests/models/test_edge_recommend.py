@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge.api.app import create_app
@@ -25,6 +21,7 @@ from models.repeat_aware import RepeatAware
 from models.signing import generate_private_key, public_key_b64
 from sync.ops import Op
 from tests.models.conftest import synthetic_purchases
+from tests.support.server import served
 
 TOKENS = {
     "kiosk": "kiosk-token-0123456789",
@@ -87,23 +84,10 @@ def client(
         staff_token=TOKENS["staff"],
         manager_token=TOKENS["manager"],
     )
-    app = create_app(settings, node)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+        with served(create_app(settings, node)) as url, httpx.Client(base_url=url, timeout=10) as c:
             yield c, node
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         node.close()
 
 
