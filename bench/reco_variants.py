@@ -6,7 +6,9 @@ on the validation month (Sep 2011) and its best point is then measured on the te
 Every variant keeps the default's ridge (λ 1000, 6 month starts, 50 weights per row) and changes
 one thing: TIFU-style time decay of the own counts, a recency or last-visit boost, a user-kNN
 neighbour component, per-customer normalisation of the own term, a learned per-item repeat curve,
-a popularity prior, rising or Christmas items. Nothing here is served; the table in
+a popularity prior, rising or Christmas items; and (issue #6, second round) an item's next-month
+rebuy rate, quantity-aware own counts, months active, a cross-modulated own term and an EASE blend
+on the normalised own history. Nothing here is served; the table in
 docs/recommendations.md comes from these figures. Last line: one JSON object.
 """
 
@@ -35,7 +37,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from reco import CACHE, DEFAULT_CSV, Cache, fingerprint  # noqa: E402
 
 from models.data import Purchases, load_online_retail  # noqa: E402
-from models.history import basket_counts  # noqa: E402
+from models.history import basket_counts, binary  # noqa: E402
 from models.metrics import evaluate, top_k  # noqa: E402
 from models.repeat_aware import _month_pair, fit_parts  # noqa: E402
 from models.search import RepeatParams  # noqa: E402
@@ -135,6 +137,62 @@ def repeat_curve(s: Setting, prior: float) -> Matrix:
     return out
 
 
+def rebuy_rate(s: Setting, prior: float) -> Matrix:
+    """Per item: P(bought in the month | in the history before it), over the training month starts,
+    smoothed towards the overall rate and divided by it (1 = an average item)."""
+    train = s.split.train
+    hits, seen = np.zeros(train.n_items), np.zeros(train.n_items)
+    first, last = train.span()
+    cut, used = month_start(last), 0
+    while used < s.params.months and cut > first:
+        history, target = _month_pair(train, cut)
+        held = binary(history)
+        seen += np.asarray(held.sum(axis=0)).ravel()
+        hits += np.asarray(held.multiply(target).sum(axis=0)).ravel()
+        used += 1
+        cut = month_start(cut - timedelta(days=1))
+    overall = hits.sum() / max(seen.sum(), 1.0)
+    return ((hits + prior * overall) / (seen + prior) / overall).astype(np.float32)
+
+
+def units(s: Setting) -> Matrix:
+    """Units bought per (customer, item): the wholesale quantity, not the number of baskets."""
+    train = s.split.train
+    known = train.customer >= 0
+    matrix = sp.csr_matrix(
+        (train.qty[known].astype(np.float32), (train.customer[known], train.item[known])),
+        shape=s.all_counts.shape,
+    )
+    matrix.sum_duplicates()
+    return np.asarray(matrix[s.split.customers].todense(), np.float32)
+
+
+def months_active(s: Setting) -> Matrix:
+    """Number of distinct 30-day periods (since the history starts) in which the customer bought the item."""
+    train = s.split.train
+    known = train.customer >= 0
+    period = (train.at[known] - train.at.min()) // int(86400 * 30.4)
+    triples = np.unique(np.stack([train.customer[known], train.item[known], period], axis=1), axis=0)
+    matrix = sp.csr_matrix(
+        (np.ones(len(triples), np.float32), (triples[:, 0], triples[:, 1])), shape=s.all_counts.shape
+    )
+    matrix.sum_duplicates()
+    return np.asarray(matrix[s.split.customers].todense(), np.float32)
+
+
+def ease_on_own(s: Setting, lam: float) -> Matrix:
+    """EASE (binary Gram, zero diagonal) applied to the L2-normalised log-count own history."""
+    x = binary(s.all_counts)
+    gram = (x.T @ x).toarray().astype(np.float64)
+    gram[np.diag_indices_from(gram)] += lam
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)[None, :]
+    weights[np.diag_indices_from(weights)] = 0.0
+    own = np.log1p(s.own)
+    own /= np.maximum(np.sqrt((own * own).sum(axis=1, keepdims=True)), 1e-9)
+    return (own @ weights.astype(np.float32)).astype(np.float32)
+
+
 def item_share(train: Purchases, mask: np.ndarray, eps: float) -> Matrix:
     """Each item's share of the baskets in ``mask`` over its share of all baskets (smoothed)."""
     n = train.n_items
@@ -157,6 +215,33 @@ def variants() -> dict[str, tuple[Iterable[Any], Variant]]:
     def normalised(s: Setting, q: float) -> Matrix:
         total = np.maximum(s.own.sum(axis=1, keepdims=True), 1.0)
         return s.base(own=s.own * (total / total.mean()) ** -q)
+
+    memo: dict[tuple[int, str, Any], Matrix] = {}
+
+    def cached(s: Setting, key: str, arg: Any, make: Callable[[], Matrix]) -> Matrix:
+        if (id(s), key, arg) not in memo:
+            memo[(id(s), key, arg)] = make()
+        return memo[(id(s), key, arg)]
+
+    def rebuy(s: Setting, p: tuple[float, float]) -> Matrix:
+        return s.base(multiplier=cached(s, "rebuy", p[0], lambda: rebuy_rate(s, p[0])) ** p[1])
+
+    def units_per_basket(s: Setting, eta: float) -> Matrix:
+        per = np.where(s.own > 0, cached(s, "units", None, lambda: units(s)) / np.maximum(s.own, 1.0), 0.0)
+        typical = per.sum(axis=0) / np.maximum((s.own > 0).sum(axis=0), 1)
+        return s.base(multiplier=np.where(s.own > 0, (per + 1.0) / (typical[None, :] + 1.0), 1.0) ** eta)
+
+    def log_units(s: Setting, w: float) -> Matrix:
+        return s.base(own=s.own ** (1 - w) * np.log1p(cached(s, "units", None, lambda: units(s))) ** w)
+
+    def months(s: Setting, w: float) -> Matrix:
+        return s.base(own=s.own ** (1 - w) * cached(s, "months", None, lambda: months_active(s)) ** w)
+
+    def cross_modulated(s: Setting, a: float) -> Matrix:
+        return s.base(multiplier=1.0 + a * np.maximum(s.cross, 0.0))
+
+    def ease_blend(s: Setting, p: tuple[float, float]) -> Matrix:
+        return s.base() + p[1] * cached(s, "ease", p[0], lambda: ease_on_own(s, p[0]))
 
     return {
         "default": ([None], lambda s, _p: s.base()),
@@ -183,6 +268,18 @@ def variants() -> dict[str, tuple[Iterable[Any], Variant]]:
         ),
         "rising items (days, eps, eta)": ([(30, 10.0, e) for e in (0.25, 0.5, 1.0)], rising),
         "Christmas items (eps, eta)": ([(10.0, e) for e in (0.1, 0.25, 0.5)], christmas),
+        "rebuy rate^eta (prior, eta)": (
+            [(pr, e) for pr in (5.0, 30.0, 200.0) for e in (0.25, 0.5, 1.0, 1.5)],
+            rebuy,
+        ),
+        "units per basket rel^eta": ([-0.25, -0.1, 0.1, 0.25, 0.5], units_per_basket),
+        "c^(1-w) log1p(units)^w": ([0.25, 0.5, 1.0], log_units),
+        "c^(1-w) months^w": ([0.25, 0.5, 0.75, 1.0], months),
+        "own x (1 + a cross)": ([1.0, 3.0, 10.0, 30.0], cross_modulated),
+        "EASE on own blend (lam, alpha)": (
+            [(lam, a) for lam in (300.0, 1000.0) for a in (1.0, 3.0, 10.0, 30.0)],
+            ease_blend,
+        ),
     }
 
 
