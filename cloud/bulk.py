@@ -11,15 +11,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from cloud import bulk_stock
 from cloud.loyalty.ledger import validate_entry
 from cloud.storage import schema as s
 from cloud.storage.sql import insert_ignore_many
 from cloud.timefmt import day_of, normalise, utc_now_text
 from sync.ops import Op
 
-BULK_TYPES = frozenset({"stock.delta", "sale.recorded", "loyalty.entry"})
+BULK_TYPES = frozenset({"stock.delta", "stock.count", "sale.recorded", "loyalty.entry"})
+_STOCK_TYPES = ("stock.delta", "stock.count")
 
 
 def _existing(conn: Connection, column: Any, ids: list[str]) -> set[str]:
@@ -57,84 +59,13 @@ def apply(conn: Connection, ops: Sequence[Op]) -> None:
     wanted = {str(op.body["customer_id"]) for op in by_type["sale.recorded"] if op.body.get("customer_id")}
     wanted |= {str(op.body["customer_id"]) for op in by_type["loyalty.entry"]}
     canon = _canonical_ids(conn, wanted)
-    if by_type["stock.delta"]:
-        stock_deltas(conn, by_type["stock.delta"])
+    stock_ops = [op for op in ops if op.type in _STOCK_TYPES]
+    if stock_ops:
+        bulk_stock.apply(conn, stock_ops)
     if by_type["sale.recorded"]:
         sales(conn, by_type["sale.recorded"], canon)
     if by_type["loyalty.entry"]:
         entries(conn, by_type["loyalty.entry"], canon)
-
-
-def stock_deltas(conn: Connection, ops: list[Op]) -> None:
-    known = _existing(conn, s.stock_moves.c.op_id, [op.id for op in ops])
-    fresh = [op for op in ops if op.id not in known]
-    if not fresh:
-        return
-    moves: list[dict[str, Any]] = [
-        {
-            "op_id": op.id,
-            "sku": str(op.body["sku"]),
-            "store": str(op.body["store"]),
-            "zone": str(op.body.get("zone") or ""),
-            "hlc": op.hlc,
-            "kind": "delta",
-            "qty": int(op.body["qty"]),
-            "reason": op.body.get("reason"),
-        }
-        for op in fresh
-    ]
-    conn.execute(insert(s.stock_moves), moves)
-    keys = sorted({(m["sku"], m["store"], m["zone"]) for m in moves})
-    insert_ignore_many(
-        conn,
-        s.stock,
-        [
-            {
-                "sku": k[0],
-                "store": k[1],
-                "zone": k[2],
-                "qty": 0,
-                "last_count_hlc": "",
-                "oversold": False,
-                "updated_hlc": "",
-            }
-            for k in keys
-        ],
-        ["sku", "store", "zone"],
-    )
-    key_cols = tuple_(s.stock.c.sku, s.stock.c.store, s.stock.c.zone)
-    counted = {
-        (str(a), str(b), str(c)): str(h)
-        for a, b, c, h in conn.execute(
-            select(s.stock.c.sku, s.stock.c.store, s.stock.c.zone, s.stock.c.last_count_hlc).where(
-                key_cols.in_(keys)
-            )
-        )
-    }
-    totals: dict[tuple[str, str, str], int] = defaultdict(int)
-    latest: dict[tuple[str, str, str], str] = {}
-    for m in moves:
-        key = (m["sku"], m["store"], m["zone"])
-        if m["hlc"] > counted[key]:  # deltas before the last count are superseded by it
-            totals[key] += m["qty"]
-            latest[key] = max(latest.get(key, ""), m["hlc"])
-    if totals:
-        conn.execute(
-            update(s.stock)
-            .where(
-                s.stock.c.sku == bindparam("k_sku"),
-                s.stock.c.store == bindparam("k_store"),
-                s.stock.c.zone == bindparam("k_zone"),
-            )
-            .values(qty=s.stock.c.qty + bindparam("d"), updated_hlc=bindparam("h")),
-            [
-                {"k_sku": k[0], "k_store": k[1], "k_zone": k[2], "d": d, "h": latest[k]}
-                for k, d in totals.items()
-            ],
-        )
-        conn.execute(
-            update(s.stock).where(key_cols.in_(list(totals)), s.stock.c.qty < 0).values(oversold=True)
-        )
 
 
 def sales(conn: Connection, ops: list[Op], canon: dict[str, str]) -> None:
@@ -228,29 +159,37 @@ def entries(conn: Connection, ops: list[Op], canon: dict[str, str]) -> None:
         )
     if not rows:
         return
-    conn.execute(insert(s.loyalty_ledger), rows)
     debited = sorted({r["customer_id"] for r in rows if r["points"] < 0})
-    if not debited:
-        return
     lg = s.loyalty_ledger
-    balances = dict(
-        conn.execute(
-            select(lg.c.customer_id, func.sum(lg.c.points))
-            .where(lg.c.customer_id.in_(debited))
-            .group_by(lg.c.customer_id)
-        ).all()
-    )
+    running: dict[str, int] = dict.fromkeys(debited, 0)
+    if debited:
+        running.update(
+            (str(c), int(p))
+            for c, p in conn.execute(
+                select(lg.c.customer_id, func.sum(lg.c.points))
+                .where(lg.c.customer_id.in_(debited))
+                .group_by(lg.c.customer_id)
+            )
+        )
+    conn.execute(insert(lg), rows)
+    # Each debit is judged on the balance right after it, in stream order (as if applied one by
+    # one), so the overdrafts found do not depend on how the stream was cut into batches.
     now = utc_now_text()
-    overdrawn = [
-        {
-            "customer_id": r["customer_id"],
-            "entry_id": r["entry_id"],
-            "store": r["store"],
-            "balance_after": int(balances[r["customer_id"]]),
-            "detected_at": now,
-        }
-        for r in rows
-        if r["points"] < 0 and int(balances[r["customer_id"]]) < 0
-    ]
+    overdrawn: list[dict[str, Any]] = []
+    for r in rows:
+        cid = r["customer_id"]
+        if cid not in running:
+            continue
+        running[cid] += r["points"]
+        if r["points"] < 0 and running[cid] < 0:
+            overdrawn.append(
+                {
+                    "customer_id": cid,
+                    "entry_id": r["entry_id"],
+                    "store": r["store"],
+                    "balance_after": running[cid],
+                    "detected_at": now,
+                }
+            )
     if overdrawn:
         insert_ignore_many(conn, s.overdrafts, overdrawn, ["entry_id"])

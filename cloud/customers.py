@@ -77,17 +77,7 @@ def upsert_fields(conn: Connection, customer_id: str, fields: dict[str, Any], hl
     cid = ensure(conn, customer_id)
     row = conn.execute(select(s.customers).where(s.customers.c.customer_id == cid)).mappings().one()
     stamps: dict[str, str] = loads(row["field_hlc"]) or {}
-    changes: dict[str, Any] = {}
-    for name, value in fields.items():
-        if name not in PROFILE_FIELDS or hlc <= stamps.get(name, ""):
-            continue
-        if name in IDENTITY_KINDS and value is not None:
-            changes[name] = normalise_identity(name, value)
-        elif name == "consent_marketing":
-            changes[name] = bool(value)
-        else:
-            changes[name] = value
-        stamps[name] = hlc
+    changes = field_changes(stamps, fields, hlc)
     if changes:
         conn.execute(
             update(s.customers)
@@ -99,6 +89,23 @@ def upsert_fields(conn: Connection, customer_id: str, fields: dict[str, Any], hl
         if value:
             cid = link_identity(conn, cid, kind, str(value))
     return cid
+
+
+def field_changes(stamps: dict[str, str], fields: dict[str, Any], hlc: str) -> dict[str, Any]:
+    """The profile fields ``fields`` written at ``hlc`` change (each field keeps the value with the
+    greatest HLC); ``stamps`` (field -> HLC) is updated in place."""
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name not in PROFILE_FIELDS or hlc <= stamps.get(name, ""):
+            continue
+        if name in IDENTITY_KINDS and value is not None:
+            changes[name] = normalise_identity(name, value)
+        elif name == "consent_marketing":
+            changes[name] = bool(value)
+        else:
+            changes[name] = value
+        stamps[name] = hlc
+    return changes
 
 
 def link_identity(conn: Connection, customer_id: str, kind: str, value: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cloud import bulk, customers, downlink, orders, sales, stock
+from cloud import bulk, bulk_customers, customers, downlink, orders, sales
 from cloud.errors import InvalidInput
 from cloud.timefmt import normalise, utc_now_text
 from sync.errors import SyncError
@@ -47,25 +47,74 @@ def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None)
     clock = clock or default_clock()
     group: list[Op] = []
     for op in ops:
-        if op.type in bulk.BULK_TYPES:  # consecutive high-volume ops are projected set-based
+        if op.type in _GROUPED:  # high-volume ops are projected set-based, a group at a time
             group.append(op)
-            continue
-        _flush(conn, group, clock)
-        group = []
-        _apply_one(conn, op, clock)
+        elif _has_no_effect(conn, op):  # so it may go ahead of the pending group
+            if op.type in _HANDLERS:
+                with contextlib.suppress(SyncError):
+                    clock.observe(Timestamp.parse(op.hlc))
+        else:
+            _flush(conn, group, clock)
+            group = []
+            _apply_one(conn, op, clock)
     _flush(conn, group, clock)
 
 
-def _flush(conn: Connection, group: list[Op], clock: HybridClock) -> None:
-    if not group:
-        return
-    for op in group:
-        with contextlib.suppress(SyncError):
-            clock.observe(Timestamp.parse(op.hlc))
+# Why a group may gather ops from all over a batch: the bulk types' projections depend only on
+# the set of ops, not their order (stock: latest count by HLC + later deltas, every move kept;
+# sales by receipt id; ledger by entry id, each debit judged on the balance after it in stream
+# order), and customer upserts are per-field LWW by HLC, applied in stream order among
+# themselves. They commute with each other unless an upsert merges two customers (it changes how
+# sales and ledger entries are attributed): then each upsert is applied at its place in the stream.
+_GROUPED = bulk.BULK_TYPES | {"customer.upsert"}
+
+
+def _has_no_effect(conn: Connection, op: Op) -> bool:
+    """True for ops that change no projection: types with no handler (kept in ``cloud_ops``
+    only) and valid transitions of orders the hub does not know (the handler returns early).
+    Every other op (``order.placed``, ``return.recorded`` which needs its sale, transitions of
+    hub orders which emit ledger entries and stock deltas) waits for the pending group, as before.
+    """
+    if op.type not in _HANDLERS:
+        return True
+    if op.type != "order.transition":
+        return False
     try:
-        bulk.apply(conn, group)
+        allowed = str(op.body["state"]) in orders.STORE_TRANSITIONS or op.origin == "cloud"
+        normalise(str(op.body.get("at") or utc_now_text()))
+        return allowed and orders.find(conn, str(op.body["order_id"])) is None
+    except (KeyError, TypeError, ValueError, InvalidInput):
+        return False  # let the handler report the bad body where it always did
+
+
+def _flush(conn: Connection, group: list[Op], clock: HybridClock) -> None:
+    upserts = [op for op in group if op.type == "customer.upsert"]
+    if upserts and not _run(conn, upserts, clock, bulk_customers.apply):
+        part: list[Op] = []  # an upsert merges customers: each upsert at its place in the stream
+        for op in group:
+            if op.type == "customer.upsert":
+                _run(conn, part, clock, bulk.apply)
+                part = []
+                _apply_one(conn, op, clock)
+            else:
+                part.append(op)
+        _run(conn, part, clock, bulk.apply)
+        return
+    _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+
+
+def _run(conn: Connection, group: list[Op], clock: HybridClock, project: Callable[..., Any]) -> bool:
+    if not group:
+        return True
+    try:
+        done = project(conn, group) is not False
     except (KeyError, TypeError, ValueError) as err:
         raise InvalidInput(f"ops {group[0].id}..{group[-1].id}: bad body: {err!r}") from err
+    if done:
+        for op in group:
+            with contextlib.suppress(SyncError):
+                clock.observe(Timestamp.parse(op.hlc))
+    return done
 
 
 def _apply_one(conn: Connection, op: Op, clock: HybridClock) -> None:
@@ -98,10 +147,6 @@ def emit(
 
 def _is_store(conn: Connection, store: str) -> bool:
     return store in downlink.active_stores(conn)
-
-
-def _stock_count(conn: Connection, op: Op, _clock: HybridClock) -> None:
-    stock.apply_count(conn, op)
 
 
 def _customer(conn: Connection, op: Op, _clock: HybridClock) -> None:
@@ -143,7 +188,6 @@ def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
 
 
 _HANDLERS: dict[str, Callable[[Connection, Op, HybridClock], None]] = {
-    "stock.count": _stock_count,
     "return.recorded": _return,
     "customer.upsert": _customer,
     "order.placed": _order_placed,

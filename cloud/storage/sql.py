@@ -33,9 +33,9 @@ def loads(text: str | None) -> Any:
 
 
 def insert_ignore_many(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Multi-row INSERT ... ON CONFLICT DO NOTHING in one statement (chunked)."""
+    """INSERT ... ON CONFLICT DO NOTHING of many rows (all with the same columns) as one executemany:
+    the statement compiles once per table and is cached; the driver batches the rows."""
+    if not rows:
+        return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
-        if chunk:
-            conn.execute(dialect.insert(table).values(chunk).on_conflict_do_nothing(index_elements=keys))
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), rows)
