@@ -61,18 +61,17 @@ def apply(conn: Connection, ops: Sequence[Op]) -> None:
     for m in sorted(fresh, key=lambda m: m["hlc"]):
         by_key[_key(m)].append(m)
     keys = sorted(by_key)
-    cells = _stored_cells(conn, keys)
+    cells = _locked_cells(conn, keys)
     conn.execute(insert(s.stock_moves), fresh)
 
     states: dict[Key, _Cell] = {}
     refold: dict[Key, str] = {}
     books: dict[str, int] = {}
     for key in keys:
-        moves = by_key[key]
-        cell = cells.get(key)
+        moves, cell = by_key[key], cells[key]
         # Continuing from the stored cell is exact only when every new move is a delta after
         # everything already recorded for the cell (the common, in-order case).
-        if cell is not None and all(m["kind"] == "delta" for m in moves) and moves[0]["hlc"] > cell.newest:
+        if all(m["kind"] == "delta" for m in moves) and moves[0]["hlc"] > cell.newest:
             state = _Cell(cell.qty, cell.last_count_hlc, cell.oversold, cell.newest)
             for m in moves:
                 state.fold(m, books)
@@ -81,7 +80,7 @@ def apply(conn: Connection, ops: Sequence[Op]) -> None:
             refold[key] = moves[0]["hlc"]
     if refold:
         states.update(_refold(conn, refold, cells, books))
-    _write_cells(conn, states, cells)
+    _write_cells(conn, states)
     counts = [op for op in ops if op.type == "stock.count" and op.id in books]
     fresh_ids = {m["op_id"] for m in fresh}
     _record_counts(conn, [op for op in counts if op.id in fresh_ids], books)
@@ -112,6 +111,35 @@ def _fresh_moves(conn: Connection, ops: Sequence[Op]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _locked_cells(conn: Connection, keys: list[Key]) -> dict[Key, _Cell]:
+    """The cells of ``keys`` (new ones created empty), safe to rewrite with absolute values:
+    on PostgreSQL they are locked (in key order, so concurrent batches cannot deadlock) before
+    they are read; SQLite's ``BEGIN IMMEDIATE`` already serialises writers."""
+    st = s.stock
+    if conn.dialect.name != "postgresql":
+        cells = _stored_cells(conn, keys)
+        missing = [k for k in keys if k not in cells]
+        _create_cells(conn, missing)
+        cells.update((k, _Cell()) for k in missing)
+        return cells
+    _create_cells(conn, keys)
+    lock = (
+        select(st.c.sku)
+        .where(tuple_(st.c.sku, st.c.store, st.c.zone).in_(bindparam("keys", expanding=True)))
+        .order_by(st.c.sku, st.c.store, st.c.zone)
+        .with_for_update()
+    )
+    for chunk in _chunks(keys):
+        conn.execute(lock, {"keys": chunk}).all()
+    return _stored_cells(conn, keys)  # read after the locks: sees every committed move
+
+
+def _create_cells(conn: Connection, keys: list[Key]) -> None:
+    empty = {"qty": 0, "last_count_hlc": "", "oversold": False, "updated_hlc": ""}
+    rows = [{"sku": k[0], "store": k[1], "zone": k[2], **empty} for k in keys]
+    insert_ignore_many(conn, s.stock, rows, ["sku", "store", "zone"])
 
 
 def _stored_cells(conn: Connection, keys: list[Key]) -> dict[Key, _Cell]:
@@ -184,37 +212,7 @@ def _same_key(table: Any) -> list[Any]:
     ]
 
 
-def _write_cells(conn: Connection, states: dict[Key, _Cell], cells: dict[Key, _Cell]) -> None:
-    rows = [
-        {
-            "k_sku": k[0],
-            "k_store": k[1],
-            "k_zone": k[2],
-            "qty": c.qty,
-            "last_count_hlc": c.last_count_hlc,
-            "oversold": c.oversold,
-            "updated_hlc": c.newest,
-        }
-        for k, c in sorted(states.items())
-    ]
-    missing = [r for r in rows if (r["k_sku"], r["k_store"], r["k_zone"]) not in cells]
-    insert_ignore_many(
-        conn,
-        s.stock,
-        [
-            {
-                "sku": r["k_sku"],
-                "store": r["k_store"],
-                "zone": r["k_zone"],
-                "qty": 0,
-                "last_count_hlc": "",
-                "oversold": False,
-                "updated_hlc": "",
-            }
-            for r in missing
-        ],
-        ["sku", "store", "zone"],
-    )
+def _write_cells(conn: Connection, states: dict[Key, _Cell]) -> None:
     st = s.stock
     conn.execute(
         update(st)
@@ -229,7 +227,18 @@ def _write_cells(conn: Connection, states: dict[Key, _Cell], cells: dict[Key, _C
             oversold=bindparam("oversold"),
             updated_hlc=bindparam("updated_hlc"),
         ),
-        rows,
+        [
+            {
+                "k_sku": k[0],
+                "k_store": k[1],
+                "k_zone": k[2],
+                "qty": c.qty,
+                "last_count_hlc": c.last_count_hlc,
+                "oversold": c.oversold,
+                "updated_hlc": c.newest,
+            }
+            for k, c in sorted(states.items())
+        ],
     )
 
 
