@@ -47,10 +47,13 @@ def migrate(db: DbOpt = None) -> None:
     from cloud.storage import migrate as run_migrations
 
     settings = _settings(db)
+    engine = make_engine(settings.database_url)
     try:
-        done = run_migrations(make_engine(settings.database_url))
+        done = run_migrations(engine)
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        engine.dispose()
     typer.echo(f"applied migrations: {done or 'none (up to date)'}")
 
 

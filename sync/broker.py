@@ -99,8 +99,9 @@ class MosquittoProcess:
             raise BrokerError("mosquitto is not installed (scripts/setup.sh installs it)")
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(self.config_text())
-        log = (self.workdir / "mosquitto.log").open("ab")
-        self._proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=log)
+        # The child keeps its own copy of the descriptor; ours is closed at once.
+        with (self.workdir / "mosquitto.log").open("ab") as log:
+            self._proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=log)
         try:
             wait_for_port(self.host, self.port, timeout)
         except BrokerError:

@@ -24,13 +24,17 @@ ROUND_TIMEOUT_S = 30
 
 def run_and_kill(db: Path, rng: random.Random) -> list[str]:
     """Start the worker, let it sell for a random while, SIGKILL it; returns receipts it reported."""
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "tests.edge.crash_worker", str(db), str(MAX_SALES)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )
+    ) as proc:  # closes the pipes
+        return _sell_then_kill(proc, rng)
+
+
+def _sell_then_kill(proc: subprocess.Popen[str], rng: random.Random) -> list[str]:
     reported: list[str] = []
 
     def read() -> None:
