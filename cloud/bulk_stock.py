@@ -173,14 +173,16 @@ def _refold(
     states = {key: _Cell() for key in first_new}
     late = sorted(k for k, first in first_new.items() if k in cells and first <= cells[k].last_count_hlc)
     current = sorted(k for k in first_new if k not in late)
-    same_cell = and_(st.c.sku == mv.c.sku, st.c.store == mv.c.store, st.c.zone == mv.c.zone)
-    since_last_count = (
+    since_cell_count = and_(
+        mv.c.sku == st.c.sku,
+        mv.c.store == st.c.store,
+        mv.c.zone == st.c.zone,
+        mv.c.hlc >= st.c.last_count_hlc,
+    )
+    since_last_count = (  # driven from the cells (primary key), then the moves index per cell
         select(mv.c.op_id, mv.c.sku, mv.c.store, mv.c.zone, mv.c.hlc, mv.c.kind, mv.c.qty)
-        .select_from(mv.outerjoin(st, same_cell))
-        .where(
-            tuple_(mv.c.sku, mv.c.store, mv.c.zone).in_(bindparam("keys", expanding=True)),
-            mv.c.hlc >= func.coalesce(st.c.last_count_hlc, ""),
-        )
+        .select_from(st.join(mv, since_cell_count))
+        .where(tuple_(st.c.sku, st.c.store, st.c.zone).in_(bindparam("keys", expanding=True)))
         .order_by(mv.c.hlc)
     )
     for chunk in _chunks(current):

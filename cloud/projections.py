@@ -27,10 +27,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from cloud import bulk, bulk_customers, customers, downlink, orders, sales
 from cloud.errors import InvalidInput
+from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
 from sync.errors import SyncError
 from sync.hlc import HybridClock, Timestamp
@@ -45,11 +46,12 @@ def default_clock() -> HybridClock:
 
 def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None) -> None:
     clock = clock or default_clock()
+    hub_orders = _hub_orders(conn, ops)
     group: list[Op] = []
     for op in ops:
         if op.type in _GROUPED:  # high-volume ops are projected set-based, a group at a time
             group.append(op)
-        elif _has_no_effect(conn, op):  # so it may go ahead of the pending group
+        elif _has_no_effect(op, hub_orders):  # so it may go ahead of the pending group
             if op.type in _HANDLERS:
                 with contextlib.suppress(SyncError):
                     clock.observe(Timestamp.parse(op.hlc))
@@ -69,7 +71,20 @@ def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None)
 _GROUPED = bulk.BULK_TYPES | {"customer.upsert"}
 
 
-def _has_no_effect(conn: Connection, op: Op) -> bool:
+def _hub_orders(conn: Connection, ops: Sequence[Op]) -> set[str]:
+    """Of the orders the batch's transitions name, those the hub knows or the batch places.
+    (Orders are placed in the hub's own transactions, committed before any store can see them.)"""
+    named = sorted({str(op.body.get("order_id")) for op in ops if op.type == "order.transition"})
+    placed = {str(op.body.get("order_id")) for op in ops if op.type == "order.placed"}
+    if not named:
+        return placed
+    o = s.orders
+    return placed | {
+        str(v) for v in conn.execute(select(o.c.order_id).where(o.c.order_id.in_(named))).scalars()
+    }
+
+
+def _has_no_effect(op: Op, hub_orders: set[str]) -> bool:
     """True for ops that change no projection: types with no handler (kept in ``cloud_ops``
     only) and valid transitions of orders the hub does not know (the handler returns early).
     Every other op (``order.placed``, ``return.recorded`` which needs its sale, transitions of
@@ -82,7 +97,7 @@ def _has_no_effect(conn: Connection, op: Op) -> bool:
     try:
         allowed = str(op.body["state"]) in orders.STORE_TRANSITIONS or op.origin == "cloud"
         normalise(str(op.body.get("at") or utc_now_text()))
-        return allowed and orders.find(conn, str(op.body["order_id"])) is None
+        return allowed and str(op.body["order_id"]) not in hub_orders
     except (KeyError, TypeError, ValueError, InvalidInput):
         return False  # let the handler report the bad body where it always did
 
