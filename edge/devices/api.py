@@ -181,18 +181,13 @@ def devices_router(
         summary="SSE: scans routed to a session",
         include_in_schema=False,
     )
-    def session_scans(
-        session_id: SessionId, limit: Limit = None, timeout_s: Timeout = None
-    ) -> StreamingResponse:
-        return _stream(hub, session_topic(session_id), limit, timeout_s)
-
     @router.get(
         "/sessions/{session_id}/events",
         dependencies=[KIOSK],
         summary="SSE: same feed as /scans",
         include_in_schema=False,
     )
-    def session_events(
+    def session_scans(
         session_id: SessionId, limit: Limit = None, timeout_s: Timeout = None
     ) -> StreamingResponse:
         return _stream(hub, session_topic(session_id), limit, timeout_s)
