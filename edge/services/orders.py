@@ -86,26 +86,18 @@ class OrderService:
                 raise Conflict(f"order {order_id} is {row['state']}; cannot become {state}")
             if state == "collected":
                 self._verify_collector(tx, row, customer_ref or "", pickup_code)
-            lines = json.loads(row["lines"])
-            if state == "picked":
-                for line in lines:
+            # Picking takes the goods off the shelf; cancelling a picked order puts them back.
+            shelf_sign = (
+                -1 if state == "picked" else 1 if state == "cancelled" and row["state"] == "picked" else 0
+            )
+            if shelf_sign:
+                for line in json.loads(row["lines"]):
                     record_delta(
                         tx,
                         self.ctx.store_id,
                         sku=line["sku"],
                         zone=self.ctx.default_zone,
-                        qty=-line["qty"],
-                        reason="order",
-                        ref=order_id,
-                    )
-            elif state == "cancelled" and row["state"] == "picked":
-                for line in lines:
-                    record_delta(
-                        tx,
-                        self.ctx.store_id,
-                        sku=line["sku"],
-                        zone=self.ctx.default_zone,
-                        qty=line["qty"],
+                        qty=shelf_sign * line["qty"],
                         reason="order",
                         ref=order_id,
                     )
