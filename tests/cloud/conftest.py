@@ -6,13 +6,16 @@ import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import Engine
 
+from cloud.api import create_app
 from cloud.localpg import LocalPostgres
 from cloud.settings import CloudSettings
 from cloud.storage import make_engine, migrate
+from tests.cloud.helpers import serve
 
 TEMPLATE_DB = "vitrine_cloud_template"
 _counter = itertools.count(1)
@@ -66,3 +69,12 @@ def settings(db_url: str) -> CloudSettings:
         admin_token="admin-secret-0123456789",  # type: ignore[arg-type]
         shop_token="shop-secret-0123456789",  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def client(settings: CloudSettings) -> Iterator[httpx.Client]:
+    """The hub's API on a real uvicorn over a fresh database of each backend."""
+    app = create_app(settings)
+    with serve(app) as c:
+        yield c
+    app.state.hub.engine.dispose()

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from sqlalchemy import Engine
 
 from cloud import projections
-from cloud.api import create_app
-from cloud.settings import CloudSettings
-from tests.cloud.helpers import ADMIN, SHOP, StoreStream, downlink, seed, serve
-
-
-@pytest.fixture
-def client(settings: CloudSettings) -> Iterator[httpx.Client]:
-    app = create_app(settings)
-    with serve(app) as c:
-        yield c
-    app.state.hub.engine.dispose()
+from tests.cloud.helpers import ADMIN, SHOP, StoreStream, downlink, seed
 
 
 def _count(engine: Engine, store: str, sku: str, qty: int, stream: StoreStream) -> None:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from cloud.api import create_app
 from cloud.settings import CloudSettings
-from tests.cloud.helpers import ADMIN, SHOP, seed, serve
-
-
-@pytest.fixture
-def client(settings: CloudSettings) -> Iterator[httpx.Client]:
-    app = create_app(settings)
-    with serve(app) as c:
-        yield c
-    app.state.hub.engine.dispose()
+from tests.cloud.helpers import ADMIN, SHOP, seed
 
 
 def test_admin_api_needs_the_admin_token(client: httpx.Client) -> None:
