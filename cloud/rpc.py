@@ -6,6 +6,9 @@
 * ``orders.place`` {kind, store, customer_id, lines:[{sku, qty}]} → the order: a kiosk orders an
   item held by another store for click & collect (or reservation) there; the hub places it with
   the same service as the web shop (stock check, price, ``order.placed`` to that store).
+* ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
+  never saw them (canonical id, stamped fields, identities, loyalty balance): see
+  :mod:`cloud.customer_lookup`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cloud import orders
+from cloud import customer_lookup, orders
 from cloud.errors import InvalidInput
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
@@ -74,5 +77,8 @@ def hub_handlers(
 ) -> dict[str, Handler]:
     methods = loyalty_handlers(engine, clock, allowance_ttl_hours)
     methods["orders.lookup"] = lambda _store, params: order_for_return(engine, params.get("order_id"))
+    methods["customers.lookup"] = lambda _store, params: customer_lookup.customer_for_store(
+        engine, clock, params
+    )
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
     return methods

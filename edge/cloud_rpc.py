@@ -1,10 +1,11 @@
 """The store's online questions to the cloud, over the sync link's RPC channel.
 
-Implements :class:`edge.services.loyalty.LoyaltyAuthority` (online redemption authorisation) and
-:class:`edge.services.cloud_port.OrderDirectory` (online orders returned in this store). Until a
+Implements :class:`edge.services.loyalty.LoyaltyAuthority` (online redemption authorisation),
+:class:`edge.services.cloud_port.OrderDirectory` (online orders returned in this store) and
+:class:`edge.services.cloud_port.CustomerDirectory` (customers this store never saw). Until a
 link is attached, and whenever the link is down or the hub does not answer in time, every question
 answers ``None`` and the services apply their offline rule (the leased allowance; returns by
-local receipt only).
+local receipt only; local customers only).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import logging
 from typing import Any
 
 from edge.errors import NotFound
+from edge.services.cloud_port import CloudCustomer, LoyaltySnapshot
 from edge.sync_link import SyncLink
+from sync.errors import SyncError
+from sync.hlc import Timestamp
 from sync.rpc import RpcError, RpcTimeout
 
 log = logging.getLogger(__name__)
@@ -58,3 +62,50 @@ class CloudRpc:
         except RpcError as err:
             raise NotFound(f"unknown order {order_id!r} (the cloud says: {err})") from err
         return answer if isinstance(answer, dict) else None
+
+    def customer_for_lookup(
+        self, *, kind: str | None = None, value: str | None = None, customer_id: str | None = None
+    ) -> CloudCustomer | None:
+        params = {"customer_id": customer_id} if customer_id is not None else {"kind": kind, "value": value}
+        wanted = f"customer {customer_id!r}" if customer_id is not None else f"{kind} {value!r}"
+        try:
+            answer = self._call("customers.lookup", params)
+        except RpcError as err:
+            raise NotFound(f"no customer with {wanted} (the cloud says: {err})") from err
+        if answer is None:
+            return None
+        try:
+            return parse_customer(answer)
+        except (KeyError, TypeError, ValueError, SyncError) as err:
+            log.warning("malformed customers.lookup answer for %s: %r", wanted, err)
+            return None
+
+
+def parse_customer(answer: Any) -> CloudCustomer:
+    """The hub's ``customers.lookup`` answer, checked. Raises KeyError/TypeError/ValueError."""
+    if not isinstance(answer, dict):
+        raise TypeError("answer is not an object")
+    fields, stamps = answer["fields"], answer["field_hlc"]
+    if not isinstance(fields, dict) or not isinstance(stamps, dict):
+        raise TypeError("fields and field_hlc must be objects")
+    for name in fields:
+        Timestamp.parse(str(stamps[name]))
+    identities = [(str(x["kind"]), str(x["value"])) for x in answer.get("identities") or []]
+    loyalty = answer.get("loyalty")
+    snapshot = None
+    if loyalty is not None:
+        points = loyalty["points"]
+        if not isinstance(points, int) or isinstance(points, bool):
+            raise TypeError("loyalty.points must be an integer")
+        snapshot = LoyaltySnapshot(points=points, as_of_hlc=str(Timestamp.parse(str(loyalty["as_of_hlc"]))))
+    customer_id = answer["customer_id"]
+    if not isinstance(customer_id, str) or not customer_id:
+        raise ValueError("customer_id must be a non-empty string")
+    return CloudCustomer(
+        customer_id=customer_id,
+        fields=dict(fields),
+        field_hlc={name: str(stamps[name]) for name in fields},
+        identities=identities,
+        created_at=str(answer.get("created_at") or ""),
+        loyalty=snapshot,
+    )

@@ -15,7 +15,7 @@ from edge.replica.database import Replica
 from edge.replica.inbox import ReplicaInbox
 from edge.replica.outbox import ReplicaOutbox
 from edge.services.catalog import CatalogService
-from edge.services.cloud_port import OrderDirectory
+from edge.services.cloud_port import CustomerDirectory, OrderDirectory
 from edge.services.context import StoreContext
 from edge.services.customers import CustomerService
 from edge.services.loyalty import LoyaltyAuthority, LoyaltyService
@@ -27,7 +27,7 @@ from edge.services.stock import StockService
 from sync.hlc import HybridClock
 
 
-class CloudPort(LoyaltyAuthority, OrderDirectory, Protocol):
+class CloudPort(LoyaltyAuthority, OrderDirectory, CustomerDirectory, Protocol):
     """Everything a node may ask the cloud while online."""
 
 
@@ -57,6 +57,7 @@ class EdgeNode:
         wall: Callable[[], float] = time.time,
         authority: LoyaltyAuthority | None = None,
         directory: OrderDirectory | None = None,
+        customer_directory: CustomerDirectory | None = None,
     ) -> EdgeNode:
         replica = Replica.open(db_path, store_id, HybridClock(store_id, wall=wall))
         ctx = StoreContext(replica=replica, store_id=store_id, default_zone=default_zone, wall=wall)
@@ -71,17 +72,19 @@ class EdgeNode:
             returns=ReturnService(ctx, directory),
             reservations=ReservationService(ctx, reservation_max_hours),
             orders=OrderService(ctx),
-            customers=CustomerService(ctx),
+            customers=CustomerService(ctx, customer_directory),
             loyalty=LoyaltyService(ctx),
         )
 
     def attach_cloud(self, cloud: CloudPort) -> None:
-        """Route online questions (redemption authorisation, online orders returned here) to the cloud,
-        for services built without one."""
+        """Route online questions (redemption authorisation, online orders returned here, customers
+        this store never saw) to the cloud, for services built without one."""
         if self.selling.authority is None:
             self.selling.authority = cloud
         if self.returns.directory is None:
             self.returns.directory = cloud
+        if self.customers.directory is None:
+            self.customers.directory = cloud
 
     def close(self) -> None:
         self.replica.close()

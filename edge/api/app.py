@@ -62,7 +62,7 @@ def create_app(
         if owned:
             the_node.close()
 
-    cloud = CloudRpc()  # online authorisation and order look-ups once the sync link is up
+    cloud = CloudRpc()  # online authorisation, order and customer look-ups once the sync link is up
     the_node.attach_cloud(cloud)
 
     app = FastAPI(

@@ -5,6 +5,7 @@ Every method answers ``None`` when the cloud cannot be reached, so each service 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -14,4 +15,39 @@ class OrderDirectory(Protocol):
         unit_cents}], total_cents, channel``), ``None`` when offline.
 
         Raises :class:`edge.errors.NotFound` when the cloud answers that no such order exists."""
+        ...
+
+
+@dataclass(frozen=True)
+class LoyaltySnapshot:
+    """The hub's balance including every ledger entry it holds, all older than ``as_of_hlc``."""
+
+    points: int
+    as_of_hlc: str
+
+
+@dataclass(frozen=True)
+class CloudCustomer:
+    """One customer as the cloud knows them (``customers.lookup``), validated at the boundary.
+
+    ``fields`` are profile fields (name, email, phone, card, consent_marketing) and ``field_hlc``
+    the HLC stamp of each, so the replica merges them last-writer-wins like a downlinked
+    ``customer.upsert``. ``customer_id`` is canonical (the survivor after cloud merges)."""
+
+    customer_id: str
+    fields: dict[str, Any]
+    field_hlc: dict[str, str]
+    identities: list[tuple[str, str]]
+    created_at: str
+    loyalty: LoyaltySnapshot | None
+
+
+class CustomerDirectory(Protocol):
+    def customer_for_lookup(
+        self, *, kind: str | None = None, value: str | None = None, customer_id: str | None = None
+    ) -> CloudCustomer | None:
+        """The cloud's record of the customer with identity ``kind:value`` (or ``customer_id``);
+        ``None`` when the cloud cannot be reached.
+
+        Raises :class:`edge.errors.NotFound` when the cloud answers that it knows no such customer."""
         ...

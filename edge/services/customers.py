@@ -2,6 +2,11 @@
 
 Identities (card, email, phone) are unique across customers at this store; the cloud merges
 identities across channels and its ``customer.upsert`` ops win where they are newer.
+
+A customer this store has never seen (registered online or at another store) is asked of the
+cloud on a local miss (``lookup``/``get``, through a :class:`CustomerDirectory`) and adopted into
+the replica without emitting an op (:mod:`edge.services.customer_adoption`); offline, the miss is
+a NotFound that says so.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from typing import Any
 from edge.errors import Invalid, NotFound
 from edge.replica import queries as q
 from edge.replica.customer_merge import IDENTITY_KINDS, PROFILE_FIELDS, apply_customer_fields
+from edge.services.cloud_port import CloudCustomer, CustomerDirectory
 from edge.services.context import StoreContext
+from edge.services.customer_adoption import adopt
 from edge.services.models import CustomerView, WishlistView
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -70,9 +77,13 @@ def customer_view(row: Any) -> CustomerView:
     )
 
 
+OFFLINE_MISS = "not known in this store; the cloud cannot be reached to look them up"
+
+
 class CustomerService:
-    def __init__(self, ctx: StoreContext) -> None:
+    def __init__(self, ctx: StoreContext, directory: CustomerDirectory | None = None) -> None:
         self.ctx = ctx
+        self.directory = directory
 
     def enrol(self, fields: dict[str, Any]) -> CustomerView:
         """New customer; a loyalty card number is issued when none is given."""
@@ -102,19 +113,36 @@ class CustomerService:
         return customer_view(row)
 
     def get(self, customer_id: str) -> CustomerView:
+        """The customer; one unknown here is asked of the cloud (its answer carries the canonical
+        id, which differs from ``customer_id`` when the cloud merged them). Raises NotFound."""
         row = q.customer(self.ctx.replica.reader(), customer_id)
-        if row is None:
-            raise NotFound(f"unknown customer {customer_id!r}")
-        return customer_view(row)
+        if row is not None:
+            return customer_view(row)
+        wanted = f"customer {customer_id!r}"
+        return self._adopt(self._ask_cloud(wanted, customer_id=customer_id))
 
     def lookup(self, kind: str, value: str) -> CustomerView:
+        """By card, email or phone; on a local miss the cloud is asked. Raises Invalid, NotFound."""
         if kind not in IDENTITY_KINDS:
             raise Invalid(f"lookup by one of {IDENTITY_KINDS}")
         normal = normalise_fields({kind: value})[kind]
         customer_id = q.customer_by_identity(self.ctx.replica.reader(), kind, normal)
-        if customer_id is None:
-            raise NotFound(f"no customer with {kind} {normal!r}")
-        return self.get(customer_id)
+        if customer_id is not None:
+            return self.get(customer_id)
+        wanted = f"customer with {kind} {normal!r}"
+        return self._adopt(self._ask_cloud(wanted, kind=kind, value=normal), also=(kind, normal))
+
+    def _ask_cloud(self, wanted: str, **query: str) -> CloudCustomer:
+        record = self.directory.customer_for_lookup(**query) if self.directory is not None else None
+        if record is None:
+            raise NotFound(f"{wanted} is {OFFLINE_MISS}")
+        return record
+
+    def _adopt(self, record: CloudCustomer, also: tuple[str, str] | None = None) -> CustomerView:
+        with self.ctx.replica.write() as tx:
+            adopt(tx, record, self.ctx.now_iso(), also)
+            row = q.customer(tx.conn, record.customer_id)
+        return customer_view(row)
 
     def set_wishlist(self, customer_id: str, sku: str, present: bool) -> WishlistView:
         with self.ctx.replica.write() as tx:
