@@ -31,6 +31,7 @@ from edge.api.app import create_app
 from edge.cloud_rpc import parse_customer
 from edge.errors import NotFound
 from edge.node import EdgeNode
+from edge.replica import integrity
 from edge.services.cloud_port import CloudCustomer
 from edge.services.selling import Basket, BasketLine
 from edge.settings import load_settings
@@ -159,7 +160,8 @@ def test_cloud_customer_is_adopted_at_a_new_store_and_found_offline(
             balance = edge.get(f"/api/v1/customers/{ann}/loyalty").json()["balance"]
             assert balance == 150 - 100 + receipt.points_earned
             assert "customer.upsert" not in outbox_types(node)
-            assert node.replica.reader().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            report = integrity.check(node.replica.reader(), STORE)
+            assert report.ok, report.problems
 
             broker.stop()
             wait_for(lambda: not link.transport.connected, 10, "the link to notice the broker is gone")
