@@ -74,9 +74,11 @@ def serve(db: DbOpt = None, host: str | None = None, port: int | None = None) ->
     hub = Hub.from_settings(settings)
     try:
         run_migrations(hub.engine)  # idempotent; a fresh database is usable at once
+        uvicorn.run(create_app(settings, hub), host=host or settings.api_host, port=port or settings.api_port)
     except CloudError as err:
         raise _fail(err) from err
-    uvicorn.run(create_app(settings, hub), host=host or settings.api_host, port=port or settings.api_port)
+    finally:
+        hub.close()
 
 
 @app.command()
@@ -132,6 +134,7 @@ def worker(
     typer.echo(f"worker {cid} running (downlink={'on' if downlink else 'off'})")
     stop.wait()
     hub.stop()
+    engine.dispose()
 
 
 @app.command("provision-store")
@@ -146,6 +149,8 @@ def provision_store(store_id: str, name: Annotated[str, typer.Option()] = "", db
             bundle = stores.provision(conn, hub.clock, hub.settings, store_id, name or store_id)
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        hub.close()
     typer.echo(json.dumps(bundle, indent=2))
 
 
@@ -162,6 +167,8 @@ def expire_points(db: DbOpt = None) -> None:
             result = authority.expire_points(conn, hub.clock)
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        hub.close()
     typer.echo(json.dumps({**result, "leases_released": released}))
 
 
@@ -199,6 +206,8 @@ def run_triggers(
             typer.echo("no sender configured (VITRINE_CLOUD_MARKETING_SENDER): messages stay queued")
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        hub.close()
 
 
 @app.command("lease-allowances")
@@ -225,6 +234,8 @@ def lease_allowances(
             )
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        hub.close()
     typer.echo(json.dumps({"store": store, "leases": count}))
 
 
@@ -246,6 +257,8 @@ def push_stock_summaries(
             queued = stock_summary.push(conn, hub.clock, group, group)
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        hub.close()
     typer.echo(json.dumps({"queued": queued}))
 
 
@@ -270,6 +283,8 @@ def report(
             rows = reports.run(conn, name, start, end)
     except CloudError as err:
         raise _fail(err) from err
+    finally:
+        hub.close()
     sys.stdout.write(reports.to_csv(rows) if fmt == "csv" else json.dumps(rows, indent=2) + "\n")
 
 
@@ -313,7 +328,7 @@ def sync_state(db: DbOpt = None) -> None:
     except CloudError as err:
         raise _fail(err) from err
     finally:
-        hub.engine.dispose()
+        hub.close()
     state = {"streams": streams, "marks": marks, "stock": stock, "ledger": ledger, "quarantined": quarantined}
     sys.stdout.write(json.dumps(state, separators=(",", ":")) + "\n")
 

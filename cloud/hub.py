@@ -27,6 +27,10 @@ class Hub:
             settings, make_engine(settings.database_url, settings.pool_size), HybridClock(settings.node_id)
         )
 
+    def close(self) -> None:
+        """Close the engine's pooled database connections. Whoever built the hub closes it."""
+        self.engine.dispose()
+
     @contextmanager
     def tx(self) -> Iterator[Connection]:
         """One transaction: everything in it commits together or not at all."""

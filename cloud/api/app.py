@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -23,10 +26,19 @@ _STATUS: tuple[tuple[type[CloudError], int], ...] = (
 
 
 def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
+    """Build the app. A hub passed in stays the caller's to close; one built here is closed on shutdown."""
     require_api_tokens(settings)  # every entry point: no hub API with empty/placeholder/short tokens
-    hub = hub or Hub.from_settings(settings)
-    app = FastAPI(title="Vitrine cloud hub", version="1.0.0")
-    app.state.hub = hub
+    owned = hub is None
+    the_hub = hub or Hub.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            the_hub.close()
+
+    app = FastAPI(title="Vitrine cloud hub", version="1.0.0", lifespan=lifespan)
+    app.state.hub = the_hub
 
     @app.exception_handler(CloudError)
     async def _cloud_error(_request: Request, exc: CloudError) -> JSONResponse:
