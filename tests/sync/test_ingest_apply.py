@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,12 +20,16 @@ from tests.sync.harness import cloud_engine, cloud_hwm, cloud_ops
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
-        return cloud_engine(tmp_path / "cloud.db")
-    pg: LocalPostgres = request.getfixturevalue("postgres")
-    name = f"ingest_{random.randrange(10**9)}"
-    return cloud_engine(pg.create_database(name))
+        eng = cloud_engine(tmp_path / "cloud.db")
+    else:
+        pg: LocalPostgres = request.getfixturevalue("postgres")
+        eng = cloud_engine(pg.create_database(f"ingest_{random.randrange(10**9)}"))
+    try:
+        yield eng
+    finally:
+        eng.dispose()
 
 
 def test_apply_is_idempotent_and_contiguous(engine: Engine) -> None:
