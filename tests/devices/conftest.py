@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -113,10 +113,13 @@ class Live:
     url: str
     node: EdgeNode
     hub: DeviceHub
+    clients: list[httpx.Client] = field(default_factory=list)
 
     def client(self, role: str | None = None) -> httpx.Client:
+        """A client for ``role``; :func:`serve` closes it when the server stops."""
         headers = {"Authorization": f"Bearer {TOKENS[role]}"} if role else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=15)
+        self.clients.append(httpx.Client(base_url=self.url, headers=headers, timeout=15))
+        return self.clients[-1]
 
 
 @contextmanager
@@ -132,4 +135,9 @@ def serve(
     monkeypatch.setenv("VITRINE_DEVICES_CAMERA_FPS", "5")
     app = create_app(settings, node=node)
     with served(app) as url:
-        yield Live(url, node, app.state.device_hub)
+        live = Live(url, node, app.state.device_hub)
+        try:
+            yield live
+        finally:
+            for client in live.clients:
+                client.close()
