@@ -3,7 +3,7 @@
 VENV := .venv/bin
 SHELL := /bin/bash
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit bench screenshots clean
 
 setup:
 	@scripts/setup.sh
@@ -26,6 +26,9 @@ test: setup lint typecheck
 
 bench: setup
 	$(VENV)/python bench/report.py
+
+screenshots: setup
+	VITRINE_SCREENSHOTS_DIR=docs/screenshots $(VENV)/python -m pytest -q -p no:cacheprovider tests/web
 
 clean:
 	rm -rf var build .pytest_cache .mypy_cache .ruff_cache
