@@ -40,7 +40,7 @@ def broker(tmp_path: Path) -> Iterator[MosquittoProcess]:
 @pytest.fixture
 def broker_files() -> Iterator[Path]:
     """A directory Mosquitto can read after dropping root privileges (pytest's tmp tree is 0700),
-    for password files, ACLs and certificates."""
+    for password files, ACLs, certificates or a whole simulated fleet."""
     base = Path(tempfile.mkdtemp(prefix="vitrine-broker-"))
     base.chmod(0o755)
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -41,18 +40,10 @@ from sync.ops import Op
 from sync.transport import MqttConfig
 from tests.cloud.helpers import ADMIN, SHOP, StoreStream, serve
 from tests.edge.conftest import STORE, TOKENS, populate
+from tests.support.polling import wait_for
 from tests.support.server import served
 
 STAFF = {"Authorization": f"Bearer {TOKENS['staff']}"}
-
-
-def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def outbox_types(node: EdgeNode) -> list[str]:

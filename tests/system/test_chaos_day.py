@@ -15,10 +15,7 @@ visible in the cloud before the link comes back.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +32,15 @@ REPO = Path(__file__).resolve().parents[2]
 PROBE_QTY = 2
 
 
-@pytest.fixture
-def fleet_dir() -> Iterator[Path]:
-    """Mosquitto drops root privileges: its files must be reachable outside pytest's 0700 tmp tree."""
-    base = Path(tempfile.mkdtemp(prefix="vitrine-chaos-"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
 def _cloud_stock(fleet: Fleet, sku: str, store: str) -> int:
     rows = fleet.cloud_state()["stock"]
     return sum(qty for s, st, qty in rows if s == sku and st == store)
 
 
-def test_chaos_day(retail_csv: Path, fleet_dir: Path) -> None:
+def test_chaos_day(retail_csv: Path, broker_files: Path) -> None:
     started = time.monotonic()
     scenario = load(REPO / "firmware-config" / "scenarios" / "chaos-day.toml")
-    fleet = fleet_for(scenario, fleet_dir, REPO, retail_csv, say=print)
+    fleet = fleet_for(scenario, broker_files, REPO, retail_csv, say=print)
     seen: dict[str, Any] = {}
     try:
         fleet.start()

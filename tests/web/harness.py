@@ -28,6 +28,7 @@ from edge.web.pins import hash_pin
 from sync.broker import free_port
 from sync.ops import CLOUD_ORIGIN, Op
 from tests.support.paths import REPO
+from tests.support.polling import wait_for as poll
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -244,9 +245,5 @@ def rfid_profiles(config_dir: Path) -> None:
 
 
 def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    """The shared bounded wait, polling every 0.1 s (each poll may drive the browser)."""
+    poll(pred, timeout, what, interval=0.1)
