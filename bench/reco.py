@@ -336,24 +336,35 @@ def _fill_replica(node: Any, skus: list[str], stock: dict[str, int], histories: 
 MODELS = ("popularity", "item-knn", "ease", "repeat-aware")
 
 
+def add_path_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--path", type=Path, default=Path("..") / "shared" / "data" / "retail" / DEFAULT_CSV.name
+    )
+
+
+def sale_history(arg: Path) -> Path:
+    """The Online Retail file named by ``--path`` (relative to the working directory), else the
+    copy beside the repository; exits with a message when neither exists."""
+    path = arg if arg.is_absolute() else (Path.cwd() / arg)
+    if not path.exists():
+        path = DEFAULT_CSV
+    if not path.exists():
+        sys.exit(f"sale history not found: {arg}")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="reuse cached searches/fits; < 50 s")
-    parser.add_argument(
-        "--path", type=Path, default=Path("..") / "shared" / "data" / "retail" / DEFAULT_CSV.name
-    )
+    add_path_option(parser)
     parser.add_argument(
         "--requests", type=int, default=None, help="latency samples (default 3000, quick 900)"
     )
     args = parser.parse_args()
     started = time.perf_counter()
-    path = args.path if args.path.is_absolute() else (Path.cwd() / args.path)
-    if not path.exists():
-        path = DEFAULT_CSV
-    if not path.exists():
-        sys.exit(f"sale history not found: {args.path}")
+    path = sale_history(args.path)
     pinned = pin_one_core()
     cache = Cache(CACHE, fingerprint(path))
     log(f"reco bench ({'quick' if args.quick else 'full'}), {pinned}, cache {cache.root.relative_to(REPO)}")

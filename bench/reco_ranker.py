@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from reco import CACHE, DEFAULT_CSV, Cache, fingerprint  # noqa: E402
+from reco import CACHE, Cache, add_path_option, fingerprint, sale_history  # noqa: E402
 
 from models.data import Purchases, load_online_retail  # noqa: E402
 from models.history import basket_counts, binary  # noqa: E402
@@ -79,8 +79,10 @@ def default_parts(history: Purchases, memo: dict[float, RepeatParts], cut: datet
     return memo[cut.timestamp()]
 
 
-def _per_pair(history: Purchases, values: Matrix, rows: Matrix, shape: tuple[int, int]) -> Matrix:
+def _units(history: Purchases, rows: Matrix, shape: tuple[int, int]) -> Matrix:
+    """Units bought per (customer, item), for ``rows``."""
     known = history.customer >= 0
+    values = history.qty[known].astype(np.float32)
     matrix = sp.csr_matrix((values, (history.customer[known], history.item[known])), shape=shape)
     matrix.sum_duplicates()
     return np.asarray(matrix[rows].todense(), np.float32)
@@ -116,14 +118,9 @@ def features(history: Purchases, cut: datetime, customers: Matrix, parts: Repeat
     baskets = np.bincount(
         np.unique(np.stack([cust, history.basket[known]], 1), axis=0)[:, 0], minlength=history.n_customers
     ).astype(np.float32)[customers]
-    units = _per_pair(history, history.qty[known].astype(np.float32), customers, counts.shape)
+    units = _units(history, customers, counts.shape)
     december_mask = history.at < datetime(2011, 1, 1, tzinfo=UTC).timestamp()
-    december = _per_pair(
-        history.select(december_mask),
-        np.ones(int((december_mask & known).sum()), np.float32),
-        customers,
-        counts.shape,
-    )
+    december = np.asarray(basket_counts(history.select(december_mask))[customers].todense(), np.float32)
 
     recent = history.at >= t0 - 30 * DAY
     before = (history.at >= t0 - 60 * DAY) & ~recent
@@ -189,7 +186,8 @@ class Month:
             bought = np.asarray(binary(basket_counts(month))[active].todense()) > 0
             xs.append(x)
             ys.append(bought[r, i].astype(np.int32))
-            groups.append(np.bincount(r, minlength=len(active))[np.bincount(r, minlength=len(active)) > 0])
+            per_customer = np.bincount(r, minlength=len(active))
+            groups.append(per_customer[per_customer > 0])
         self.x, self.y, self.groups = np.concatenate(xs), np.concatenate(ys), np.concatenate(groups)
         feats = features(
             train, split.test_start, split.customers, default_parts(train, memo, split.test_start)
@@ -226,24 +224,18 @@ class Month:
     def blended(self, ranker: Matrix, theta: float | None) -> Matrix:
         if theta is None:
             return ranker
-        return np.where(self.chosen, self.default + theta * np.where(self.chosen, ranker, 0.0), self.default)
+        return np.where(self.chosen, self.default + theta * ranker, self.default)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--path", type=Path, default=Path("..") / "shared" / "data" / "retail" / DEFAULT_CSV.name
-    )
+    add_path_option(parser)
     parser.add_argument("--quick", action="store_true", help="3 training months and 15 leaves only")
     args = parser.parse_args()
     started = time.perf_counter()
-    path = args.path if args.path.is_absolute() else Path.cwd() / args.path
-    if not path.exists():
-        path = DEFAULT_CSV
-    if not path.exists():
-        sys.exit(f"sale history not found: {args.path}")
+    path = sale_history(args.path)
     purchases: Purchases = Cache(CACHE, fingerprint(path)).get("purchases", lambda: load_online_retail(path))
     months_grid, leaves_grid = ((3,), (15,)) if args.quick else ((3, 6), (15, 31))
     thetas: list[float | None] = [None, 0.3, 1.0, 3.0]

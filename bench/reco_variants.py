@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from reco import CACHE, DEFAULT_CSV, Cache, fingerprint  # noqa: E402
+from reco import CACHE, Cache, add_path_option, fingerprint, sale_history  # noqa: E402
 
 from models.data import Purchases, load_online_retail  # noqa: E402
 from models.history import basket_counts, binary  # noqa: E402
@@ -287,16 +287,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--path", type=Path, default=Path("..") / "shared" / "data" / "retail" / DEFAULT_CSV.name
-    )
+    add_path_option(parser)
     args = parser.parse_args()
     started = time.perf_counter()
-    path = args.path if args.path.is_absolute() else Path.cwd() / args.path
-    if not path.exists():
-        path = DEFAULT_CSV
-    if not path.exists():
-        sys.exit(f"sale history not found: {args.path}")
+    path = sale_history(args.path)
     purchases: Purchases = Cache(CACHE, fingerprint(path)).get("purchases", lambda: load_online_retail(path))
     params = RepeatParams()
     print(f"default {params}; fitting both months ...", flush=True)
