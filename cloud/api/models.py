@@ -32,7 +32,7 @@ class StoreIn(Strict):
 class CatalogEdit(Strict):
     name: Text | None = None
     category: Annotated[str, StringConstraints(max_length=120, pattern=r"^[^\x00-\x1f]*$")] | None = None
-    gtin: Annotated[str, StringConstraints(pattern=r"^\d{8,14}$")] | None = None
+    gtin: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None  # any GTIN form
     active: bool | None = None
 
 

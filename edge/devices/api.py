@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from drivers.scan.model import Symbology
 from edge.api.auth import KIOSK, MANAGER, STAFF
 from edge.api.errors import ERROR_RESPONSES
 from edge.devices.hub import ALERTS_TOPIC, TAGS_TOPIC, DeviceHub, alert_dict, count_topic, session_topic
@@ -49,6 +50,10 @@ class ScanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4096)
     device_id: str = Field(default="manual", pattern=SESSION_PATTERN)
+    symbology: Symbology | None = Field(
+        default=None,
+        description="what the scanner decoded, when it says (an 8-digit upce is UPC-E, not EAN-8)",
+    )
 
 
 def _frame(name: str, data: dict[str, Any]) -> str:
@@ -194,6 +199,6 @@ def devices_router(
 
     @router.post("/sessions/{session_id}/scans", dependencies=[KIOSK], summary="a typed/wedged scan")
     def inject_scan(session_id: SessionId, body: ScanIn) -> dict[str, Any]:
-        return hub.inject_scan(session_id, body.text, body.device_id)
+        return hub.inject_scan(session_id, body.text, body.device_id, body.symbology)
 
     return router

@@ -30,6 +30,7 @@ from drivers.rfid.events import TagRead
 from drivers.rfid.profiles import ReaderProfile, RfidSite, load_readers, load_site, parse_site
 from drivers.rfid.reader import RfidReader
 from drivers.rfid.simulator import BUS, SCHEME, SimSpec
+from drivers.scan.model import Symbology
 from drivers.scan.payloads import classify
 from drivers.scan.pipeline import ScanEvent
 from drivers.scan.profiles import ScannerProfile, load_profiles
@@ -309,11 +310,13 @@ class DeviceHub:
         session = next((s.session_id for s in self._scanners if s.profile is profile), profile.id)
         self.topics.publish(session_topic(session), "scan", scan_dict(event, session))
 
-    def inject_scan(self, session_id: str, text: str, device_id: str = "manual") -> dict[str, Any]:
+    def inject_scan(
+        self, session_id: str, text: str, device_id: str = "manual", symbology: Symbology | None = None
+    ) -> dict[str, Any]:
         """A scan typed or wedged in by hand: classified like any scanner's and routed the same way."""
         now = self._clock()
-        payload = classify(text, keyring=self._keyring, now=now)
-        event = ScanEvent(device_id, now, text, None, payload)
+        payload = classify(text, symbology=symbology, keyring=self._keyring, now=now)
+        event = ScanEvent(device_id, now, text, symbology, payload)
         data = scan_dict(event, session_id)
         self.topics.publish(session_topic(session_id), "scan", data)
         return data

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from drivers import epc as epc_codec
-from edge import gtin as gtin_codes
 from edge.errors import EdgeError, Invalid
 from edge.node import EdgeNode
 from edge.services.context import iso
 from edge.services.stock import record_count, require_sku
+from sync.gtin import is_canonical
 
 
 class SkuResolver:
@@ -104,12 +104,7 @@ def catalogue_gtins(node: EdgeNode, limit: int) -> list[str]:
         )
         .fetchall()
     )
-    out = []
-    for row in rows:
-        code = str(row[0])
-        if gtin_codes.is_valid(code):
-            out.append(code.zfill(14))
-    return out
+    return [str(row[0]) for row in rows if is_canonical(str(row[0]))]
 
 
 def book_quantity(node: EdgeNode, sku: str, zone: str) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 from edge.replica.customer_merge import apply_customer_fields
 from edge.replica.database import Replica, Tx
 from sync.errors import ClockError, MalformedOp
+from sync.gtin import try_canonical_gtin
 from sync.hlc import Timestamp
 from sync.ops import Op
 
@@ -106,7 +107,9 @@ class ReplicaInbox:
         if not self._newer_checkpoint(tx, "catalog", version, op.hlc):
             return
         for item in op.body["items"]:
-            sku, gtin = str(item["sku"]), item.get("gtin")
+            sku, raw_gtin = str(item["sku"]), item.get("gtin")
+            # stored as GTIN-14 whatever form an older hub sent; a code that is no GTIN finds nothing
+            gtin = try_canonical_gtin(str(raw_gtin)) if raw_gtin else None
             if gtin:
                 tx.execute("UPDATE catalog SET gtin = NULL WHERE gtin = ? AND sku != ?", (gtin, sku))
             tx.execute(

@@ -271,5 +271,22 @@ V3_STOCK_LEVELS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS)
+V4_GTIN14 = Migration(
+    4,
+    "catalog GTINs stored in the vocabulary's canonical form, GTIN-14 (sync.gtin)",
+    (
+        # An 8-, 12- or 13-digit GTIN is the same GTIN-14 left-padded with zeros (GS1 GTIN-14 rule;
+        # the check digit does not change). Two rows that meet on one GTIN-14 keep it on the first sku.
+        """UPDATE catalog SET gtin = NULL
+            WHERE gtin NOT GLOB '*[^0-9]*' AND length(gtin) IN (8, 12, 13) AND EXISTS (
+                SELECT 1 FROM catalog other
+                 WHERE other.gtin = substr('000000' || catalog.gtin, -14)
+                    OR (other.sku < catalog.sku AND other.gtin NOT GLOB '*[^0-9]*'
+                        AND substr('000000' || other.gtin, -14) = substr('000000' || catalog.gtin, -14)))""",
+        """UPDATE catalog SET gtin = substr('000000' || gtin, -14)
+            WHERE gtin NOT GLOB '*[^0-9]*' AND length(gtin) IN (8, 12, 13)""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS, V4_GTIN14)
 LATEST_VERSION = MIGRATIONS[-1].version
