@@ -10,7 +10,7 @@ from edge.replica import queries as q
 from edge.services.context import StoreContext
 from edge.services.models import ProductView, PromotionView
 from edge.services.pricing import Promotion, best_promotion
-from sync.gtin import InvalidGtin, canonical_gtin
+from sync.gtin import InvalidGtin, canonical_gtin, try_canonical_gtin
 
 MAX_SEARCH = 100
 
@@ -43,9 +43,11 @@ class CatalogService:
     def search(self, text: str, limit: int = 20) -> list[ProductView]:
         conn = self.ctx.replica.reader()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        gtin = try_canonical_gtin(text)  # a GTIN in any form finds its product too
         rows = conn.execute(
-            "SELECT * FROM catalog WHERE name LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\' ORDER BY sku LIMIT ?",
-            (pattern, pattern, min(limit, MAX_SEARCH)),
+            "SELECT * FROM catalog WHERE name LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\' OR gtin = ? "
+            "ORDER BY sku LIMIT ?",
+            (pattern, pattern, gtin, min(limit, MAX_SEARCH)),
         ).fetchall()
         return [self._view(conn, row) for row in rows]
 

@@ -351,6 +351,11 @@ def test_gtin_lookup_by_every_form(node: EdgeNode, code: str) -> None:
     assert node.catalog.by_gtin(code).sku == "22423"
 
 
+def test_search_finds_a_product_by_any_gtin_form(node: EdgeNode) -> None:
+    for text in ("5901234123457", "(01)05901234123457", "https://id.gs1.org/01/5901234123457"):
+        assert [p.sku for p in node.catalog.search(text)] == ["22423"]
+
+
 def test_gtin_lookup_errors(node: EdgeNode) -> None:
     with pytest.raises(Invalid, match="check digit"):
         node.catalog.by_gtin("5901234123458")
