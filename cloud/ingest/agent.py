@@ -30,6 +30,8 @@ class IngestStats:
     ops_applied: int = 0
     duplicates: int = 0
     gaps: int = 0
+    rewinds: int = 0
+    conflicts: int = 0
 
 
 class IngestAgent:
@@ -102,14 +104,37 @@ class IngestAgent:
             )
             return
         result = self.applier.apply(store, batch.ops)
+        if result.conflicts:
+            self.stats.conflicts += len(result.conflicts)
+            first = result.conflicts[0]
+            self.quarantine.put(
+                topic,
+                f"store {store} went back in time: {len(result.conflicts)} op(s) from seq {first.seq} reuse "
+                f"numbers the hub already holds with other ops; kept here, not applied, until the store "
+                f"runs `vitrine-edge restore-from-cloud`",
+                payload,
+                "diverged",
+            )
         self.stats.batches += 1
         self.stats.ops_applied += result.applied
         self.stats.duplicates += result.duplicates
         for op, reason in result.rejected:
             self.quarantine.put(topic, f"op {op.id}: {reason}", payload, "projection")
         gap = result.gap
-        if gap:
+        # The store counts more as acknowledged than the hub holds: the hub was restored from a
+        # backup. Ask for everything after the mark again (the store keeps acked ops, see retention).
+        rewind = batch.acked is not None and batch.acked > result.hwm
+        if rewind:
+            self.stats.rewinds += 1
+            log.warning(
+                "%s counts %d ops as applied, the hub holds %d: asking for a resend",
+                store,
+                batch.acked,
+                result.hwm,
+            )
+        if gap or rewind:
             self.stats.gaps += 1
             gap = self._throttle.should_request(store, result.hwm, now)
+            rewind = rewind and gap
         # Ack only after the commit above: an ack means "applied", never "received".
-        self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, result.hwm, gap)))
+        self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, result.hwm, gap, result.hlc, rewind)))

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from edge.errors import StorageError
+from edge.errors import RecoveryNeeded, StorageError
 from edge.replica.migrations import LATEST_VERSION, MIGRATIONS
 from sync.hlc import HybridClock, Timestamp
 from sync.ops import CURRENT_VERSION, Op
@@ -40,11 +40,19 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Tx:
     """One open write transaction. Emits ops into the outbox of the same transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, db: Database, clock: HybridClock, origin: str) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        db: Database,
+        clock: HybridClock,
+        origin: str,
+        recovery: str | None = None,
+    ) -> None:
         self.conn = conn
         self.db = db
         self.clock = clock
         self.origin = origin
+        self.recovery = recovery
         self._next_seq = 0
         self.ops: list[Op] = []
 
@@ -60,6 +68,8 @@ class Tx:
 
     def emit(self, type_: str, body: dict[str, Any], hlc: str | None = None) -> Op:
         """Append an op to the outbox; seq is contiguous because only this writer appends."""
+        if self.recovery:
+            raise RecoveryNeeded(self.recovery)
         if not self._next_seq:
             row = self.conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
             self._next_seq = int(row[0]) + 1
@@ -127,6 +137,8 @@ class Replica:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._checkpointer: Checkpointer | None = None
+        # Set when the cloud holds ops of this store that this file lost: no op may be written.
+        self.recovery: str | None = None
 
     @classmethod
     def open(
@@ -144,8 +156,30 @@ class Replica:
         if migrate:
             replica.migrate()
         replica._observe_persisted_clock()
+        replica.recovery = replica._persisted_recovery()
         replica._checkpointer = Checkpointer(path)
         return replica
+
+    def _persisted_recovery(self) -> str | None:
+        if "sync_recovery" not in self.db.table_names():
+            return None
+        row = self._writer.execute("SELECT reason FROM sync_recovery WHERE id = 1").fetchone()
+        return str(row[0]) if row else None
+
+    def require_recovery(self, reason: str) -> None:
+        """Stop writing ops (kept across restarts) until ``vitrine-edge restore-from-cloud`` ran."""
+        message = f"{reason}. Selling is stopped so no sale is lost: run `vitrine-edge restore-from-cloud`."
+        with self.write() as tx:
+            tx.execute(
+                "INSERT INTO sync_recovery (id, reason) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET reason = excluded.reason",
+                (message,),
+            )
+        self.recovery = message
+
+    def clear_recovery(self) -> None:
+        with self.write() as tx:
+            tx.execute("DELETE FROM sync_recovery")
+        self.recovery = None
 
     def _observe_persisted_clock(self) -> None:
         if "outbox" not in self.db.table_names():
@@ -203,7 +237,7 @@ class Replica:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:  # another process holds the file past the busy timeout
                 raise StorageError(f"replica busy: {err}") from err
-            tx = Tx(conn, self.db, self.clock, self.store_id)
+            tx = Tx(conn, self.db, self.clock, self.store_id, self.recovery)
             try:
                 yield tx
             except BaseException:

@@ -271,5 +271,15 @@ V3_STOCK_LEVELS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS)
+V4_STREAM_FINGERPRINTS = Migration(
+    4,
+    "restores: the HLC of the op at each inbox mark, and the HLCs of applied cloud ops (re-numbered ops apply once)",
+    (
+        "ALTER TABLE inbox_hwm ADD COLUMN hlc TEXT",
+        "CREATE TABLE inbox_seen (origin TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (origin, hlc)) WITHOUT ROWID",
+        "CREATE TABLE sync_recovery (id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS, V4_STREAM_FINGERPRINTS)
 LATEST_VERSION = MIGRATIONS[-1].version

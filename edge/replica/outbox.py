@@ -35,6 +35,17 @@ class ReplicaOutbox:
                 (seq,),
             )
 
+    def hlc_at(self, seq: int) -> str | None:
+        row = self._replica.reader().execute("SELECT hlc FROM outbox WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
+
+    def rewind_acked(self, seq: int) -> int:
+        """The cloud was restored from a backup: everything after ``seq`` is sent again."""
+        with self._replica.write() as tx:
+            tx.execute("UPDATE outbox_ack SET seq = min(seq, ?) WHERE id = 1", (seq,))
+            row = tx.one("SELECT coalesce(min(seq), 0) FROM outbox")
+        return int(row[0]) if row else 0
+
     def last_seq(self) -> int:
         row = self._replica.reader().execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
         return int(row[0])
