@@ -107,6 +107,13 @@ class StreamSender:
             self._timeout = self.config.ack_timeout_s
         if self.next_seq <= self.acked:
             self.next_seq = self.acked + 1
+        if gap and hwm < self.acked and self.next_seq > self.acked:
+            # A gap report below what the peer acknowledged: stale (reordered), or the peer went back
+            # in time. Resend the last acked op: it carries ``acked``, so a restored peer asks to rewind.
+            last = self._last_gap
+            if last is None or last[0] != hwm or now - last[1] >= self.config.gap_holdoff_s:
+                self._last_gap = (hwm, now)
+                self.next_seq = max(1, self.acked)
         if gap and hwm >= self.acked and self.next_seq > hwm + 1:
             last = self._last_gap
             if last is None or last[0] != hwm or now - last[1] >= self.config.gap_holdoff_s:

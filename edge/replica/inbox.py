@@ -91,6 +91,11 @@ class ReplicaInbox:
             )
         return mark
 
+    def apply_effect(self, tx: Tx, op: Op) -> None:
+        """Apply one op's effect on the replica's state (no mark, no de-duplication): used to write
+        back this store's own ops recovered from the cloud (edge/replica/recovery.py)."""
+        self._apply_one(tx, op)
+
     def _apply_one(self, tx: Tx, op: Op) -> None:
         # A clock far ahead must not poison our own readings; the op still applies.
         with contextlib.suppress(ClockError):

@@ -30,7 +30,9 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def wait(pred: Callable[[], bool], timeout: float, what: str, detail: Callable[[], Any] | None = None) -> None:
+def wait(
+    pred: Callable[[], bool], timeout: float, what: str, detail: Callable[[], Any] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -39,7 +41,9 @@ def wait(pred: Callable[[], bool], timeout: float, what: str, detail: Callable[[
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}" + (f": {detail()}" if detail else ""))
+    raise AssertionError(
+        f"timed out after {timeout:.0f}s waiting for {what}" + (f": {detail()}" if detail else "")
+    )
 
 
 class HubProcs:
@@ -66,8 +70,7 @@ class HubProcs:
         self.services = [
             Service("hub-api", [sys.executable, "-m", "cloud.cli", "serve", "--host", "127.0.0.1",
                                 "--port", str(self.port)], self.env, logs / "hub-api.log"),
-            Service("hub-worker", [sys.executable, "-m", "cloud.ingest.worker", "--db", f"sqlite:///{self.db}",
-                                   "--broker", f"127.0.0.1:{self.broker.port}", "--client-id", "hub-1",
+            Service("hub-worker", [sys.executable, "-m", "cloud.cli", "worker", "--client-id", "hub-1",
                                    "--downlink"], self.env, logs / "hub-worker.log"),
         ]  # fmt: skip
         for service in self.services:
@@ -102,7 +105,9 @@ class HubProcs:
         return {"Authorization": f"Bearer {SHOP_TOKEN}"}
 
     def provision(self, store_id: str) -> dict[str, str]:
-        r = self.http.post("/admin/v1/stores", json={"store_id": store_id, "name": store_id}, headers=self.admin)
+        r = self.http.post(
+            "/admin/v1/stores", json={"store_id": store_id, "name": store_id}, headers=self.admin
+        )
         assert r.status_code == 201, r.text
         return dict(r.json()["edge_env"])
 
@@ -163,7 +168,9 @@ class EdgeProc:
 
     def receive_stock(self, qty: int = 100) -> None:
         for sku in SKUS:
-            r = self.http.post("/api/v1/stock/receipts", headers=self.headers(), json={"sku": sku, "qty": qty})
+            r = self.http.post(
+                "/api/v1/stock/receipts", headers=self.headers(), json={"sku": sku, "qty": qty}
+            )
             assert r.status_code == 201, r.text
 
     def sell(self, count: int) -> list[httpx.Response]:

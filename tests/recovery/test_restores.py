@@ -9,11 +9,13 @@ backup stops writing ops with one clear message instead of reusing numbers the h
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 
 from sync.broker import MosquittoProcess
+from sync.fleet.procs import run_cli
 from tests.recovery.processes import SKUS, EdgeProc, HubProcs, wait
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -115,6 +117,21 @@ def test_store_restored_from_an_older_backup_stops_selling_with_one_message(
         assert refused.status_code == 503 and "restore-from-cloud" in refused.json()["detail"]
         # Nothing the store wrote was taken for a duplicate and dropped: the hub still holds its ops.
         assert _applied(hub, "store-1") == held
+
+        # The recovery command named in the message works: stop, restore from the cloud, start, sell.
+        edge.stop()
+        done = run_cli([sys.executable, "-m", "edge.cli", "restore-from-cloud"], edge.env, 120,
+                       "vitrine-edge restore-from-cloud")  # fmt: skip
+        assert "restored from the cloud" in done.stdout, done.stdout + done.stderr
+        edge.start()
+        assert edge.health()["status"] == "ok"
+        assert edge.outbox()["last_seq"] == held
+        assert all(r.status_code == 201 for r in edge.sell(2))
+        wait(lambda: _applied(hub, "store-1") == held + 4, 30, "new sales after the recovery at the hub",
+             lambda: (hub.store("store-1"), edge.outbox()))  # fmt: skip
+        stock = edge.http.get(f"/api/v1/stock/{SKUS[0]}", headers=edge.headers()).json()
+        # 100 received, 7 of the 35 sales were of SKU-001 (every fifth), 1 of the last 2.
+        assert stock["on_hand"] == 100 - 7 - 1, stock
     finally:
         edge.close()
         hub.close()
