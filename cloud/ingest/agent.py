@@ -51,6 +51,7 @@ class IngestAgent:
         self._room = threading.Semaphore(max_queue)
         self._throttle = GapThrottle()
         self._wake: threading.Event | None = None
+        self._hellos: deque[str] = deque(maxlen=10_000)
 
     def attach(self, wake: threading.Event) -> None:
         self._wake = wake
@@ -66,8 +67,26 @@ class IngestAgent:
     def deadline(self) -> float | None:
         return None
 
+    def on_store_presence(self, topic: str, payload: bytes) -> None:
+        """A store came online: tell it at once what the hub holds of its stream, so a replica that
+        went back in time (older backup, emptied file) notices before it sells."""
+        if b'"online"' not in payload:
+            return
+        try:
+            store = store_of(topic)
+        except TopicError:
+            return
+        self._hellos.append(store)
+        if self._wake:
+            self._wake.set()
+
     def pump(self, now: float) -> bool:
         did = False
+        while self._hellos:
+            store = self._hellos.popleft()
+            hwm, hlc = self.applier.mark(store)
+            self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, hwm, False, hlc)))
+            did = True
         for _ in range(16):
             if not self._queue:
                 break

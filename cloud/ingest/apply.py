@@ -118,6 +118,14 @@ class StreamApplier:
         hlc = p.apply[-1].hlc if p.apply else self._hlc_at(conn, origin, p.new_hwm)
         return Applied(origin, p.new_hwm, len(p.apply), p.duplicates, p.gap, tuple(rejected), hlc, conflicts)
 
+    def mark(self, origin: str) -> tuple[int, str | None]:
+        """The stream's high-water mark and the HLC of the op there."""
+        with self.engine.connect() as conn:
+            hwm = int(
+                conn.execute(select(s.stream_hwm.c.seq).where(s.stream_hwm.c.origin == origin)).scalar() or 0
+            )
+            return hwm, self._hlc_at(conn, origin, hwm)
+
     def _hlc_at(self, conn: Connection, origin: str, seq: int) -> str | None:
         if seq == 0:
             return None

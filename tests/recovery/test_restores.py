@@ -135,3 +135,43 @@ def test_store_restored_from_an_older_backup_stops_selling_with_one_message(
     finally:
         edge.close()
         hub.close()
+
+
+def test_emptied_replica_is_told_before_selling_and_restored_from_the_cloud(
+    tmp_path: Path, broker: MosquittoProcess
+) -> None:
+    hub = HubProcs(tmp_path, broker)
+    hub.start()
+    edge = EdgeProc(tmp_path, "store-1", hub.provision("store-1"), broker)
+    try:
+        hub.publish_catalog()
+        edge.start()
+        wait(lambda: edge.http.get(f"/api/v1/products/{SKUS[0]}", headers=edge.headers()).status_code == 200,
+             30, "the catalog at the store")  # fmt: skip
+        edge.receive_stock()
+        assert all(r.status_code == 201 for r in edge.sell(10))
+        held = edge.outbox()["last_seq"]
+        wait(lambda: _applied(hub, "store-1") == held, 30, "the sales at the hub")
+        edge.stop()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{edge.db}{suffix}").unlink(missing_ok=True)
+        edge.start()  # an empty file: a blank store
+        wait(lambda: edge.health()["status"] == "recovery-needed", 30, "the blank store to hear the hub",
+             edge.health)  # fmt: skip
+        assert edge.outbox()["last_seq"] == 0 and _applied(hub, "store-1") == held
+        edge.stop()
+        done = run_cli([sys.executable, "-m", "edge.cli", "restore-from-cloud"], edge.env, 120,
+                       "vitrine-edge restore-from-cloud")  # fmt: skip
+        assert f"{held} op(s) written back" in done.stdout, done.stdout
+        edge.start()
+        # The catalog comes back down the downlink (the hub sees the store's mark went back) and the
+        # store's own history from the hub: it sells the same stock as before.
+        wait(lambda: edge.http.get(f"/api/v1/products/{SKUS[0]}", headers=edge.headers()).status_code == 200,
+             30, "the catalog sent again to the emptied store", lambda: hub.store("store-1"))  # fmt: skip
+        stock = edge.http.get(f"/api/v1/stock/{SKUS[0]}", headers=edge.headers()).json()
+        assert stock["on_hand"] == 100 - 2, stock
+        assert all(r.status_code == 201 for r in edge.sell(1))
+        wait(lambda: _applied(hub, "store-1") == held + 2, 30, "a sale after the recovery at the hub")
+    finally:
+        edge.close()
+        hub.close()
