@@ -11,6 +11,7 @@ Contract:
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,9 +23,11 @@ from sqlite_utils import Database
 
 from edge.errors import RecoveryNeeded, StorageError
 from edge.replica.migrations import LATEST_VERSION, MIGRATIONS
+from edge.replica.wal import current_frames
 from sync.hlc import HybridClock, Timestamp
 from sync.ops import CURRENT_VERSION, Op
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 10.0
 CHECKPOINT_INTERVAL_S = 0.5
 
@@ -147,18 +150,46 @@ class Replica:
         """Open (creating if needed) and migrate the replica; the clock observes the latest outbox HLC."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        logged = current_frames(Path(f"{path}-wal"))
         try:
             replica = cls(path, store_id, clock or HybridClock(store_id))
+        except sqlite3.OperationalError as err:
+            raise StorageError(f"cannot open replica {path}: {err}") from err
+        except sqlite3.DatabaseError as err:
+            raise StorageError(damaged(path, err)) from err
+        try:
             replica._writer.execute("PRAGMA journal_mode=WAL")
             replica._writer.execute("PRAGMA wal_autocheckpoint=0")
-        except sqlite3.Error as err:
-            raise StorageError(f"cannot open replica {path}: {err}") from err
-        if migrate:
-            replica.migrate()
-        replica._observe_persisted_clock()
-        replica.recovery = replica._persisted_recovery()
+            replica._check_wal(logged)
+            problem = replica._writer.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise sqlite3.DatabaseError(problem)
+            if migrate:
+                replica.migrate()
+            replica._observe_persisted_clock()
+            replica.recovery = replica._persisted_recovery()
+        except sqlite3.DatabaseError as err:
+            replica.close()
+            raise StorageError(damaged(path, err)) from err
+        except StorageError:
+            replica.close()
+            raise
         replica._checkpointer = Checkpointer(path)
         return replica
+
+    def _check_wal(self, logged: int) -> None:
+        """Log (never silently drop) committed transactions a torn write-ahead log lost in a crash."""
+        if not logged:
+            return
+        kept = int(self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        if 0 <= kept < logged:
+            log.warning(
+                "the write-ahead log of %s held %d frame(s) of committed transactions but only %d were "
+                "readable after the crash: the last transactions before it are lost here. Ops the cloud "
+                "already holds come back with `vitrine-edge restore-from-cloud` (the node asks for it "
+                "when the hub is ahead); ops never sent are lost (docs/operations.md, RPO).",
+                self.path, logged, max(kept, 0),
+            )  # fmt: skip
 
     def _persisted_recovery(self) -> str | None:
         if "sync_recovery" not in self.db.table_names():
@@ -266,6 +297,14 @@ class Replica:
             self._readers.clear()
         with self._write_lock:
             self._writer.close()
+
+
+def damaged(path: Path, err: Exception) -> str:
+    return (
+        f"the replica {path} is damaged ({err}). Keep the file aside for analysis, then either put back "
+        "the last backup (`vitrine-edge restore --force BACKUP`) or start from an empty file, and run "
+        "`vitrine-edge restore-from-cloud` before serving (docs/operations.md)"
+    )
 
 
 def op_from_row(origin: str, row: sqlite3.Row) -> Op:
