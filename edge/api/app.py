@@ -20,6 +20,7 @@ from edge.api.routes.recommend import install_recommendations
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
 from edge.node import EdgeNode
+from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
@@ -56,7 +57,10 @@ def create_app(
         if link is not None:
             _app.state.sync_link = link
         cloud.attach(link)
+        retention = OutboxRetention(the_node.outbox, settings.outbox_retention_days)
+        retention.start()
         yield
+        retention.stop()
         cloud.attach(None)
         if link is not None:
             link.stop()
