@@ -6,6 +6,8 @@
 * ``orders.place`` {kind, store, customer_id, lines:[{sku, qty}]} → the order: a kiosk orders an
   item held by another store for click & collect (or reservation) there; the hub places it with
   the same service as the web shop (stock check, price, ``order.placed`` to that store).
+* ``sync.history`` {after, limit} → {hwm, ops}: the calling store's own ops as the hub holds them,
+  for ``vitrine-edge restore-from-cloud`` (see :mod:`cloud.ingest.history`).
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
   never saw them (canonical id, stamped fields, identities, loyalty balance): see
   :mod:`cloud.customer_lookup`.
@@ -19,6 +21,7 @@ from sqlalchemy import Engine
 
 from cloud import customer_lookup, orders
 from cloud.errors import InvalidInput
+from cloud.ingest.history import history_page
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
 from cloud.shop import ordering
@@ -81,4 +84,5 @@ def hub_handlers(
         engine, clock, params
     )
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
+    methods["sync.history"] = lambda store, params: history_page(engine, store, params)
     return methods

@@ -38,3 +38,9 @@ class ConfigError(EdgeError):
 
 class StorageError(EdgeError):
     """The replica cannot be opened or migrated."""
+
+
+class RecoveryNeeded(StorageError):
+    """The cloud holds ops of this store that the replica lost (restored from an older backup,
+    emptied): selling would reuse their numbers, so nothing is written until
+    ``vitrine-edge restore-from-cloud`` has run."""

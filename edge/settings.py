@@ -35,6 +35,9 @@ class EdgeSettings(BaseSettings):
     manager_token: SecretStr = SecretStr("")
     default_zone: str = Field(default="floor", pattern=r"^[a-z0-9_-]{1,32}$")
     reservation_max_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # Acknowledged ops are kept this long, so a hub restored from a backup gets them again
+    # (docs/operations.md "Restores"); 0 keeps them forever.
+    outbox_retention_days: int = Field(default=35, ge=0, le=3650)
     # Sync link to the cloud (edge/sync_link.py). Empty mqtt_host: the node runs offline-only.
     mqtt_host: str = ""
     mqtt_port: int = Field(default=8883, ge=1, le=65535)

@@ -20,9 +20,11 @@ from edge.api.routes.recommend import install_recommendations
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
 from edge.node import EdgeNode
+from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
+from sync.wire import Ack
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -55,7 +57,10 @@ def create_app(
         if link is not None:
             _app.state.sync_link = link
         cloud.attach(link)
+        retention = OutboxRetention(the_node.outbox, settings.outbox_retention_days)
+        retention.start()
         yield
+        retention.stop()
         cloud.attach(None)
         if link is not None:
             link.stop()
@@ -87,6 +92,14 @@ def _start_sync_link(settings: EdgeSettings, node: EdgeNode) -> SyncLink | None:
     """The node's sync link to the cloud (``VITRINE_EDGE_MQTT_*``), or None when ``mqtt_host`` is empty."""
     if not settings.mqtt_host:
         return None
-    link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox)
+
+    def diverged(ack: Ack) -> bool:
+        node.replica.require_recovery(
+            f"The cloud holds this store's ops up to number {ack.hwm}; this replica has only "
+            f"{node.outbox.last_seq()} (it was restored from an older backup or emptied)"
+        )
+        return False
+
+    link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox, on_diverged=diverged)
     link.start()
     return link

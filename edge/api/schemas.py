@@ -130,3 +130,5 @@ class Health(BaseModel):
     store_id: str
     schema_version: int
     outbox_backlog: int
+    recovery: str | None = None
+    resend_unavailable: int | None = None

@@ -59,10 +59,17 @@ class ReplicaInbox:
         )
         return int(row[0]) if row else 0
 
+    def fingerprint(self, origin: str) -> str | None:
+        """The HLC of the op at the mark: lets a sender restored from a backup see it is behind."""
+        row = (
+            self._replica.reader().execute("SELECT hlc FROM inbox_hwm WHERE origin = ?", (origin,)).fetchone()
+        )
+        return str(row[0]) if row and row[0] else None
+
     def apply(self, origin: str, ops: Sequence[Op]) -> int:
         with self._replica.write() as tx:
-            row = tx.one("SELECT seq FROM inbox_hwm WHERE origin = ?", (origin,))
-            mark = int(row[0]) if row else 0
+            row = tx.one("SELECT seq, hlc FROM inbox_hwm WHERE origin = ?", (origin,))
+            mark, mark_hlc = (int(row[0]), row[1]) if row else (0, None)
             for op in sorted(ops, key=lambda o: o.seq):
                 if op.origin != origin:
                     raise MalformedOp(f"op {op.id} in a batch from {origin}")
@@ -70,13 +77,25 @@ class ReplicaInbox:
                     continue
                 if op.seq != mark + 1:
                     break
-                self._apply_one(tx, op)
-                mark = op.seq
+                # A cloud restored from a backup re-numbers the ops it queued after the restore; an op
+                # already applied under its old number is recognised by its HLC and applied once.
+                seen = tx.execute(
+                    "INSERT OR IGNORE INTO inbox_seen (origin, hlc) VALUES (?, ?)", (origin, op.hlc)
+                ).rowcount
+                if seen:
+                    self._apply_one(tx, op)
+                mark, mark_hlc = op.seq, op.hlc
             tx.execute(
-                "INSERT INTO inbox_hwm VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq",
-                (origin, mark),
+                "INSERT INTO inbox_hwm (origin, seq, hlc) VALUES (?, ?, ?) "
+                "ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hlc = excluded.hlc",
+                (origin, mark, mark_hlc),
             )
         return mark
+
+    def apply_effect(self, tx: Tx, op: Op) -> None:
+        """Apply one op's effect on the replica's state (no mark, no de-duplication): used to write
+        back this store's own ops recovered from the cloud (edge/replica/recovery.py)."""
+        self._apply_one(tx, op)
 
     def _apply_one(self, tx: Tx, op: Op) -> None:
         # A clock far ahead must not poison our own readings; the op still applies.

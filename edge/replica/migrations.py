@@ -288,5 +288,21 @@ V4_GTIN14 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS, V4_GTIN14)
+V5_STREAM_FINGERPRINTS = Migration(
+    5,
+    "restores: the HLC of the op at each inbox mark, and the HLCs of applied cloud ops (re-numbered ops apply once)",
+    (
+        "ALTER TABLE inbox_hwm ADD COLUMN hlc TEXT",
+        "CREATE TABLE inbox_seen (origin TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (origin, hlc)) WITHOUT ROWID",
+        "CREATE TABLE sync_recovery (id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    V1_CORE,
+    V2_PICKUP_AND_SUMMARY,
+    V3_STOCK_LEVELS,
+    V4_GTIN14,
+    V5_STREAM_FINGERPRINTS,
+)
 LATEST_VERSION = MIGRATIONS[-1].version
