@@ -70,6 +70,9 @@ class SyncView(BaseModel):
     backlog: int = Field(description="ops written but not yet acknowledged by the cloud")
     oldest_unsynced_age_s: float | None
     last_contact_age_s: float | None = Field(description="seconds since the last ack or batch from the cloud")
+    recovery: str | None = Field(
+        default=None, description="the cloud holds ops this replica lost: selling is stopped, what to run"
+    )
 
 
 class PickupOrderRequest(BaseModel):
@@ -210,6 +213,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             backlog=status.backlog,
             oldest_unsynced_age_s=status.oldest_unsynced_age_s,
             last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
+            recovery=node.replica.recovery or status.recovery,
         )
 
     @router.post(

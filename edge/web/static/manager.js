@@ -110,6 +110,12 @@ const panels = {
     $("sync-hint").textContent = online ? "" : s.configured === false
       ? "This edge has no cloud link: ask IT to set the broker address."
       : "The store keeps selling; changes are queued and sent when the link is back. If it lasts, check the internet link.";
+    if (s.recovery) {
+      card.dataset.state = "recovery";
+      card.classList.add("offline");
+      $("sync-state").textContent = "Recovery needed";
+      $("sync-hint").textContent = s.recovery;
+    }
     const backlog = s.backlog;
     $("sync-backlog").textContent = String(backlog);
     $("sync-backlog").dataset.value = String(backlog);
