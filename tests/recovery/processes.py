@@ -7,7 +7,6 @@ import os
 import shutil
 import sqlite3
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import httpx
 from sync.broker import MosquittoProcess, free_port
 from sync.fleet.procs import Service, run_cli
 from sync.gtin import synthetic_gtin
+from tests.support.polling import wait_for
 
 ADMIN_TOKEN = "admin-restore-test-0123456789"
 SHOP_TOKEN = "shop-restore-test-0123456789"
@@ -33,17 +33,8 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 def wait(
     pred: Callable[[], bool], timeout: float, what: str, detail: Callable[[], Any] | None = None
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if pred():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(
-        f"timed out after {timeout:.0f}s waiting for {what}" + (f": {detail()}" if detail else "")
-    )
+    """:func:`wait_for` across process restarts (HTTP errors mean "not yet")."""
+    wait_for(pred, timeout, what, 0.2, detail=detail, ignore=(httpx.HTTPError,))
 
 
 class HubProcs:
