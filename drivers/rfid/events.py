@@ -50,6 +50,15 @@ class CommandResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class ReaderMessage:
+    """A message the reader sends on its own (LLRP keepalive, reader event notification…)."""
+
+    kind: int
+    message_id: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class InventoryRoundEnd:
     """End of one inventory round (R2000 summary frame): ``total_reads`` reads in the round."""
 
@@ -75,4 +84,6 @@ class FrameRejected:
     raw: bytes
 
 
-RfidEvent = TagRead | TagBufferCount | CommandResponse | InventoryRoundEnd | Command | FrameRejected
+RfidEvent = (
+    TagRead | TagBufferCount | CommandResponse | ReaderMessage | InventoryRoundEnd | Command | FrameRejected
+)

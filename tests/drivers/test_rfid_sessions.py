@@ -40,7 +40,7 @@ def test_bad_regions_and_protocols() -> None:
     with pytest.raises(ConfigError, match="region"):
         R2000Session(ReaderSettings("r", "r2000", "x", region="mars"))
     with pytest.raises(ConfigError, match="protocol"):
-        make_session(ReaderSettings("r", "llrp", "x"))  # type: ignore[arg-type]
+        make_session(ReaderSettings("r", "zigbee", "x"))  # type: ignore[arg-type]
 
 
 def test_simulated_mercury_obeys_start_stop_and_rejects_bad_antennas() -> None:
