@@ -26,6 +26,7 @@ from drivers.errors import ConfigError, TransportError
 from drivers.rfid import llrp
 from drivers.rfid.events import ReaderMessage
 from drivers.rfid.simulator import BUS, SimSpec, SimWorld
+from drivers.rfid.simulator import SCHEME as SIM_SERIAL_SCHEME
 
 SCHEME = "llrp-sim"
 IMPINJ_PEN = 25882
@@ -42,6 +43,16 @@ def spec_from_url(url: str) -> SimSpec:
     if parts.scheme.lower() != SCHEME or not parts.netloc:
         raise ConfigError(f"not an LLRP simulator URL (expected {SCHEME}://<name>?...): {url!r}")
     return SimSpec.from_url(f"vitrinesim://{parts.netloc}?{parts.query}")
+
+
+def simulator_spec(url: str) -> SimSpec | None:
+    """The world of a simulated reader's URL (``vitrinesim://`` or ``llrp-sim://``); None for hardware."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == SCHEME:
+        return spec_from_url(url)
+    if scheme == SIM_SERIAL_SCHEME:
+        return SimSpec.from_url(url)
+    return None
 
 
 def _status(code: int = 0, text: str = "") -> bytes:
