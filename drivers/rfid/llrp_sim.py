@@ -2,7 +2,9 @@
 
 :class:`LlrpSimulatedReader` is the pure reader side: client messages in, reader messages out, tag
 reads drawn from the same :class:`drivers.rfid.simulator.SimWorld` as the serial simulators (tags on
-shelves, cross-reads, moves, exits, restocks). It answers GET_READER_CAPABILITIES (antennas, a
+shelves, cross-reads, moves, exits, restocks) — to offer a busy portal's read rate from Python,
+each antenna's reads come from a pool of encoded reads drawn from the world (RSSI noise included)
+and redrawn whenever the world changes. It answers GET_READER_CAPABILITIES (antennas, a
 10–30 dBm transmit power table), SET_READER_CONFIG (keepalive), ADD/DELETE/ENABLE/DISABLE/START/
 STOP_ROSPEC, KEEPALIVE_ACK and CLOSE_CONNECTION, and while an ROSpec is enabled streams
 RO_ACCESS_REPORTs with the fields its TagReportContentSelector asks for.
@@ -33,6 +35,8 @@ IMPINJ_PEN = 25882
 MODEL_R700 = 2001052
 FIELD_ERROR = 101
 UNSUPPORTED_MESSAGE = 109
+POOL_SIZE = 509
+POOL_STRIDE = 97  # co-prime with POOL_SIZE: consecutive reports walk the whole pool in a scrambled order
 POWER_TABLE = {i + 1: 1000 + 25 * i for i in range(81)}
 """Index → centi-dBm, 10.00 to 30.00 dBm in 0.25 dB steps (as an R700 in the FCC region)."""
 
@@ -78,7 +82,8 @@ class LlrpSimulatedReader:
         self._credit = 0.0
         self._next_antenna = 0
         self._ids = 0
-        self._epc_tv: dict[str, bytes] = {}
+        self._pools: dict[int, tuple[object, tuple[int, int], list[bytes]]] = {}
+        self._cursor = 0
         self.closed = False
         self.keepalives_sent = 0
         self.keepalives_acked = 0
@@ -198,31 +203,45 @@ class LlrpSimulatedReader:
         return out
 
     def _report(self, spec: llrp.RoSpec, count: int, now: float) -> None:
+        stamp = b"\x82" + int(now * 1e6).to_bytes(8, "big") if spec.content & llrp.SELECT_FIRST_SEEN else b""
+        suffix = stamp + (b"\x88\x00\x01" if spec.content & llrp.SELECT_TAG_SEEN_COUNT else b"")
         antennas = spec.antennas
         per = max(1, count // len(antennas))
-        stamp = b"\x82" + int(now * 1e6).to_bytes(8, "big") if spec.content & llrp.SELECT_FIRST_SEEN else b""
-        with_antenna = bool(spec.content & llrp.SELECT_ANTENNA_ID)
-        with_rssi = bool(spec.content & llrp.SELECT_PEAK_RSSI)
-        seen = b"\x88\x00\x01" if spec.content & llrp.SELECT_TAG_SEEN_COUNT else b""
         every = spec.report_every or 1 << 16
         pending: list[bytes] = []
         left = count
         while left > 0:
             antenna = antennas[self._next_antenna % len(antennas)]
             self._next_antenna += 1
-            tail = b"\x81" + antenna.to_bytes(2, "big") if with_antenna else b""
-            for read in self.world.reads(antenna, min(per, left)):
-                epc = self._epc_tv.get(read.epc)
-                if epc is None:
-                    epc = self._epc_tv[read.epc] = b"\x8d" + bytes.fromhex(read.epc)
-                fields = epc + tail + (bytes((0x86, read.rssi & 0xFF)) if with_rssi else b"") + stamp + seen
-                pending.append(b"\x00\xf0" + (4 + len(fields)).to_bytes(2, "big") + fields)
-                if len(pending) >= every:
-                    self._out += self._message(llrp.Msg.RO_ACCESS_REPORT, b"".join(pending))
-                    pending.clear()
+            pool = self._pool(spec, antenna, len(suffix))
+            if pool:
+                for _ in range(min(per, left)):
+                    self._cursor = (self._cursor + POOL_STRIDE) % len(pool)
+                    pending.append(pool[self._cursor] + suffix)
+                    if len(pending) >= every:
+                        self._out += self._message(llrp.Msg.RO_ACCESS_REPORT, b"".join(pending))
+                        pending.clear()
             left -= per
         if pending:
             self._out += self._message(llrp.Msg.RO_ACCESS_REPORT, b"".join(pending))
+
+    def _pool(self, spec: llrp.RoSpec, antenna: int, suffix_len: int) -> list[bytes]:
+        """Encoded TagReportData heads (header, EPC, antenna, RSSI) of ``POOL_SIZE`` reads drawn from
+        what ``antenna`` sees; redrawn whenever the world changes (a move, an exit, a restock)."""
+        seen = self.world.visible(antenna)[0]
+        cached = self._pools.get(antenna)
+        if cached is not None and cached[0] is seen and cached[1] == (spec.content, suffix_len):
+            return cached[2]
+        pool = []
+        for read in self.world.reads(antenna, POOL_SIZE):
+            fields = b"\x8d" + bytes.fromhex(read.epc)
+            if spec.content & llrp.SELECT_ANTENNA_ID:
+                fields += b"\x81" + antenna.to_bytes(2, "big")
+            if spec.content & llrp.SELECT_PEAK_RSSI:
+                fields += bytes((0x86, read.rssi & 0xFF))
+            pool.append(b"\x00\xf0" + (4 + len(fields) + suffix_len).to_bytes(2, "big") + fields)
+        self._pools[antenna] = (seen, (spec.content, suffix_len), pool)
+        return pool
 
 
 class LlrpSimServer:
@@ -329,3 +348,29 @@ class SimRegistry:
 
 SIMULATORS = SimRegistry()
 """Every ``llrp-sim://`` reader of this process."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m drivers.rfid.llrp_sim 'llrp-sim://name?...' [--port N]``: serve one simulated
+    reader on 127.0.0.1 until interrupted; prints ``llrp://127.0.0.1:<port>`` once listening."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("url", help="llrp-sim://<name>?<simulator options>")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free one)")
+    args = parser.parse_args(argv)
+    server = LlrpSimServer(spec_from_url(args.url), port=args.port)
+    sys.stdout.write(server.url + "\n")  # the one line a parent process waits for
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
