@@ -103,10 +103,10 @@ REPORT_EVERY = 32
 """Tags per RO_ACCESS_REPORT asked for by the bench's ROSpec (a busy fixed reader batches)."""
 
 
-def llrp_stream(reads: int, tags: int) -> tuple[list[bytes], int]:
+def llrp_stream(reads: int, tags: int, report_every: int = REPORT_EVERY) -> tuple[list[bytes], int]:
     """RO_ACCESS_REPORT bytes from the LLRP simulator core (no socket), 64 KiB chunks."""
     sim = LlrpSimulatedReader(spec_from_url(LLRP_SIM.format(tags=tags, rate=200_000)), 0.0)
-    sim.receive(llrp.add_rospec(llrp.RoSpec(1, (1, 2, 3, 4), report_every=REPORT_EVERY), 1), 0.0)
+    sim.receive(llrp.add_rospec(llrp.RoSpec(1, (1, 2, 3, 4), report_every=report_every), 1), 0.0)
     sim.receive(llrp.enable_rospec(1, 2), 0.0)
     sim.emit(0.0)
     out = bytearray()
@@ -138,7 +138,7 @@ def llrp_from_memory(chunks: list[bytes]) -> tuple[float, float, int]:
     return reads / parse_s, reads / full_s, reads
 
 
-def llrp_live(seconds: float, tags: int, rate: int) -> dict[str, float]:
+def llrp_live(seconds: float, tags: int, rate: int, report_every: int = REPORT_EVERY) -> dict[str, float]:
     """The real client against the simulator in a child process over loopback TCP."""
     sim = subprocess.Popen(
         [sys.executable, "-m", "drivers.rfid.llrp_sim", LLRP_SIM.format(tags=tags, rate=rate)],
@@ -159,7 +159,7 @@ def llrp_live(seconds: float, tags: int, rate: int) -> dict[str, float]:
                 state["changes"] += changes
 
         settings = ReaderSettings(
-            "bench", "llrp", url, (1, 2, 3, 4), power_dbm=27.0, llrp=LlrpOptions(report_every=REPORT_EVERY)
+            "bench", "llrp", url, (1, 2, 3, 4), power_dbm=27.0, llrp=LlrpOptions(report_every=report_every)
         )
         reader = RfidReader(settings, on_reads)
         reader.start()
@@ -196,6 +196,7 @@ def main() -> None:
     ap.add_argument("--tags", type=int, default=500, help="tags in the simulated store")
     ap.add_argument("--llrp-seconds", type=float, default=None, help="length of one live LLRP run")
     ap.add_argument("--llrp-rate", type=int, default=400_000, help="reads/s the LLRP simulator offers")
+    ap.add_argument("--llrp-report-every", type=int, default=REPORT_EVERY, help="tags per RO_ACCESS_REPORT")
     args = ap.parse_args()
     n_reads = args.reads or (100_000 if args.quick else 400_000)
     repeat = args.repeat or (5 if args.quick else 9)
@@ -241,7 +242,8 @@ def main() -> None:
         )
     llrp_seconds = args.llrp_seconds or (3.0 if args.quick else 5.0)
     llrp_repeat = 3 if args.quick else 5
-    chunks, produced = llrp_stream(n_reads // 2, args.tags)
+    every = args.llrp_report_every
+    chunks, produced = llrp_stream(n_reads // 2, args.tags, every)
     print(f"[llrp] report stream: {produced} reads, {sum(map(len, chunks)) / 1e6:.1f} MB", flush=True)
     mem_parse, mem_full, live = [], [], []
     for i in range(llrp_repeat):
@@ -250,7 +252,7 @@ def main() -> None:
         mem_parse.append(parse_rate)
         mem_full.append(full_rate)
         gc.collect()
-        live.append(llrp_live(llrp_seconds, args.tags, args.llrp_rate))
+        live.append(llrp_live(llrp_seconds, args.tags, args.llrp_rate, every))
         print(
             f"[llrp] run {i + 1}/{llrp_repeat} (reads per CPU-second): from memory parse-only "
             f"{parse_rate:,.0f}, parse+process {full_rate:,.0f} | TCP client+process {live[-1]['reads_s']:,.0f} "
@@ -275,7 +277,7 @@ def main() -> None:
         json.dumps(
             {
                 **{k: round(v) for k, v in llrp_fig.items()},
-                "llrp_report_every": REPORT_EVERY,
+                "llrp_report_every": every,
                 "llrp_seconds_per_run": llrp_seconds,
                 "llrp_repeat": llrp_repeat,
                 "reads_s": round(main_r["reads_s"]),

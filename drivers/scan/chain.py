@@ -180,9 +180,9 @@ class DecoderChain:
         return ChainResult([], None, skipped, len(held))
 
     def _library(self, step: Step) -> type:
-        """The decoder's implementation: two steps agree only across libraries."""
-        decoder = self._decoders[step.decoder]
-        return getattr(decoder, "library", type(decoder))
+        """The decoder's implementation (``zxing`` and ``zxing-full`` are one library): two steps
+        agree only across libraries."""
+        return type(self._decoders[step.decoder])
 
     def _unknown_retail_code(self, symbol: Decoded) -> bool:
         """An EAN/UPC (one mod-10 digit: the weakest check) naming no product of the catalog."""
