@@ -34,8 +34,13 @@ class SkuResolver:
 
     def sku_of(self, epc: str) -> str | None:
         gtin14 = epc_codec.gtin_of(epc)
-        if gtin14 is None:
-            return None
+        return None if gtin14 is None else self.sku_of_gtin(gtin14)
+
+    def knows_gtin(self, gtin14: str) -> bool:
+        """Whether a GTIN-14 names a catalogue product (a scanner's confirmation of a decode)."""
+        return self.sku_of_gtin(gtin14) is not None
+
+    def sku_of_gtin(self, gtin14: str) -> str | None:
         now = time.monotonic()
         with self._lock:
             hit = self._by_gtin.get(gtin14)
