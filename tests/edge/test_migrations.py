@@ -109,7 +109,7 @@ def test_v4_stores_every_gtin_as_gtin14_and_keeps_them_unique(tmp_path: Path) ->
             tx.execute(
                 "INSERT INTO catalog (sku, gtin, name, category) VALUES (?, ?, ?, 'x')", (sku, gtin, sku)
             )
-    assert replica.migrate() == [4]
+    assert replica.migrate(target=4) == [4]
     stored = dict(
         replica.reader().execute("SELECT sku, gtin FROM catalog WHERE sku IN ('A','B','C','D','E')")
     )
