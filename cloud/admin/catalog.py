@@ -137,9 +137,12 @@ def get(conn: Connection, sku: str) -> dict[str, Any]:
 def search(conn: Connection, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     stmt = select(s.catalog.c.sku).where(s.catalog.c.active.is_(True))
     if query:
-        like = f"%{query.lower()}%"
+        # '%' and '_' typed by a user are literal characters, not wildcards
+        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
-            s.catalog.c.name.ilike(like) | s.catalog.c.sku.ilike(like) | (s.catalog.c.gtin == query)
+            s.catalog.c.name.ilike(like, escape="\\")
+            | s.catalog.c.sku.ilike(like, escape="\\")
+            | (s.catalog.c.gtin == query)
         )
     skus = conn.execute(stmt.order_by(s.catalog.c.sku).limit(limit).offset(offset)).scalars().all()
     return [get(conn, str(sku)) for sku in skus]

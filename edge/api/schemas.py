@@ -29,7 +29,10 @@ Qty = Annotated[int, Field(ge=1, le=999)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields refused, and no coercion (``true`` is not a quantity, ``"3"`` is
+    not a number, ``1.0`` is not an int)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SaleLineIn(Strict):

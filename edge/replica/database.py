@@ -10,6 +10,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.errors import StorageError
+from edge.replica.faults import StorageHealth, fault_of
 from edge.replica.migrations import LATEST_VERSION, MIGRATIONS
 from sync.hlc import HybridClock, Timestamp
 from sync.ops import CURRENT_VERSION, Op
@@ -127,6 +129,7 @@ class Replica:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._checkpointer: Checkpointer | None = None
+        self.storage = StorageHealth()
 
     @classmethod
     def open(
@@ -196,20 +199,35 @@ class Replica:
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """The single writer: one IMMEDIATE transaction; rolled back on any exception."""
+        """The single writer: one IMMEDIATE transaction; rolled back on any exception. A full or
+        failing disk raises :class:`~edge.errors.StorageFault` (recorded in :attr:`storage`) and
+        leaves the writer ready for the next transaction."""
         with self._write_lock:
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:  # another process holds the file past the busy timeout
-                raise StorageError(f"replica busy: {err}") from err
+                raise self._fault(err) or StorageError(f"replica busy: {err}") from err
             tx = Tx(conn, self.db, self.clock, self.store_id)
             try:
                 yield tx
+                conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                _abandon(conn)
+                fault = self._fault(err)
+                if fault is None:
+                    raise
+                raise fault from err
             except BaseException:
-                conn.execute("ROLLBACK")
+                _abandon(conn)
                 raise
-            conn.execute("COMMIT")
+            self.storage.write_succeeded()
+
+    def _fault(self, err: sqlite3.Error) -> StorageError | None:
+        fault = fault_of(err)
+        if fault is not None:
+            self.storage.record(fault)
+        return fault
 
     def reader(self) -> sqlite3.Connection:
         """This thread's read-only connection."""
@@ -232,6 +250,13 @@ class Replica:
             self._readers.clear()
         with self._write_lock:
             self._writer.close()
+
+
+def _abandon(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction (SQLite may already have rolled it back)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the next BEGIN IMMEDIATE tells if the writer is unusable
+            conn.execute("ROLLBACK")
 
 
 def op_from_row(origin: str, row: sqlite3.Row) -> Op:
