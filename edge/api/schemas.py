@@ -128,8 +128,17 @@ class OutboxStatus(BaseModel):
     backlog: int
 
 
+class StorageStatus(BaseModel):
+    ok: bool = Field(description="False from a disk-full or I/O fault until the next committed write")
+    fault: str | None = Field(description="disk_full, io_error, corrupt, cannot_open or read_only")
+    detail: str | None = Field(description="what failed and what to do next")
+    since: str | None = Field(description="when the unresolved fault was first seen (UTC)")
+    free_bytes: int | None = Field(description="free space on the replica's file system")
+
+
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"]
     store_id: str
     schema_version: int
     outbox_backlog: int
+    storage: StorageStatus

@@ -8,10 +8,12 @@ sells again without a restart. Counts are totals since the process started.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from edge.errors import StorageFault
 
@@ -40,6 +42,14 @@ def fault_of(err: sqlite3.Error) -> StorageFault | None:
     if kind is None:
         return None
     return StorageFault(kind, f"replica storage fault ({kind.replace('_', ' ')}: {err}): {ADVICE[kind]}")
+
+
+def free_bytes(replica_path: Path) -> int | None:
+    """Free space on the file system holding the replica, or None if it cannot be read."""
+    try:
+        return shutil.disk_usage(replica_path.parent).free
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
