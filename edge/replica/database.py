@@ -105,8 +105,9 @@ class Checkpointer:
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
-                    continue  # busy or locked: the next round catches up
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    continue  # busy, locked or out of space: the next round catches up
+            with contextlib.suppress(sqlite3.Error):  # a full disk must not crash the shutdown
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()
 

@@ -84,7 +84,9 @@ def test_disk_full_is_a_503_then_the_node_sells_again_once_space_returns(tmp_pat
                 if answer.status == 503:
                     break
                 sold += 1
-            assert answer is not None and answer.status == 503, f"{MAX_SALES} sales on a full disk all succeeded"
+            assert answer is not None and answer.status == 503, (
+                f"{MAX_SALES} sales on a full disk all succeeded"
+            )
             assert answer.content_type == "application/json"
             detail = answer.json()["detail"]
             assert "disk full" in detail and "free space" in detail, detail
