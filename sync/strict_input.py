@@ -33,6 +33,7 @@ Send = Callable[[Message], Awaitable[None]]
 AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UTF8_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 
 
@@ -90,7 +91,8 @@ def check_body(body: bytes, content_type: str | None) -> Rejection | None:
         return Rejection(422, f"a number in the body is too long ({err}): send at most 4300 digits")
     except RecursionError:
         return Rejection(422, "the JSON body is nested too deeply: flatten it")
-    where = _first_surrogate(document)
+    # UTF-8 decoding already refused encoded surrogates: only a \uD800-\uDFFF escape can make one
+    where = _first_surrogate(document) if _SURROGATE_ESCAPE.search(text) else None
     if where is not None:
         return Rejection(
             422,

@@ -30,7 +30,7 @@ class EdgeMetrics:
         self.returns = Counter("vitrine_edge_returns", "returns recorded", registry=self.registry)
         self.rejected = Counter(
             "vitrine_edge_rejected_requests",
-            "requests refused by domain rules",
+            "requests refused: domain rules, input checks (4xx) and storage faults (503)",
             ["status"],
             registry=self.registry,
         )
