@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -32,12 +31,11 @@ from schemathesis.core.result import Ok
 from cloud.api import create_app as create_hub_app
 from cloud.settings import CloudSettings
 from cloud.storage import make_engine, migrate
-from edge.api.app import create_app as create_edge_app
 from edge.node import EdgeNode
 from edge.replica.integrity import check
-from edge.settings import load_settings
 from tests.cloud.helpers import ADMIN, SHOP, seed
-from tests.edge.conftest import STORE, TOKENS, Wall, populate
+from tests.edge.conftest import STORE, TOKENS
+from tests.edge.served import serve_edge
 from tests.support.keepalive import KeepAlive
 from tests.support.server import served
 
@@ -244,21 +242,8 @@ def run_hostile(base_url: str, openapi: dict[str, Any], auth_for: Any) -> dict[i
 
 @pytest.fixture(scope="module")
 def edge_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, EdgeNode]]:
-    directory: Path = tmp_path_factory.mktemp("hostile-edge")
-    node = EdgeNode.open(directory / "store.db", STORE, wall=Wall())
-    populate(node)
-    settings = load_settings(
-        store_id=STORE,
-        db_path=directory / "store.db",
-        kiosk_token=TOKENS["kiosk"],
-        staff_token=TOKENS["staff"],
-        manager_token=TOKENS["manager"],
-    )
-    try:
-        with served(create_edge_app(settings, node=node), **SERVE) as url:
-            yield url, node
-    finally:
-        node.close()
+    with serve_edge(tmp_path_factory.mktemp("hostile-edge"), **SERVE) as live:
+        yield live
 
 
 def test_edge_survives_hostile_input_on_every_operation(edge_url: tuple[str, EdgeNode]) -> None:

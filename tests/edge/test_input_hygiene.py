@@ -4,14 +4,25 @@ non-finite numbers and invalid UTF-8 are a 4xx with a clear message on a connect
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.edge.conftest import TOKENS, LiveServer
+from tests.edge.served import serve_edge
 from tests.support.keepalive import KeepAlive
 
 JSON = {"Content-Type": "application/json"}
 MANAGER = {"Authorization": f"Bearer {TOKENS['manager']}"}
 SALE_OK = b'{"lines":[{"sku":"71053","qty":1}]}'
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One server for the module: every case here leaves the replica as it found it, or adds to it."""
+    with serve_edge(tmp_path_factory.mktemp("hygiene")) as (url, node):
+        yield LiveServer(url, node)
+
 
 HOSTILE = [
     ("/api/v1/customers", b'{"name":"\\ud800"}', 422),
@@ -33,9 +44,9 @@ HOSTILE = [
 
 @pytest.mark.parametrize(("path", "body", "status"), HOSTILE)
 def test_hostile_body_is_a_clear_4xx_on_a_live_connection(
-    live: LiveServer, path: str, body: bytes, status: int
+    shared: LiveServer, path: str, body: bytes, status: int
 ) -> None:
-    with KeepAlive(live.url, MANAGER) as conn:
+    with KeepAlive(shared.url, MANAGER) as conn:
         answer = conn.send("POST", path, body, JSON)
         assert answer.status == status, answer.body[:300]
         assert answer.content_type == "application/json"
@@ -46,9 +57,9 @@ def test_hostile_body_is_a_clear_4xx_on_a_live_connection(
         assert conn.send("POST", "/api/v1/sales", SALE_OK, JSON).status == 201
 
 
-def test_validation_error_echoing_unencodable_input_is_a_422(live: LiveServer) -> None:
+def test_validation_error_echoing_unencodable_input_is_a_422(shared: LiveServer) -> None:
     """Bodies that are not JSON at all reach the validator as bytes; its 422 must still be buildable."""
-    with KeepAlive(live.url, MANAGER) as conn:
+    with KeepAlive(shared.url, MANAGER) as conn:
         answer = conn.send(
             "POST", "/api/v1/sales", b"\xff\xfe{", {"Content-Type": "application/octet-stream"}
         )
@@ -60,8 +71,8 @@ def test_validation_error_echoing_unencodable_input_is_a_422(live: LiveServer) -
 
 
 @pytest.mark.parametrize("qty", ["true", "false", '"1"', "1.0", "[1]"])
-def test_a_quantity_is_an_integer_not_a_boolean_or_text(live: LiveServer, qty: str) -> None:
-    with live.client("staff") as client:
+def test_a_quantity_is_an_integer_not_a_boolean_or_text(shared: LiveServer, qty: str) -> None:
+    with shared.client("staff") as client:
         before = client.get("/api/v1/stock/71053").json()
         r = client.post("/api/v1/sales", content=f'{{"lines":[{{"sku":"71053","qty":{qty}}}]}}', headers=JSON)
         assert r.status_code == 422, r.text
@@ -76,17 +87,17 @@ def test_a_quantity_is_an_integer_not_a_boolean_or_text(live: LiveServer, qty: s
         '{"sku":"71053","qty":true}',
     ],
 )
-def test_points_and_receipt_quantities_are_strict(live: LiveServer, body: str) -> None:
+def test_points_and_receipt_quantities_are_strict(shared: LiveServer, body: str) -> None:
     path = "/api/v1/sales" if "lines" in body else "/api/v1/stock/receipts"
-    with live.client("manager") as client:
+    with shared.client("manager") as client:
         assert client.post(path, content=body, headers=JSON).status_code == 422
 
 
-def test_percent_and_underscore_are_literal_in_product_search(live: LiveServer) -> None:
-    with live.node.replica.write() as tx:
+def test_percent_and_underscore_are_literal_in_product_search(shared: LiveServer) -> None:
+    with shared.node.replica.write() as tx:
         tx.execute("INSERT INTO catalog (sku, gtin, name, category) VALUES ('P50', NULL, '50% OFF MUG', 'x')")
         tx.execute("INSERT INTO catalog (sku, gtin, name, category) VALUES ('U1', NULL, 'MUG_BLUE', 'x')")
-    with live.client("kiosk") as client:
+    with shared.client("kiosk") as client:
 
         def skus(q: str) -> list[str]:
             r = client.get("/api/v1/products", params={"q": q})

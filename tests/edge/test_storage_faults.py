@@ -22,13 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.api.app import create_app
-from edge.node import EdgeNode
 from edge.replica.integrity import check
-from edge.settings import load_settings
-from tests.edge.conftest import STORE, TOKENS, Wall, populate
+from tests.edge.conftest import STORE, TOKENS
+from tests.edge.served import serve_edge
 from tests.support.keepalive import KeepAlive
-from tests.support.server import served
 from tests.support.small_fs import fill, free_space, small_filesystem
 
 STAFF = {"Authorization": f"Bearer {TOKENS['staff']}"}
@@ -39,24 +36,6 @@ MAX_SALES = 400
 def _sale(n: int) -> bytes:
     ref = f"till-{n:06d}-" + "x" * 40
     return b'{"lines":[{"sku":"85123A","qty":1}],"payment_ref":"' + ref.encode() + b'"}'
-
-
-@contextmanager
-def _live_edge(directory: Path) -> Iterator[tuple[str, EdgeNode]]:
-    node = EdgeNode.open(directory / "store.db", STORE, wall=Wall())
-    populate(node)
-    settings = load_settings(
-        store_id=STORE,
-        db_path=directory / "store.db",
-        kiosk_token=TOKENS["kiosk"],
-        staff_token=TOKENS["staff"],
-        manager_token=TOKENS["manager"],
-    )
-    try:
-        with served(create_app(settings, node=node), timeout_keep_alive=60) as url:
-            yield url, node
-    finally:
-        node.close()
 
 
 def _metric(text: str, name: str) -> float:
@@ -72,7 +51,10 @@ def _stock(url: str) -> int:
 
 
 def test_disk_full_is_a_503_then_the_node_sells_again_once_space_returns(tmp_path: Path) -> None:
-    with small_filesystem(tmp_path / "disk", size_kib=3 * 1024) as disk, _live_edge(disk) as (url, node):
+    with (
+        small_filesystem(tmp_path / "disk", size_kib=3 * 1024) as disk,
+        serve_edge(disk, timeout_keep_alive=60) as (url, node),
+    ):
         with KeepAlive(url, STAFF) as conn:
             assert conn.send("POST", "/api/v1/sales", _sale(0), JSON).status == 201
             stock_before = _stock(url)
@@ -141,7 +123,7 @@ def _target(fd: str) -> str:
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
 def test_io_errors_are_a_503_with_health_degraded_and_recover(tmp_path: Path) -> None:
-    with _live_edge(tmp_path) as (url, node), KeepAlive(url, STAFF) as conn:
+    with serve_edge(tmp_path, timeout_keep_alive=60) as (url, node), KeepAlive(url, STAFF) as conn:
         assert conn.send("POST", "/api/v1/sales", _sale(0), JSON).status == 201
         stock_before = _stock(url)
         with _failing_wal(node.replica.path):

@@ -75,7 +75,7 @@ values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(values)
 def test_json_safe_always_encodes(value: Any) -> None:
     text = json.dumps(json_safe(value), allow_nan=False, ensure_ascii=False)
