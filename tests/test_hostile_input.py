@@ -29,6 +29,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.result import Ok
 
 from cloud.api import create_app as create_hub_app
+from cloud.localpg import LocalPostgres
 from cloud.settings import CloudSettings
 from cloud.storage import make_engine, migrate
 from edge.node import EdgeNode
@@ -257,9 +258,14 @@ def test_edge_survives_hostile_input_on_every_operation(edge_url: tuple[str, Edg
     assert report.ok, report.problems
 
 
-@pytest.fixture(scope="module")
-def hub_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('hostile-hub') / 'cloud.db'}"
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def hub_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The hub on each backend: PostgreSQL refuses what SQLite stores (NUL in text, ints past int64)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('hostile-hub') / 'cloud.db'}"
+    else:
+        pg: LocalPostgres = request.getfixturevalue("postgres")
+        url = pg.create_database("cloud_hostile")
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
