@@ -133,7 +133,7 @@ def _first_surrogate(document: Any) -> str | None:
             for key, item in value.items():
                 if _has_surrogate(key):
                     return f"a key of {where}"
-                stack.append((f"{where}.{key}", item))
+                stack.append((f"{where}.{key[:40]}", item))  # a location, not an echo of the body
         elif isinstance(value, list):
             stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
     return None
