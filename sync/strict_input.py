@@ -87,8 +87,8 @@ def check_body(body: bytes, content_type: str | None) -> Rejection | None:
         return Rejection(422, err.detail)
     except json.JSONDecodeError:
         return None  # plain syntax errors: the framework's own 422 names the position
-    except ValueError as err:  # an integer with more digits than Python converts
-        return Rejection(422, f"a number in the body is too long ({err}): send at most 4300 digits")
+    except ValueError:  # an integer with more digits than Python converts (sys.get_int_max_str_digits)
+        return Rejection(422, "a number in the body has too many digits: send at most 4300")
     except RecursionError:
         return Rejection(422, "the JSON body is nested too deeply: flatten it")
     # UTF-8 decoding already refused encoded surrogates: only a \uD800-\uDFFF escape can make one
