@@ -161,10 +161,13 @@ def by_gtin(conn: Connection, code: str, symbology: str | None = None) -> dict[s
 def search(conn: Connection, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     stmt = select(s.catalog.c.sku).where(s.catalog.c.active.is_(True))
     if query:
-        like = f"%{query.lower()}%"
+        # '%' and '_' typed by a user are literal characters, not wildcards
+        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         gtin = try_canonical_gtin(query) or query
         stmt = stmt.where(
-            s.catalog.c.name.ilike(like) | s.catalog.c.sku.ilike(like) | (s.catalog.c.gtin == gtin)
+            s.catalog.c.name.ilike(like, escape="\\")
+            | s.catalog.c.sku.ilike(like, escape="\\")
+            | (s.catalog.c.gtin == gtin)
         )
     skus = conn.execute(stmt.order_by(s.catalog.c.sku).limit(limit).offset(offset)).scalars().all()
     return [get(conn, str(sku)) for sku in skus]

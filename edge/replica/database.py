@@ -10,6 +10,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -22,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from edge.errors import RecoveryNeeded, StorageError
+from edge.replica.faults import StorageHealth, fault_of
 from edge.replica.migrations import LATEST_VERSION, MIGRATIONS
 from edge.replica.wal import current_frames
 from sync.hlc import HybridClock, Timestamp
@@ -116,8 +118,9 @@ class Checkpointer:
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
-                    continue  # busy or locked: the next round catches up
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    continue  # busy, locked or out of space: the next round catches up
+            with contextlib.suppress(sqlite3.Error):  # a full disk must not crash the shutdown
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()
 
@@ -142,6 +145,7 @@ class Replica:
         self._checkpointer: Checkpointer | None = None
         # Set when the cloud holds ops of this store that this file lost: no op may be written.
         self.recovery: str | None = None
+        self.storage = StorageHealth()
 
     @classmethod
     def open(
@@ -261,20 +265,35 @@ class Replica:
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """The single writer: one IMMEDIATE transaction; rolled back on any exception."""
+        """The single writer: one IMMEDIATE transaction; rolled back on any exception. A full or
+        failing disk raises :class:`~edge.errors.StorageFault` (recorded in :attr:`storage`) and
+        leaves the writer ready for the next transaction."""
         with self._write_lock:
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:  # another process holds the file past the busy timeout
-                raise StorageError(f"replica busy: {err}") from err
+                raise self._fault(err) or StorageError(f"replica busy: {err}") from err
             tx = Tx(conn, self.db, self.clock, self.store_id, self.recovery)
             try:
                 yield tx
+                conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                _abandon(conn)
+                fault = self._fault(err)
+                if fault is None:
+                    raise
+                raise fault from err
             except BaseException:
-                conn.execute("ROLLBACK")
+                _abandon(conn)
                 raise
-            conn.execute("COMMIT")
+            self.storage.write_succeeded()
+
+    def _fault(self, err: sqlite3.Error) -> StorageError | None:
+        fault = fault_of(err)
+        if fault is not None:
+            self.storage.record(fault)
+        return fault
 
     def reader(self) -> sqlite3.Connection:
         """This thread's read-only connection."""
@@ -305,6 +324,13 @@ def damaged(path: Path, err: Exception) -> str:
         "the last backup (`vitrine-edge restore --force BACKUP`) or start from an empty file, and run "
         "`vitrine-edge restore-from-cloud` before serving (docs/operations.md)"
     )
+
+
+def _abandon(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction (SQLite may already have rolled it back)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the next BEGIN IMMEDIATE tells if the writer is unusable
+            conn.execute("ROLLBACK")
 
 
 def op_from_row(origin: str, row: sqlite3.Row) -> Op:

@@ -78,7 +78,7 @@ class SyncView(BaseModel):
 class PickupOrderRequest(BaseModel):
     customer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
     sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-    qty: int = Field(default=1, ge=1, le=5)
+    qty: int = Field(default=1, ge=1, le=5, strict=True)
     store: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="the store that has the item")
 
 
