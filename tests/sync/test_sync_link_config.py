@@ -29,5 +29,5 @@ def test_sync_link_config_from_edge_settings() -> None:
         "pw-123456",
     )
     mqtt = cfg.mqtt()
-    assert mqtt.client_id == "edge-store-5" and mqtt.presence_topic == "vitrine/v1/store-5/presence"
+    assert mqtt.client_id == "store-5" and mqtt.presence_topic == "vitrine/v1/store-5/presence"
     assert mqtt.tls_ca == Path("ca.crt")
