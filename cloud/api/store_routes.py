@@ -36,7 +36,7 @@ def authorise(body: AuthoriseIn, store: StoreDep, hub: HubDep) -> dict[str, Any]
 @router.post("/loyalty/allowances", status_code=201)
 def lease(body: AllowanceIn, store: StoreDep, hub: HubDep) -> dict[str, Any]:
     with hub.tx() as conn:
-        return authority.lease(
+        return authority.lease_for_store(
             conn,
             hub.clock,
             store=store,
@@ -58,9 +58,10 @@ def balance(customer_id: str, store: StoreDep, hub: HubDep) -> dict[str, Any]:
 
 
 @router.get("/orders/{order_id}")
-def order_for_return(order_id: str, _store: StoreDep, hub: HubDep) -> dict[str, Any]:
-    """Any store may look up an online order to take its return."""
-    return rpc.order_for_return(hub.engine, order_id)
+def order_for_return(order_id: str, store: StoreDep, hub: HubDep) -> dict[str, Any]:
+    """The store's own order whole; another store's or an online order only as the return
+    authority describes it (``orders.lookup``, :func:`cloud.rpc.order_for_return`)."""
+    return rpc.order_for_return(hub.engine, store, order_id)
 
 
 @router.get("/orders")
