@@ -82,8 +82,7 @@ class HybridClock:
         box whose clock is behind its replica) must not keep the node from opening."""
         with self._lock:
             resumed = Timestamp(persisted.wall_ms, persisted.counter, self.node)
-            if resumed > self._last:
-                self._last = resumed
+            self._last = max(self._last, resumed)
             return self._last
 
     def lead_ms(self) -> int:
