@@ -103,4 +103,6 @@ def hub_handlers(
         engine, clock, params
     )
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
+    # The hub's wall clock, for the stores' skew measurement (edge/hub_clock.py).
+    methods["clock.now"] = lambda _store, _params: {"now_ms": clock.wall_ms()}
     return methods

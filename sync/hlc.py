@@ -65,6 +65,10 @@ class HybridClock:
     def _wall_ms(self) -> int:
         return int(self._wall() * 1000)
 
+    def wall_ms(self) -> int:
+        """This node's wall clock (epoch milliseconds), as the clock reads it."""
+        return self._wall_ms()
+
     def now(self) -> Timestamp:
         """A timestamp for a local event, greater than every one issued or observed before."""
         with self._lock:

@@ -19,6 +19,7 @@ from edge.api.routes import admin, customers, health, orders, products, reservat
 from edge.api.routes.recommend import install_recommendations
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
+from edge.hub_clock import SkewProbe
 from edge.node import EdgeNode
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLink, SyncLinkConfig
@@ -55,7 +56,11 @@ def create_app(
         if link is not None:
             _app.state.sync_link = link
         cloud.attach(link)
+        probe = SkewProbe(the_node.hub_clock, cloud.hub_time, settings.clock_probe_s)  # hub clock offset
+        if link is not None:
+            probe.start()
         yield
+        probe.stop()
         cloud.attach(None)
         if link is not None:
             link.stop()
@@ -64,6 +69,7 @@ def create_app(
 
     cloud = CloudRpc()  # online authorisation, order and customer look-ups once the sync link is up
     the_node.attach_cloud(cloud)
+    the_node.hub_clock.warn_s = settings.clock_skew_warn_s
 
     app = FastAPI(
         title=f"Vitrine edge — {settings.store_id}",

@@ -125,8 +125,19 @@ class OutboxStatus(BaseModel):
     backlog: int
 
 
+class ClockHealth(BaseModel):
+    skew_ms: int | None = Field(description="this box's clock minus the hub's, last measured (None: never)")
+    rtt_ms: int | None = Field(description="round trip of that measurement (its uncertainty is half)")
+    measured_at: str | None
+    warning: str | None = Field(description="set when the skew is beyond VITRINE_EDGE_CLOCK_SKEW_WARN_S")
+    hlc_lead_ms: int = Field(
+        description="how far the HLC runs ahead of this box's clock (after a correction)"
+    )
+
+
 class Health(BaseModel):
     status: str
     store_id: str
     schema_version: int
     outbox_backlog: int
+    clock: ClockHealth | None = None

@@ -70,6 +70,10 @@ class SyncView(BaseModel):
     backlog: int = Field(description="ops written but not yet acknowledged by the cloud")
     oldest_unsynced_age_s: float | None
     last_contact_age_s: float | None = Field(description="seconds since the last ack or batch from the cloud")
+    clock_skew_ms: int | None = Field(
+        default=None, description="this box's clock minus the hub's (last measured)"
+    )
+    clock_warning: str | None = Field(default=None, description="set when the skew is beyond the threshold")
 
 
 class PickupOrderRequest(BaseModel):
@@ -193,6 +197,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     def manager_sync(request: Request, node: Node) -> SyncView:
         """The sync link's status (online, backlog, oldest unsynced op, last cloud contact)."""
         link = getattr(request.app.state, "sync_link", None)
+        clock = node.hub_clock.status()
         if link is None:
             backlog = max(0, node.outbox.last_seq() - node.outbox.acked_seq())
             return SyncView(
@@ -201,6 +206,8 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 backlog=backlog,
                 oldest_unsynced_age_s=None,
                 last_contact_age_s=None,
+                clock_skew_ms=clock.skew_ms,
+                clock_warning=clock.warning,
             )
         status = link.status()
         contact = status.last_contact_at
@@ -210,6 +217,8 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             backlog=status.backlog,
             oldest_unsynced_age_s=status.oldest_unsynced_age_s,
             last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
+            clock_skew_ms=clock.skew_ms,
+            clock_warning=clock.warning,
         )
 
     @router.post(

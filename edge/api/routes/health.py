@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from edge.api.deps import Metrics, Node
-from edge.api.schemas import Health
+from edge.api.schemas import ClockHealth, Health
 
 router = APIRouter(tags=["health"])
 
@@ -18,6 +20,7 @@ def health(node: Node) -> Health:
         store_id=node.store_id,
         schema_version=node.replica.schema_version(),
         outbox_backlog=node.outbox.backlog(),
+        clock=ClockHealth(**asdict(node.hub_clock.status()), hlc_lead_ms=node.replica.clock.lead_ms()),
     )
 
 
