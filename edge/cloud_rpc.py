@@ -11,8 +11,6 @@ local receipt only; local customers only).
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 from edge.errors import NotFound
@@ -28,9 +26,8 @@ DEFAULT_TIMEOUT_S = 2.0
 
 
 class CloudRpc:
-    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S, wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.timeout_s = timeout_s
-        self._wall = wall
         self._link: SyncLink | None = None
 
     def attach(self, link: SyncLink | None) -> None:
@@ -59,19 +56,17 @@ class CloudRpc:
             return None
         return bool(answer.get("approved"))
 
-    def hub_time(self) -> tuple[float, int, float] | None:
-        """``(sent_at, hub_ms, received_at)``: the hub's wall clock read between two readings of
-        this box's (edge/hub_clock.py); None while offline or when the hub does not answer."""
-        sent_at = self._wall()
+    def hub_ms(self) -> int | None:
+        """The hub's wall clock (epoch ms, ``clock.now``; edge/hub_clock.py times the round trip);
+        None while offline or when the hub does not answer."""
         try:
             answer = self._call("clock.now", {})
         except RpcError as err:
             log.info("the cloud did not tell its time: %s", err)
             return None
-        received_at = self._wall()
         if not isinstance(answer, dict) or not isinstance(answer.get("now_ms"), int):
             return None
-        return sent_at, int(answer["now_ms"]), received_at
+        return int(answer["now_ms"])
 
     def order_for_return(self, order_id: str) -> dict[str, Any] | None:
         try:

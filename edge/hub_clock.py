@@ -62,6 +62,10 @@ class HubClock:
         )
         return None if row is None else Offset(int(row[0]), int(row[1]), float(row[2]))
 
+    def wall(self) -> float:
+        """This box's own wall clock (epoch seconds)."""
+        return self._wall()
+
     @property
     def offset(self) -> Offset | None:
         with self._lock:
@@ -113,7 +117,7 @@ class HubClock:
         return ClockStatus(-known.offset_ms, known.rtt_ms, instant_from_epoch(known.measured_at), warning)
 
 
-HubTime = Callable[[], "tuple[float, int, float] | None"]  # (sent_at, hub_ms, received_at) or None
+HubTime = Callable[[], "int | None"]  # the hub's wall clock in epoch ms, None when it does not answer
 
 
 class SkewProbe:
@@ -127,8 +131,10 @@ class SkewProbe:
         self._thread: threading.Thread | None = None
 
     def probe_once(self) -> Offset | None:
-        answer = self._ask()
-        return None if answer is None else self._clock.record(*answer)
+        sent_at = self._clock.wall()
+        hub_ms = self._ask()
+        received_at = self._clock.wall()
+        return None if hub_ms is None else self._clock.record(sent_at, hub_ms, received_at)
 
     def _run(self) -> None:
         while not self._stop.is_set():

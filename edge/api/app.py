@@ -56,7 +56,7 @@ def create_app(
         if link is not None:
             _app.state.sync_link = link
         cloud.attach(link)
-        probe = SkewProbe(the_node.hub_clock, cloud.hub_time, settings.clock_probe_s)  # hub clock offset
+        probe = SkewProbe(the_node.hub_clock, cloud.hub_ms, settings.clock_probe_s)  # hub clock offset
         if link is not None:
             probe.start()
         yield
