@@ -117,7 +117,7 @@ class HubClock:
         return ClockStatus(-known.offset_ms, known.rtt_ms, instant_from_epoch(known.measured_at), warning)
 
 
-HubTime = Callable[[], "int | None"]  # the hub's wall clock in epoch ms, None when it does not answer
+HubTime = Callable[[], int | None]  # the hub's wall clock in epoch ms, None when it does not answer
 
 
 class SkewProbe:

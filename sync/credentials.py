@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sync.errors import SyncError
 from sync.topics import check_store_id
 
 HUB_USER = "hub"
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         users = generate([s for s in args.stores.split(",") if s], args.out, args.template)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, SyncError) as err:
         sys.stderr.write(f"cannot generate credentials: {err}\n")
         return 1
     sys.stdout.write(f"wrote {args.out}/{CONFIG_NAME} and {len(users)} secrets\n")

@@ -57,7 +57,6 @@ def kiosk_device_token(kiosk_token: str, session_id: str) -> str:
 class Caller:
     role: Role
     session: str | None = None  # set for a kiosk device token: the only session it may reach
-    device_bound: bool = False
 
 
 class TokenTable:
@@ -84,7 +83,7 @@ class TokenTable:
             if SESSION_ID.match(session) and hmac.compare_digest(
                 _device_mac(self._kiosk, session).encode(), mac.encode("utf-8", "surrogateescape")
             ):
-                return Caller(Role.KIOSK, session, device_bound=True)
+                return Caller(Role.KIOSK, session)
         return None
 
     def role_of(self, token: str) -> Role | None:
@@ -113,7 +112,7 @@ async def session_scope(session_id: str, caller: Caller = Depends(caller_of)) ->
     tokens to any session, a kiosk device token to its own session only."""
     if caller.role >= Role.STAFF or caller.session == session_id:
         return caller
-    if caller.device_bound:
+    if caller.session is not None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"this kiosk's token reaches its own session {caller.session!r} only"
         )
