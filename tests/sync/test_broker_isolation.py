@@ -18,9 +18,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.ingest.hub import start_hub
+from cloud.rpc import hub_handlers
 from edge.sync_link import SyncLink, SyncLinkConfig
 from sync.broker import MosquittoProcess, free_port, shipped_config
 from sync.credentials import CONFIG_NAME, generate
+from sync.hlc import HybridClock
 from sync.testing.sqlite_node import SqliteNode
 from sync.testing.workload import make_ops
 from sync.transport import MqttConfig
@@ -108,6 +110,7 @@ def test_shipped_broker_keeps_stores_apart(tmp_path: Path, broker_files: Path) -
             engine,
             MqttConfig(port=port, client_id=f"hub-{n}", username="hub", password=passwords["hub"], tls_ca=ca),
             downlink=n == 1,
+            rpc_handlers=hub_handlers(engine, HybridClock("cloud")),
         )
         for n in (1, 2)  # two workers share the hub's user and its subscription group
     ]
@@ -146,6 +149,9 @@ def test_shipped_broker_keeps_stores_apart(tmp_path: Path, broker_files: Path) -
         node.write(make_ops("s2", 201, 400, seed=3))
         link.notify()
         wait_until(lambda: node.acked_seq() == 600, 20, "s2 synced while the rogue listens")
+        # and every one of s2's RPC requests is answered (none goes to the rogue's share)
+        answers = [link.rpc.call("clock.now", {}, timeout=5) for _ in range(12)]
+        assert all(isinstance(a, dict) and "now_ms" in a for a in answers)
         assert rogue.received == []
         assert cloud_hwm(engine, "s2") == 600
         assert_converged(node, engine)
