@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from cloud import customers, orders, rpc
-from cloud.api.auth import hub_of, require_store
+from cloud.api.auth import Principal, hub_of, principal, require_store
 from cloud.api.models import AllowanceIn, AuthoriseIn
 from cloud.hub import Hub
 from cloud.loyalty import authority, ledger
@@ -34,9 +34,14 @@ def authorise(body: AuthoriseIn, store: StoreDep, hub: HubDep) -> dict[str, Any]
 
 
 @router.post("/loyalty/allowances", status_code=201)
-def lease(body: AllowanceIn, store: StoreDep, hub: HubDep) -> dict[str, Any]:
+def lease(
+    body: AllowanceIn, store: StoreDep, hub: HubDep, who: Annotated[Principal, Depends(principal)]
+) -> dict[str, Any]:
+    """The store's own token: only for a customer with a history at the store. The admin token (head
+    office) may lease any customer's points to the store, as the hub does for regulars."""
+    lease_for = authority.lease if who.role == "admin" else authority.lease_for_store
     with hub.tx() as conn:
-        return authority.lease_for_store(
+        return lease_for(
             conn,
             hub.clock,
             store=store,

@@ -149,3 +149,8 @@ def test_a_store_token_leases_allowances_only_for_its_own_customers(
         "/store/v1/b/loyalty/allowances", json={"customer_id": stranger, "points": 100}, headers=tok["b"]
     )
     assert r.status_code == 201, r.text
+    # head office (admin token) may lease any customer's points to a store, as the hub does for regulars
+    r = client.post(
+        "/store/v1/a/loyalty/allowances", json={"customer_id": stranger, "points": 50}, headers=ADMIN
+    )
+    assert r.status_code == 201 and r.json()["points"] == 50, r.text
