@@ -48,7 +48,7 @@ def _device_mac(kiosk_token: str, session_id: str) -> str:
 
 def kiosk_device_token(kiosk_token: str, session_id: str) -> str:
     """The token of the kiosk whose device session is ``session_id``: ``vk1.<session>.<mac>``."""
-    if not SESSION_ID.match(session_id):
+    if not SESSION_ID.fullmatch(session_id):
         raise ValueError("a session id is 1-64 characters among A-Z a-z 0-9 _ . -")
     return f"{DEVICE_TOKEN_PREFIX}{session_id}.{_device_mac(kiosk_token, session_id)}"
 
@@ -80,7 +80,7 @@ class TokenTable:
             return Caller(found)
         if token.startswith(DEVICE_TOKEN_PREFIX):
             session, _, mac = token[len(DEVICE_TOKEN_PREFIX) :].rpartition(".")
-            if SESSION_ID.match(session) and hmac.compare_digest(
+            if SESSION_ID.fullmatch(session) and hmac.compare_digest(
                 _device_mac(self._kiosk, session).encode(), mac.encode("utf-8", "surrogateescape")
             ):
                 return Caller(Role.KIOSK, session)
