@@ -70,6 +70,11 @@ class EdgeSettings(BaseSettings):
             raise ValueError("mqtt_password must be set when mqtt_username is (VITRINE_EDGE_MQTT_PASSWORD)")
         if password and (password.lower() in PLACEHOLDER_TOKENS or len(set(password)) < 4):
             raise ValueError("mqtt_password is a placeholder; use the store's generated broker password")
+        if self.mqtt_username and self.mqtt_username != self.store_id:
+            raise ValueError(
+                "mqtt_username must be the store id: the broker lets a store's user connect only with "
+                "the client id equal to its store id (firmware-config/mosquitto)"
+            )
         return self
 
 
