@@ -51,6 +51,22 @@ def serve(
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
+@app.command("kiosk-token")
+def kiosk_token(
+    session: Annotated[str, typer.Argument(help="the kiosk's device session, e.g. kiosk-1")],
+) -> None:
+    """Print the token to install on the kiosk of SESSION: it reaches that device session only
+    (derived from VITRINE_EDGE_KIOSK_TOKEN; rotating that token revokes every kiosk's)."""
+    from edge.api.auth import kiosk_device_token
+    from edge.settings import load_settings
+
+    try:
+        token = kiosk_device_token(load_settings().kiosk_token.get_secret_value(), session)
+    except (EdgeError, ValueError) as err:
+        raise _fail(err) from err
+    typer.echo(token)
+
+
 @app.command("seed")
 def seed_command(
     db: DbOption = Path("var/edge/store-1.db"),

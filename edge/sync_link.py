@@ -52,7 +52,7 @@ class SyncLinkConfig:
         return MqttConfig(
             host=self.broker_host,
             port=self.broker_port,
-            client_id=f"edge-{self.store_id}",
+            client_id=self.store_id,  # the broker binds a store's user to this id (sync.credentials)
             username=self.username,
             password=self.password,
             tls_ca=self.tls_ca,

@@ -19,6 +19,7 @@ from edge.api.routes import admin, customers, health, orders, products, reservat
 from edge.api.routes.recommend import install_recommendations
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
+from edge.hub_clock import SkewProbe
 from edge.node import EdgeNode
 from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
@@ -59,7 +60,11 @@ def create_app(
         cloud.attach(link)
         retention = OutboxRetention(the_node.outbox, settings.outbox_retention_days)
         retention.start()
+        probe = SkewProbe(the_node.hub_clock, cloud.hub_ms, settings.clock_probe_s)  # hub clock offset
+        if link is not None:
+            probe.start()
         yield
+        probe.stop()
         retention.stop()
         cloud.attach(None)
         if link is not None:
@@ -69,6 +74,7 @@ def create_app(
 
     cloud = CloudRpc()  # online authorisation, order and customer look-ups once the sync link is up
     the_node.attach_cloud(cloud)
+    the_node.hub_clock.warn_s = settings.clock_skew_warn_s
 
     app = FastAPI(
         title=f"Vitrine edge — {settings.store_id}",

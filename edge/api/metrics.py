@@ -38,6 +38,24 @@ class EdgeMetrics:
             "vitrine_edge_outbox_backlog", "ops not yet acked by the cloud", registry=self.registry
         )
         backlog.set_function(_or_nan(lambda: float(node.outbox.backlog())))
+        skew = Gauge(
+            "vitrine_edge_clock_skew_seconds",
+            "this box's clock minus the hub's, last measured over the sync link (0 until measured)",
+            registry=self.registry,
+        )
+        skew.set_function(lambda: float(node.hub_clock.status().skew_ms or 0) / 1000)
+        warn = Gauge(
+            "vitrine_edge_clock_skew_warning",
+            "1 when the clock skew is beyond VITRINE_EDGE_CLOCK_SKEW_WARN_S",
+            registry=self.registry,
+        )
+        warn.set_function(lambda: 1.0 if node.hub_clock.status().warning else 0.0)
+        lead = Gauge(
+            "vitrine_edge_hlc_lead_seconds",
+            "how far the hybrid logical clock runs ahead of this box's clock (after a clock correction)",
+            registry=self.registry,
+        )
+        lead.set_function(lambda: node.replica.clock.lead_ms() / 1000)
         last = Gauge("vitrine_edge_outbox_last_seq", "highest outbox seq written", registry=self.registry)
         last.set_function(_or_nan(lambda: float(node.outbox.last_seq())))
         self.registry.register(StorageCollector(node))

@@ -136,6 +136,16 @@ class StorageStatus(BaseModel):
     free_bytes: int | None = Field(description="free space on the replica's file system")
 
 
+class ClockHealth(BaseModel):
+    skew_ms: int | None = Field(description="this box's clock minus the hub's, last measured (None: never)")
+    rtt_ms: int | None = Field(description="round trip of that measurement (its uncertainty is half)")
+    measured_at: str | None
+    warning: str | None = Field(description="set when the skew is beyond VITRINE_EDGE_CLOCK_SKEW_WARN_S")
+    hlc_lead_ms: int = Field(
+        description="how far the HLC runs ahead of this box's clock (after a correction)"
+    )
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded", "recovery-needed"]
     store_id: str
@@ -144,3 +154,4 @@ class Health(BaseModel):
     storage: StorageStatus
     recovery: str | None = None
     resend_unavailable: int | None = None
+    clock: ClockHealth | None = None

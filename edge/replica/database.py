@@ -151,7 +151,8 @@ class Replica:
     def open(
         cls, path: Path, store_id: str, clock: HybridClock | None = None, migrate: bool = True
     ) -> Replica:
-        """Open (creating if needed) and migrate the replica; the clock observes the latest outbox HLC."""
+        """Open (creating if needed) and migrate the replica; the clock resumes from the latest outbox
+        HLC, however far the wall clock is now behind it (never refuses to open)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         logged = current_frames(Path(f"{path}-wal"))
@@ -221,7 +222,7 @@ class Replica:
             return
         row = self._writer.execute("SELECT max(hlc) FROM outbox").fetchone()
         if row and row[0]:
-            self.clock.observe(Timestamp.parse(row[0]))
+            self.clock.restore(Timestamp.parse(row[0]))
 
     # -- schema ---------------------------------------------------------------------------------
     def schema_version(self) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from edge.replica.customer_merge import apply_customer_fields
@@ -23,14 +22,19 @@ from edge.replica.database import Replica, Tx
 from sync.errors import ClockError, MalformedOp
 from sync.gtin import try_canonical_gtin
 from sync.hlc import Timestamp
+from sync.instants import canonical_instant, instant_from_epoch
 from sync.ops import Op
 
 OpHandler = Callable[[Tx, Op], None]
 
 
 def _iso_of(hlc: str) -> str:
-    wall = Timestamp.parse(hlc).wall_ms / 1000
-    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return instant_from_epoch(Timestamp.parse(hlc).wall_ms / 1000)
+
+
+def _instant(value: object) -> str:
+    """An instant from the hub, in the replica's one text form (sync.instants): compared in SQL."""
+    return canonical_instant(str(value))
 
 
 class ReplicaInbox:
@@ -149,7 +153,7 @@ class ReplicaInbox:
         version = int(op.body["version"])
         if not self._newer_checkpoint(tx, "price", version, op.hlc):
             return
-        effective = str(op.body["effective_from"])
+        effective = _instant(op.body["effective_from"])
         for price in op.body.get("prices", []):
             tx.execute(
                 "INSERT OR REPLACE INTO prices VALUES (?, ?, ?, ?)",
@@ -166,8 +170,8 @@ class ReplicaInbox:
                     promo.get("store"),
                     str(promo["kind"]),
                     int(promo["value"]),
-                    str(promo["starts"]),
-                    str(promo["ends"]),
+                    _instant(promo["starts"]),
+                    _instant(promo["ends"]),
                     version,
                 ),
             )
@@ -178,7 +182,7 @@ class ReplicaInbox:
             "INSERT OR REPLACE INTO loyalty_rules VALUES (?, ?, ?, ?, ?, ?)",
             (
                 int(b["version"]),
-                str(b["effective_from"]),
+                _instant(b["effective_from"]),
                 int(b["earn_per_unit_cents"]),
                 json.dumps({str(k): float(v) for k, v in dict(b.get("multipliers") or {}).items()}),
                 int(b.get("expiry_days") or 0),
@@ -201,7 +205,7 @@ class ReplicaInbox:
         tx.execute(
             "INSERT INTO loyalty_allowance (lease_id, customer_id, points, expires_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (lease_id) DO UPDATE SET points = excluded.points, expires_at = excluded.expires_at",
-            (str(b["lease_id"]), str(b["customer_id"]), int(b["points"]), str(b["expires_at"])),
+            (str(b["lease_id"]), str(b["customer_id"]), int(b["points"]), _instant(b["expires_at"])),
         )
 
     def _stock_summary(self, tx: Tx, op: Op) -> None:
@@ -270,8 +274,8 @@ class ReplicaInbox:
                 str(b.get("channel") or "online"),
                 json.dumps(lines),
                 int(b["total_cents"]),
-                str(b["at"]),
-                str(b["at"]),
+                _instant(b["at"]),
+                _instant(b["at"]),
                 op.hlc,
                 b.get("pickup_code"),
             ),
@@ -289,7 +293,7 @@ class ReplicaInbox:
                 str(b.get("ref") or ""),
                 str(b.get("channel") or ""),
                 str(b.get("store") or ""),
-                str(b.get("at") or ""),
+                _instant(b["at"]) if b.get("at") else "",
                 op.hlc,
                 op.origin,
             ),
@@ -315,7 +319,7 @@ class ReplicaInbox:
                 str(b["channel"]),
                 b.get("customer_id"),
                 str(b.get("payment_ref") or ""),
-                str(b["at"]),
+                _instant(b["at"]),
                 op.hlc,
                 int(b["total_cents"]),
                 int(b.get("points_earned") or 0),

@@ -298,11 +298,49 @@ V5_STREAM_FINGERPRINTS = Migration(
     ),
 )
 
+
+def _canonical_instants(table: str, column: str) -> str:
+    # The hub's ``YYYY-MM-DDTHH:MM:SSZ`` (20 characters) -> sync.instants' microsecond form.
+    return (
+        f"UPDATE OR REPLACE {table} SET {column} = substr({column}, 1, 19) || '.000000Z' "
+        f"WHERE length({column}) = 20 AND substr({column}, 20, 1) = 'Z'"
+    )
+
+
+_INSTANT_COLUMNS = (
+    ("prices", "effective_from"),
+    ("promotions", "starts"),
+    ("promotions", "ends"),
+    ("loyalty_rules", "effective_from"),
+    ("loyalty_allowance", "expires_at"),
+    ("reservations", "expires_at"),
+    ("orders", "placed_at"),
+    ("orders", "updated_at"),
+    ("sales", "at"),
+    ("loyalty_ledger", "at"),
+)
+
+V6_CLOCKS = Migration(
+    6,
+    "clocks: instants in sync.instants' one text form (SQL compares them as instants); the hub clock offset",
+    (
+        """CREATE TABLE hub_clock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            offset_ms INTEGER NOT NULL,
+            rtt_ms INTEGER NOT NULL,
+            measured_at REAL NOT NULL
+        )""",
+        *(_canonical_instants(table, column) for table, column in _INSTANT_COLUMNS),
+    ),
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_CORE,
     V2_PICKUP_AND_SUMMARY,
     V3_STOCK_LEVELS,
     V4_GTIN14,
     V5_STREAM_FINGERPRINTS,
+    V6_CLOCKS,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -73,6 +73,10 @@ class SyncView(BaseModel):
     recovery: str | None = Field(
         default=None, description="the cloud holds ops this replica lost: selling is stopped, what to run"
     )
+    clock_skew_ms: int | None = Field(
+        default=None, description="this box's clock minus the hub's (last measured)"
+    )
+    clock_warning: str | None = Field(default=None, description="set when the skew is beyond the threshold")
 
 
 class PickupOrderRequest(BaseModel):
@@ -196,6 +200,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     def manager_sync(request: Request, node: Node) -> SyncView:
         """The sync link's status (online, backlog, oldest unsynced op, last cloud contact)."""
         link = getattr(request.app.state, "sync_link", None)
+        clock = node.hub_clock.status()
         if link is None:
             backlog = max(0, node.outbox.last_seq() - node.outbox.acked_seq())
             return SyncView(
@@ -204,6 +209,8 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 backlog=backlog,
                 oldest_unsynced_age_s=None,
                 last_contact_age_s=None,
+                clock_skew_ms=clock.skew_ms,
+                clock_warning=clock.warning,
             )
         status = link.status()
         contact = status.last_contact_at
@@ -214,6 +221,8 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             oldest_unsynced_age_s=status.oldest_unsynced_age_s,
             last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
             recovery=node.replica.recovery or status.recovery,
+            clock_skew_ms=clock.skew_ms,
+            clock_warning=clock.warning,
         )
 
     @router.post(

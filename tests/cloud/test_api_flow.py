@@ -47,8 +47,10 @@ def test_provisioning_pushes_checkpoints_and_hides_secrets(client: httpx.Client,
     assert a["edge_env"]["VITRINE_EDGE_MQTT_PASSWORD"] == a["broker"]["password"]
     listed = client.get("/admin/v1/stores", headers=ADMIN).json()
     assert "password" not in str(listed) and a["api_token"] not in str(listed)
-    pw = client.get("/admin/v1/broker/password-file", headers=ADMIN).text
-    assert pw.startswith("a:$7$101$") and a["broker"]["password"] not in pw
+    broker = client.get("/admin/v1/broker/dynamic-security", headers=ADMIN).json()
+    (store_a,) = [c for c in broker["clients"] if c["username"] == "a"]
+    assert store_a["clientid"] == "a" and store_a["iterations"] == 101
+    assert a["broker"]["password"] not in str(broker)
     types = [op["type"] for op in downlink(engine, "a")]
     assert types[0] == "catalog.checkpoint"
     assert {"catalog.checkpoint", "price.checkpoint", "loyalty.rules"} <= set(types)

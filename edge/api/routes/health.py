@@ -4,13 +4,14 @@ disk is full or failing: it then says ``degraded`` and why (docs/operations.md, 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from edge.api.deps import Metrics, Node
-from edge.api.schemas import Health, StorageStatus
+from edge.api.schemas import ClockHealth, Health, StorageStatus
 from edge.node import EdgeNode
 from edge.replica.faults import fault_of, free_bytes
 
@@ -43,6 +44,7 @@ def health(node: Node, request: Request) -> Health:
         storage=storage,
         recovery=recovery,
         resend_unavailable=status.resend_unavailable if status else None,
+        clock=ClockHealth(**asdict(node.hub_clock.status()), hlc_lead_ms=node.replica.clock.lead_ms()),
     )
 
 
