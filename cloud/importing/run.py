@@ -4,6 +4,7 @@ each file in its own transaction, in the format's order, and write the report an
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,9 +100,11 @@ def run_import(
     try:
         for path in present:
             tally = report.files[path.name] = FileTally(path.name, rejects)
+            started = time.perf_counter()
             with hub.tx() as conn:
                 ctx = Context(conn, hub.clock, hub.settings.warehouse_store, manifest.synthetic_gtins)
                 LOADERS[path.name](ctx, reader.rows(path, SPECS[path.name], tally, progress), tally)
+            tally.seconds = time.perf_counter() - started
             if not tally.balanced():  # a loader bug, never the input's fault: say so loudly
                 tally.notes.append("ROW COUNT MISMATCH: some rows are neither imported nor rejected")
         report.write()

@@ -49,6 +49,7 @@ class FileTally:
     unchanged: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     def reject(self, line: int, reason: str, detail: str, raw: str) -> None:
         self.rejected[reason] += 1
@@ -87,6 +88,7 @@ class FileTally:
             "unchanged": self.unchanged,
             "rejected": dict(sorted(self.rejected.items())),
             "notes": self.notes,
+            "seconds": round(self.seconds, 3),
         }
 
 

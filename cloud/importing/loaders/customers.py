@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cloud import bulk_customers, customers
 from cloud.errors import InvalidInput
@@ -20,7 +20,7 @@ from cloud.importing.context import Context
 from cloud.importing.reader import Row
 from cloud.importing.tally import FileTally
 from cloud.storage import schema as s
-from cloud.storage.sql import insert_ignore_many
+from cloud.storage.sql import dumps, insert_ignore_many
 from cloud.timefmt import utc_now_text
 from sync.ops import CLOUD_ORIGIN, Op
 
@@ -122,7 +122,9 @@ def _write(ctx: Context, batch: list[_Customer], tally: FileTally) -> None:
         (str(i), str(at))
         for i, at in conn.execute(select(cs.c.customer_id, cs.c.at).where(cs.c.customer_id.in_(ids)))
     }
+    free = _free_identities(ctx, [item for item in batch if item.customer_id not in canon])
     ops: list[Op] = []
+    fresh: list[tuple[_Customer, str]] = []
     consents: list[dict[str, Any]] = []
     for item in batch:
         known = item.customer_id in canon
@@ -136,11 +138,14 @@ def _write(ctx: Context, batch: list[_Customer], tally: FileTally) -> None:
             tally.imported += 1
         else:
             tally.updated += 1
-        if not same_profile:
+        if not known and item.customer_id in free:
+            fresh.append((item, str(ctx.clock.now())))
+        elif not same_profile:
             body = {"customer_id": item.customer_id, "fields": item.fields}
             ops.append(Op(CLOUD_ORIGIN, len(ops) + 1, str(ctx.clock.now()), "customer.upsert", body))
         if new_consent and item.consent is not None:
             consents.append({"customer_id": item.customer_id, **item.consent, "recorded_at": utc_now_text()})
+    _insert_new(ctx, fresh)
     # The ops are the projection's input only: applied like a store's upserts, never journaled.
     if ops and not bulk_customers.apply(conn, ops):
         for op in ops:  # one of them merges two customers: each at its place, as the ingest does
@@ -152,3 +157,55 @@ def _same(stored: Any, given: Any) -> bool:
     if isinstance(given, bool):
         return stored is not None and bool(stored) == given
     return stored == given
+
+
+def _free_identities(ctx: Context, new: list[_Customer]) -> set[str]:
+    """Of the new customers, those whose email, phone and card nobody at the hub holds yet."""
+    wanted = {
+        (kind, item.fields[kind])
+        for item in new
+        for kind in customers.IDENTITY_KINDS
+        if item.fields.get(kind)
+    }
+    i = s.customer_identities
+    held: set[tuple[str, str]] = set()
+    for kind in customers.IDENTITY_KINDS:
+        values = sorted(value for k, value in wanted if k == kind)
+        for start in range(0, len(values), ctx.batch):
+            chunk = values[start : start + ctx.batch]
+            held |= {
+                (kind, str(x))
+                for x in ctx.conn.execute(
+                    select(i.c.value).where(i.c.kind == kind, i.c.value.in_(chunk))
+                ).scalars()
+            }
+    return {
+        item.customer_id
+        for item in new
+        if not any((kind, item.fields.get(kind)) in held for kind in customers.IDENTITY_KINDS)
+    }
+
+
+def _insert_new(ctx: Context, fresh: list[tuple[_Customer, str]]) -> None:
+    """New customers claiming no held identity: the rows ``customers.upsert_fields`` would leave
+    (each field stamped with the import's HLC, identities linked), in two bulk inserts."""
+    if not fresh:
+        return
+    now = utc_now_text()
+    rows = []
+    links = []
+    for item, hlc in fresh:
+        profile = {name: item.fields.get(name) for name in customers.PROFILE_FIELDS}
+        profile["consent_marketing"] = bool(item.fields.get("consent_marketing", False))
+        stamps = {name: hlc for name in item.fields if name in customers.PROFILE_FIELDS}
+        rows.append(
+            {"customer_id": item.customer_id, **profile, "field_hlc": dumps(stamps), "created_at": now}
+        )
+        links += [
+            {"kind": kind, "value": item.fields[kind], "customer_id": item.customer_id}
+            for kind in customers.IDENTITY_KINDS
+            if item.fields.get(kind)
+        ]
+    ctx.conn.execute(insert(s.customers), rows)
+    if links:
+        ctx.conn.execute(insert(s.customer_identities), links)
