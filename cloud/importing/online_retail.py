@@ -15,7 +15,7 @@ import io
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -45,6 +45,8 @@ RECENT_DAYS = 28
 MIN_STOCK, MAX_STOCK = 6, 400
 OUT_OF_STOCK_PERCENT = 10
 _TICK_ROWS = 5000
+BEFORE_WINDOW = "before the --months window"
+BEYOND_MAX_PRODUCTS = "beyond --max-products"
 
 
 @dataclass
@@ -82,7 +84,6 @@ class _Sold:
     cents: int
     customer: str
     line: int
-    raw: str
 
 
 def _hash(text: str) -> int:
@@ -138,8 +139,9 @@ def convert(
     rejects = RejectsWriter(out / SOURCE_REJECTS_FILE)
     (out / SOURCE_REJECTS_FILE).unlink(missing_ok=True)
     try:
-        sold = _read(source, report, rejects, progress)
-        sold = _window(sold, report, rejects, months, max_products)
+        since = _since(source, months)
+        sold = _read(source, report, rejects, since, progress)
+        sold = _select(sold, report, since, max_products)
         _write(
             out=out,
             sold=sold,
@@ -167,46 +169,61 @@ def _bad_store(store: str) -> str:
     raise UnusableInput(f"bad store id {store!r}: use [a-z0-9][a-z0-9_-]{{0,31}}")
 
 
-def _read(
-    source: Path, report: ConvertReport, rejects: RejectsWriter, progress: Progress | None
-) -> list[_Sold]:
+def _rows(source: Path, progress: Progress | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of every data row; raises :class:`UnusableInput` for another layout."""
     if not source.is_file():
         raise UnusableInput(f"{source}: no such file (the UCI Online Retail CSV, .csv or .csv.gz)")
     total = source.stat().st_size
-    sold: list[_Sold] = []
-
-    def skip(line: int, reason: str, row: list[str]) -> None:
-        report.skipped[reason] += 1
-        rejects.write(source.name, line, reason, "", _raw(row))
-
     with open(source, "rb") as binary:
         stream = gzip.GzipFile(fileobj=binary) if source.name.endswith(".gz") else binary
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-        reader = csv.reader(text)
-        try:
-            header = next(reader, None)
-        except (OSError, EOFError, csv.Error) as err:
-            raise UnusableInput(f"{source}: not a readable CSV: {err}") from err
-        if header is None or tuple(h.strip() for h in header[: len(SOURCE_COLUMNS)]) != SOURCE_COLUMNS:
-            raise UnusableInput(
-                f"{source}: not the Online Retail layout (header {header}, expected {','.join(SOURCE_COLUMNS)})"
-            )
+        reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline=""))
         line = 1
         try:
+            header = next(reader, None)
+            if header is None or tuple(h.strip() for h in header[: len(SOURCE_COLUMNS)]) != SOURCE_COLUMNS:
+                raise UnusableInput(
+                    f"{source}: not the Online Retail layout (header {header}, expected {','.join(SOURCE_COLUMNS)})"
+                )
             for row in reader:
                 line += 1
-                report.rows_read += 1
-                if progress is not None and report.rows_read % _TICK_ROWS == 0:
+                if progress is not None and line % _TICK_ROWS == 0:
                     progress(source.name, binary.tell(), total)
-                item, reason = _parse(row, line)
-                if item is None:
-                    skip(line, reason, row)
-                else:
-                    sold.append(item)
+                yield line, row
         except (OSError, EOFError, csv.Error) as err:
             raise UnusableInput(f"{source}: unreadable after line {line}: {err}") from err
     if progress is not None:
         progress(source.name, total, total)
+
+
+def _since(source: Path, months: int | None) -> str:
+    """First day of the ``months`` last calendar months of the file ("" for the whole file)."""
+    if not months:
+        return ""
+    last = max((row[4] for _line, row in _rows(source) if len(row) == len(SOURCE_COLUMNS)), default="")
+    if not last:
+        raise UnusableInput(f"{source}: no sales rows")
+    return _month_start(last[:10], months - 1)
+
+
+def _read(
+    source: Path, report: ConvertReport, rejects: RejectsWriter, since: str, progress: Progress | None
+) -> list[_Sold]:
+    """Rows from ``since`` on, parsed; earlier rows are counted as left out by ``--months``."""
+    sold: list[_Sold] = []
+    before = 0
+    for line, row in _rows(source, progress):
+        report.rows_read += 1
+        if since and len(row) == len(SOURCE_COLUMNS) and row[4] < since:
+            before += 1
+            continue
+        item, reason = _parse(row, line)
+        if item is None:
+            report.skipped[reason] += 1
+            rejects.write(source.name, line, reason, "", _raw(row))
+        else:
+            sold.append(item)
+    if before:
+        report.skipped[BEFORE_WINDOW] += before
     return sold
 
 
@@ -231,38 +248,25 @@ def _parse(row: list[str], line: int) -> tuple[_Sold | None, str]:
     if qty == 0 or (qty < 0) != cancel:
         return None, "quantity sign does not match the invoice (stock adjustment)"
     customer = customer.removesuffix(".0")
-    return _Sold(invoice, code, description, qty, at, cents, customer, line, _raw(row)), ""
+    return _Sold(invoice, code, description, qty, at, cents, customer, line), ""
 
 
-def _window(
-    sold: list[_Sold],
-    report: ConvertReport,
-    rejects: RejectsWriter,
-    months: int | None,
-    max_products: int | None,
-) -> list[_Sold]:
+def _select(sold: list[_Sold], report: ConvertReport, since: str, max_products: int | None) -> list[_Sold]:
+    """The ``--max-products`` best sellers of the window: rows left out are counted, not listed."""
     if not sold:
-        raise UnusableInput(f"{report.source}: no sales rows")
-    last = max(s.at for s in sold)
-    since = _month_start(last, months - 1) if months else min(s.at for s in sold)[:10]
-    report.window = (since, last[:10])
-    kept = [s for s in sold if s.at >= since]
-    for s in sold:
-        if s.at < since:
-            report.skipped[f"before the last {months} month(s)"] += 1
-            rejects.write(report.source.name, s.line, f"before the last {months} month(s)", "", s.raw)
+        raise UnusableInput(f"{report.source}: no sales rows in the selected window")
+    report.window = (since or min(s.at for s in sold)[:10], max(s.at for s in sold)[:10])
     if max_products:
         units: Counter[str] = Counter()
-        for s in kept:
+        for s in sold:
             units[s.code] += max(s.qty, 0)
         best = set(sorted(units, key=lambda c: (-units[c], c))[:max_products])
-        for s in kept:
-            if s.code not in best:
-                report.skipped["beyond --max-products"] += 1
-                rejects.write(report.source.name, s.line, "beyond --max-products", "", s.raw)
-        kept = [s for s in kept if s.code in best]
-    report.rows_used = len(kept)
-    return kept
+        chosen = [s for s in sold if s.code in best]
+        if len(chosen) < len(sold):
+            report.skipped[BEYOND_MAX_PRODUCTS] += len(sold) - len(chosen)
+        sold = chosen
+    report.rows_used = len(sold)
+    return sold
 
 
 def _csv(out: Path, name: str, rows: list[dict[str, Any]], report: ConvertReport) -> None:

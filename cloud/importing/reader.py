@@ -90,6 +90,9 @@ def rows(path: Path, spec: FileSpec, tally: FileTally, progress: Progress | None
                     _printable(fields),
                 )
                 continue
+            if any("\x00" in f for f in fields):
+                tally.reject(line, "NUL character", "a field holds a NUL byte", _printable(fields))
+                continue
             if len(fields) != len(header):
                 tally.reject(
                     line,

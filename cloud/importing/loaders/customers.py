@@ -11,20 +11,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from cloud import bulk_customers, customers
 from cloud.errors import InvalidInput
 from cloud.importing import values as v
+from cloud.importing.batch import insert_rows
 from cloud.importing.context import Context
 from cloud.importing.reader import Row
 from cloud.importing.tally import FileTally
 from cloud.storage import schema as s
-from cloud.storage.sql import dumps, insert_ignore_many
+from cloud.storage.sql import dumps
 from cloud.timefmt import utc_now_text
 from sync.ops import CLOUD_ORIGIN, Op
 
 PURPOSE = "marketing"
+_MAX_LENGTH = {"email": 254, "phone": 32, "card": 64}  # the customers columns
 
 
 @dataclass
@@ -61,8 +63,9 @@ def load(ctx: Context, rows: Iterable[Row], tally: FileTally) -> None:
             if item.fields.get(kind):
                 claimed[(kind, item.fields[kind])] = (item.customer_id, row.line)
         parsed.append(item)
+    hub = _HubState.read(ctx)
     for start in range(0, len(parsed), ctx.batch):
-        _write(ctx, parsed[start : start + ctx.batch], tally)
+        _write(ctx, hub, parsed[start : start + ctx.batch], tally)
 
 
 def _parse(row: Row) -> _Customer:
@@ -79,6 +82,8 @@ def _parse(row: Row) -> _Customer:
                 fields[kind] = customers.normalise_identity(kind, raw)
             except InvalidInput as err:
                 raise v.Bad(f"bad {kind}", str(err)) from err
+            if len(fields[kind]) > _MAX_LENGTH[kind]:
+                raise v.Bad(f"bad {kind}", f"longer than {_MAX_LENGTH[kind]} characters")
     consent = None
     decision = (values.get("marketing_consent") or "").strip()
     if decision:
@@ -103,34 +108,43 @@ def _parse(row: Row) -> _Customer:
     return _Customer(row.line, cid, fields, consent)
 
 
-def _write(ctx: Context, batch: list[_Customer], tally: FileTally) -> None:
-    conn, c = ctx.conn, s.customers
-    ids = [item.customer_id for item in batch]
-    canon = {
-        str(i): str(m) if m else str(i)
-        for i, m in conn.execute(select(c.c.customer_id, c.c.merged_into).where(c.c.customer_id.in_(ids)))
-    }
-    profile_cols = [c.c[name] for name in customers.PROFILE_FIELDS]
-    stored = {
-        str(row[0]): dict(zip(customers.PROFILE_FIELDS, row[1:], strict=True))
-        for row in conn.execute(
-            select(c.c.customer_id, *profile_cols).where(c.c.customer_id.in_(sorted(set(canon.values()))))
-        )
-    }
-    cs = s.customer_consents
-    evidence = {
-        (str(i), str(at))
-        for i, at in conn.execute(select(cs.c.customer_id, cs.c.at).where(cs.c.customer_id.in_(ids)))
-    }
-    free = _free_identities(ctx, [item for item in batch if item.customer_id not in canon])
+@dataclass
+class _HubState:
+    """What the hub holds, read once per file (a scan each, instead of a lookup per batch)."""
+
+    canon: dict[str, str]  # every customer id -> its surviving id
+    profiles: dict[str, dict[str, Any]]  # surviving id -> profile fields
+    held: set[tuple[str, str]]  # (kind, value) of every linked identity
+    evidence: set[tuple[str, str]]  # (customer id, at) of every recorded consent decision
+
+    @classmethod
+    def read(cls, ctx: Context) -> _HubState:
+        c, i, cs = s.customers, s.customer_identities, s.customer_consents
+        canon: dict[str, str] = {}
+        profiles: dict[str, dict[str, Any]] = {}
+        for row in ctx.conn.execute(
+            select(c.c.customer_id, c.c.merged_into, *[c.c[f] for f in customers.PROFILE_FIELDS])
+        ):
+            cid = str(row[0])
+            canon[cid] = str(row[1]) if row[1] else cid
+            profiles[cid] = dict(zip(customers.PROFILE_FIELDS, row[2:], strict=True))
+        held = {(str(k), str(val)) for k, val in ctx.conn.execute(select(i.c.kind, i.c.value))}
+        evidence = {
+            (str(k), str(at))
+            for k, at in ctx.conn.execute(select(cs.c.customer_id, cs.c.at).where(cs.c.purpose == PURPOSE))
+        }
+        return cls(canon, profiles, held, evidence)
+
+
+def _write(ctx: Context, hub: _HubState, batch: list[_Customer], tally: FileTally) -> None:
     ops: list[Op] = []
     fresh: list[tuple[_Customer, str]] = []
     consents: list[dict[str, Any]] = []
     for item in batch:
-        known = item.customer_id in canon
-        before = stored.get(canon.get(item.customer_id, ""), {})
+        known = item.customer_id in hub.canon
+        before = hub.profiles.get(hub.canon.get(item.customer_id, ""), {})
         same_profile = known and all(_same(before.get(k), val) for k, val in item.fields.items())
-        new_consent = item.consent is not None and (item.customer_id, item.consent["at"]) not in evidence
+        new_consent = item.consent is not None and (item.customer_id, item.consent["at"]) not in hub.evidence
         if same_profile and not new_consent:
             tally.unchanged += 1
             continue
@@ -138,7 +152,8 @@ def _write(ctx: Context, batch: list[_Customer], tally: FileTally) -> None:
             tally.imported += 1
         else:
             tally.updated += 1
-        if not known and item.customer_id in free:
+        claims = {(kind, item.fields[kind]) for kind in customers.IDENTITY_KINDS if item.fields.get(kind)}
+        if not known and not claims & hub.held:
             fresh.append((item, str(ctx.clock.now())))
         elif not same_profile:
             body = {"customer_id": item.customer_id, "fields": item.fields}
@@ -147,10 +162,10 @@ def _write(ctx: Context, batch: list[_Customer], tally: FileTally) -> None:
             consents.append({"customer_id": item.customer_id, **item.consent, "recorded_at": utc_now_text()})
     _insert_new(ctx, fresh)
     # The ops are the projection's input only: applied like a store's upserts, never journaled.
-    if ops and not bulk_customers.apply(conn, ops):
+    if ops and not bulk_customers.apply(ctx.conn, ops):
         for op in ops:  # one of them merges two customers: each at its place, as the ingest does
-            customers.upsert_fields(conn, str(op.body["customer_id"]), dict(op.body["fields"]), op.hlc)
-    insert_ignore_many(conn, cs, consents, ["customer_id", "purpose", "at"])
+            customers.upsert_fields(ctx.conn, str(op.body["customer_id"]), dict(op.body["fields"]), op.hlc)
+    insert_rows(ctx.conn, s.customer_consents, consents, ["customer_id", "purpose", "at"])
 
 
 def _same(stored: Any, given: Any) -> bool:
@@ -159,38 +174,9 @@ def _same(stored: Any, given: Any) -> bool:
     return stored == given
 
 
-def _free_identities(ctx: Context, new: list[_Customer]) -> set[str]:
-    """Of the new customers, those whose email, phone and card nobody at the hub holds yet."""
-    wanted = {
-        (kind, item.fields[kind])
-        for item in new
-        for kind in customers.IDENTITY_KINDS
-        if item.fields.get(kind)
-    }
-    i = s.customer_identities
-    held: set[tuple[str, str]] = set()
-    for kind in customers.IDENTITY_KINDS:
-        values = sorted(value for k, value in wanted if k == kind)
-        for start in range(0, len(values), ctx.batch):
-            chunk = values[start : start + ctx.batch]
-            held |= {
-                (kind, str(x))
-                for x in ctx.conn.execute(
-                    select(i.c.value).where(i.c.kind == kind, i.c.value.in_(chunk))
-                ).scalars()
-            }
-    return {
-        item.customer_id
-        for item in new
-        if not any((kind, item.fields.get(kind)) in held for kind in customers.IDENTITY_KINDS)
-    }
-
-
 def _insert_new(ctx: Context, fresh: list[tuple[_Customer, str]]) -> None:
     """New customers claiming no held identity: the rows ``customers.upsert_fields`` would leave
-    (each field stamped with the import's HLC, identities linked), in two bulk inserts."""
-    if not fresh:
-        return
+    (each field stamped with the import's HLC, identities linked), in bulk inserts."""
     now = utc_now_text()
     rows = []
     links = []
@@ -206,6 +192,5 @@ def _insert_new(ctx: Context, fresh: list[tuple[_Customer, str]]) -> None:
             for kind in customers.IDENTITY_KINDS
             if item.fields.get(kind)
         ]
-    ctx.conn.execute(insert(s.customers), rows)
-    if links:
-        ctx.conn.execute(insert(s.customer_identities), links)
+    insert_rows(ctx.conn, s.customers, rows)
+    insert_rows(ctx.conn, s.customer_identities, links)

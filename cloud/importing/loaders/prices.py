@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cloud import downlink
 from cloud.admin import checkpoints
 from cloud.importing import values as v
+from cloud.importing.batch import insert_rows
 from cloud.importing.context import Context
 from cloud.importing.reader import Row
 from cloud.importing.tally import FileTally
@@ -83,8 +84,7 @@ def _create(ctx: Context, name: str, effective: str, prices: dict[str, int]) -> 
         .returning(s.price_lists.c.id)
     ).scalar_one()
     rows = [{"price_list_id": list_id, "sku": sku, "cents": cents} for sku, cents in sorted(prices.items())]
-    for start in range(0, len(rows), ctx.batch):
-        ctx.conn.execute(s.price_list_items.insert(), rows[start : start + ctx.batch])
+    insert_rows(ctx.conn, s.price_list_items, rows)
     return version
 
 

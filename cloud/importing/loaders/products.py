@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 from cloud import downlink
 from cloud.admin import checkpoints
 from cloud.importing import values as v
+from cloud.importing.batch import insert_rows
 from cloud.importing.context import Context
 from cloud.importing.format import ATTRIBUTE_PREFIX, UNITS
 from cloud.importing.reader import Row
@@ -69,8 +70,7 @@ def load(ctx: Context, rows: Iterable[Row], tally: FileTally) -> None:
         else:
             changed.append({"k_sku": sku, **values, "updated_at": now})
             tally.updated += 1
-    for start in range(0, len(new), ctx.batch):
-        ctx.conn.execute(c.insert(), new[start : start + ctx.batch])
+    insert_rows(ctx.conn, c, new)
     if changed:
         columns = ("gtin", "name", "category", "attributes", "active", "updated_at")
         stmt = update(c).where(c.c.sku == bindparam("k_sku")).values({k: bindparam(k) for k in columns})

@@ -15,20 +15,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, func, or_, select, update
 
-from cloud import bulk, sales
+from cloud import sales
 from cloud.importing import values as v
+from cloud.importing.batch import existing, insert_rows
 from cloud.importing.context import Context
 from cloud.importing.loaders.products import units
 from cloud.importing.loaders.stores import known_stores
 from cloud.importing.reader import Row
 from cloud.importing.tally import FileTally
 from cloud.storage import schema as s
-from sync.ops import CLOUD_ORIGIN, Op
 from sync.vocabulary import CHANNELS
 
 SIBLING = "receipt has a rejected line"
+MAX_QTY = 1_000_000
 _MEASURE_PLACES = Decimal("0.001")
 
 
@@ -62,7 +63,7 @@ def load(ctx: Context, rows: Iterable[Row], tally: FileTally) -> None:
         receipt = receipts.setdefault(rid, _Receipt(rid))
         receipt.rows.append((row, _parse(ctx, row, receipt, stores, catalog)))
     canon = _customers(ctx, receipts.values())
-    done = _recorded(ctx, list(receipts))
+    done = _recorded(ctx, list(receipts.values()))
     fresh: list[_Receipt] = []
     for receipt in receipts.values():
         verdict = _verdict(receipt, canon)
@@ -114,8 +115,8 @@ def _parse(
         if unit is None:
             raise v.Bad("unknown sku", f"{sku} is neither in products.csv nor at the hub")
         qty = v.decimal(values.get("quantity") or "", "quantity")
-        if qty == 0:
-            raise v.Bad("bad quantity", "zero")
+        if qty == 0 or abs(qty) > MAX_QTY:
+            raise v.Bad("bad quantity", f"{qty}: zero or beyond {MAX_QTY:,}")
         if unit == "each" and qty != qty.to_integral_value():
             raise v.Bad("decimal quantity", f"{qty} of {sku}, which is sold by the unit (products.csv unit)")
         if qty != qty.quantize(_MEASURE_PLACES):
@@ -151,35 +152,21 @@ def _verdict(receipt: _Receipt, canon: dict[str, str]) -> tuple[int, v.Bad] | No
 
 def _customers(ctx: Context, receipts: Iterable[_Receipt]) -> dict[str, str]:
     """Known customer ids named by the receipts, each mapped to its canonical (surviving) id."""
-    wanted = sorted({r.head[2] for r in receipts if r.head and r.head[2]})
+    wanted = {r.head[2] for r in receipts if r.head and r.head[2]}
+    if not wanted:
+        return {}
     c = s.customers
-    out: dict[str, str] = {}
-    for start in range(0, len(wanted), ctx.batch):
-        chunk = wanted[start : start + ctx.batch]
-        for cid, merged in ctx.conn.execute(
-            select(c.c.customer_id, c.c.merged_into).where(c.c.customer_id.in_(chunk))
-        ):
-            out[str(cid)] = str(merged) if merged else str(cid)
-    return out
+    return {
+        str(cid): str(merged) if merged else str(cid)
+        for cid, merged in ctx.conn.execute(select(c.c.customer_id, c.c.merged_into))
+        if str(cid) in wanted
+    }
 
 
-def _recorded(ctx: Context, ids: list[str]) -> set[str]:
-    out: set[str] = set()
-    for start in range(0, len(ids), ctx.batch):
-        chunk = ids[start : start + ctx.batch]
-        out |= {
-            str(x)
-            for x in ctx.conn.execute(
-                select(s.sales.c.receipt_id).where(s.sales.c.receipt_id.in_(chunk))
-            ).scalars()
-        }
-        out |= {
-            str(x)
-            for x in ctx.conn.execute(
-                select(s.returns.c.return_id).where(s.returns.c.return_id.in_(chunk))
-            ).scalars()
-        }
-    return out
+def _recorded(ctx: Context, receipts: list[_Receipt]) -> set[str]:
+    """Receipt and return ids the hub already holds."""
+    ids = [r.receipt_id for r in receipts]
+    return existing(ctx.conn, s.sales.c.receipt_id, ids) | existing(ctx.conn, s.returns.c.return_id, ids)
 
 
 def _amounts(line: _Line) -> tuple[int, int]:
@@ -191,16 +178,18 @@ def _amounts(line: _Line) -> tuple[int, int]:
 
 
 def _write(ctx: Context, batch: list[_Receipt], canon: dict[str, str]) -> None:
-    sale_ops: list[Op] = []
-    returns: list[dict[str, Any]] = []
+    heads: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
     measures: list[dict[str, Any]] = []
+    returns: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for receipt in batch:
         assert receipt.head is not None
         store, channel, customer, at, original = receipt.head
-        lines = [parsed for _row, parsed in receipt.rows if isinstance(parsed, _Line)]
-        shaped = [(line, *_amounts(line)) for line in lines]
+        items = [parsed for _row, parsed in receipt.rows if isinstance(parsed, _Line)]
+        shaped = [(line, *_amounts(line)) for line in items]
         total = sum(qty * cents - line.discount_cents for line, qty, cents in shaped)
-        if lines[0].qty < 0:
+        if items[0].qty < 0:
             returns.append(
                 {
                     "return_id": receipt.receipt_id,
@@ -214,36 +203,63 @@ def _write(ctx: Context, batch: list[_Receipt], canon: dict[str, str]) -> None:
                 }
             )
             continue
-        body = {
-            "receipt_id": receipt.receipt_id,
-            "store": store,
-            "channel": channel,
-            "customer_id": customer or None,
-            "at": at,
-            "lines": [
-                {"sku": line.sku, "qty": qty, "unit_cents": cents, "discount_cents": line.discount_cents}
-                for line, qty, cents in shaped
-            ],
-            "total_cents": total,
-            "points_earned": 0,
-            "points_redeemed": 0,
-        }
-        # Projection input only (like a store's sale.recorded), never journaled or sent.
-        sale_ops.append(Op(CLOUD_ORIGIN, len(sale_ops) + 1, "", "sale.recorded", body))
-        measures += [
+        cid = canon[customer] if customer else None
+        if cid:
+            seen.add(cid)
+        day = at[:10]
+        heads.append(
             {
                 "receipt_id": receipt.receipt_id,
-                "line_no": i,
-                "quantity": str(line.qty),
-                "unit": line.unit,
-                "unit_price_cents": line.unit_cents,
+                "store": store,
+                "channel": channel,
+                "customer_id": cid,
+                "at": at,
+                "day": day,
+                "total_cents": total,
+                "item_count": sum(qty for _line, qty, _cents in shaped),
+                "points_earned": 0,
+                "points_redeemed": 0,
             }
-            for i, line in enumerate(lines)
-            if line.unit != "each"
-        ]
-    if sale_ops:
-        bulk.sales(ctx.conn, sale_ops, canon)
-    if measures:
-        ctx.conn.execute(insert(s.sale_line_measures), measures)
+        )
+        for i, (line, qty, cents) in enumerate(shaped):
+            lines.append(
+                {
+                    "receipt_id": receipt.receipt_id,
+                    "line_no": i,
+                    "sku": line.sku,
+                    "qty": qty,
+                    "unit_cents": cents,
+                    "discount_cents": line.discount_cents,
+                    "store": store,
+                    "channel": channel,
+                    "day": day,
+                }
+            )
+            if line.unit != "each":
+                measures.append(
+                    {
+                        "receipt_id": receipt.receipt_id,
+                        "line_no": i,
+                        "quantity": str(line.qty),
+                        "unit": line.unit,
+                        "unit_price_cents": line.unit_cents,
+                    }
+                )
+    # The same rows as the ingest's projection of sale.recorded (cloud.bulk.sales), in bulk.
+    insert_rows(ctx.conn, s.sales, heads)
+    insert_rows(ctx.conn, s.sale_lines, lines)
+    insert_rows(ctx.conn, s.sale_line_measures, measures)
+    _last_seen(ctx, sorted(seen))
     for body in returns:  # after the sales: a return takes the channel of its original sale
         sales.record_return(ctx.conn, body)
+
+
+def _last_seen(ctx: Context, ids: list[str]) -> None:
+    """Move each customer's ``last_seen_at`` to their latest sale when that is later."""
+    c, sa = s.customers, s.sales
+    latest = select(func.max(sa.c.at)).where(sa.c.customer_id == c.c.customer_id).scalar_subquery()
+    later = case((or_(c.c.last_seen_at.is_(None), c.c.last_seen_at < latest), latest), else_=c.c.last_seen_at)
+    for start in range(0, len(ids), 500):
+        ctx.conn.execute(
+            update(c).where(c.c.customer_id.in_(ids[start : start + 500])).values(last_seen_at=later)
+        )
