@@ -18,7 +18,6 @@ from cloud.importing.tally import FileTally
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total): bytes read of a file
 _TICK_ROWS = 2000
-csv.field_size_limit(1 << 20)
 
 
 @dataclass(frozen=True, slots=True)

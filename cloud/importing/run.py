@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from cloud.errors import StorageError
 from cloud.hub import Hub
 from cloud.importing import reader
 from cloud.importing.context import Context
@@ -101,9 +104,12 @@ def run_import(
         for path in present:
             tally = report.files[path.name] = FileTally(path.name, rejects)
             started = time.perf_counter()
-            with hub.tx() as conn:
-                ctx = Context(conn, hub.clock, hub.settings.warehouse_store, manifest.synthetic_gtins)
-                LOADERS[path.name](ctx, reader.rows(path, SPECS[path.name], tally, progress), tally)
+            try:
+                with hub.tx() as conn:
+                    ctx = Context(conn, hub.clock, hub.settings.warehouse_store, manifest.synthetic_gtins)
+                    LOADERS[path.name](ctx, reader.rows(path, SPECS[path.name], tally, progress), tally)
+            except SQLAlchemyError as err:  # the file's transaction is rolled back: nothing of it stays
+                raise StorageError(f"{path.name} was not imported, the database refused it: {err}") from err
             tally.seconds = time.perf_counter() - started
             if not tally.balanced():  # a loader bug, never the input's fault: say so loudly
                 tally.notes.append("ROW COUNT MISMATCH: some rows are neither imported nor rejected")
