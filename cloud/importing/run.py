@@ -117,8 +117,8 @@ def run_import(
             if not tally.balanced():  # a loader bug, never the input's fault: say so loudly
                 tally.notes.append("ROW COUNT MISMATCH: some rows are neither imported nor rejected")
         report.write()
-    except OSError as err:
-        raise UnusableInput(f"cannot write the report in {out}: {err}") from err
+    except OSError as err:  # a file vanished or the report directory is not writable
+        raise UnusableInput(f"import stopped: {err}") from err
     finally:
         rejects.close()
     return report
