@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from cloud.hub import Hub
@@ -19,6 +20,7 @@ from sync.gtin import synthetic_gtin
 STORES = ["store-1", "store-2", "store-3"]
 
 
+@pytest.mark.slow
 def test_one_month_converts_and_imports_with_every_row_accounted_for(
     retail_csv: Path, tmp_path: Path
 ) -> None:
