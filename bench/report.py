@@ -89,6 +89,16 @@ BENCHES = (
         (("1 worker", "ops_s_1"), ("2 workers", "ops_s_2"), ("4 workers", "ops_s_4")),
         "ops/s",
     ),
+    Bench(
+        "head_office_import",
+        "bench/head_office_import.py",
+        "Head-office import: products file on PostgreSQL",
+        (
+            ("vitrine-cloud import", "postgresql_products_s"),
+            ("admin per-row import", "postgresql_baseline_products_s"),
+        ),
+        "s",
+    ),
 )
 
 

@@ -83,6 +83,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
+    Migration(
+        5,
+        "head-office import: store_directory, customer_consents, sale_line_measures",
+        _create("store_directory", "customer_consents", "sale_line_measures"),
+    ),
 )
 
 
