@@ -38,7 +38,7 @@ class TrainingResult:
 
 def fit_scorer(purchases: Purchases, params: RepeatParams) -> LinearScorer:
     return (
-        fit_parts(purchases, params.lam, params.months)
+        fit_parts(purchases, params.lam, params.months, keep=params.keep)
         .scorer(params.beta, params.cross, params.trend)
         .pruned(params.keep)
     )
