@@ -11,8 +11,11 @@ W is a ridge regression from a customer's history (log1p counts up to a month st
 they buy in that month, stacked over the last ``months`` month starts of training:
 W = (Σ XᵀX + λI)⁻¹ Σ XᵀY, without an intercept: each row of W is then what a buyer of that item
 buys next month, which is also what "goes well with" it for a one-item history. Unlike EASE there
-is no zero-diagonal constraint: the target is the future, not the input. Everything folds into one
-:class:`~models.linear.LinearScorer`, so the edge serves it with a gather-and-sum graph.
+is no zero-diagonal constraint: the target is the future, not the input. W is sparse and solved
+exactly on the head of the catalog (:mod:`models.itemitem`); a history with no month start that has
+customers on both sides (a single month) learns W as EASE on what is bought together instead.
+Everything folds into one :class:`~models.linear.LinearScorer`, so the edge serves it with a
+gather-and-sum graph.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import scipy.sparse as sp
 from models.base import Scores
 from models.data import Purchases
 from models.history import basket_counts, binary
-from models.itemitem import HEAD_ITEMS, Pairs, ridge_weights, solve_ridge, top_per_row
+from models.itemitem import HEAD_ITEMS, Pairs, ridge_weights, solve_ease, solve_ridge, top_per_row
 from models.linear import FloatArray, LinearScorer
 from models.split import month_start, next_month
 
@@ -88,8 +91,11 @@ def fit_parts(
         cut = month_start(cut - timedelta(days=1))
     if xs:
         weights = ridge_weights(Pairs(xs, ys), lam, solve_ridge, head=head, keep=keep)
-    else:
-        weights = sp.csr_matrix((n, n), dtype=np.float32)
+    else:  # no month start with customers on both sides: what is bought together (EASE) instead
+        together = binary(counts)
+        weights = ridge_weights(
+            Pairs([together], [together]), lam, solve_ease, head=head, keep=keep, zero_diagonal=True
+        )
     return RepeatParts(
         weights,
         repeat_rate.astype(np.float32),

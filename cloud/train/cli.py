@@ -107,9 +107,13 @@ def train(
     m = result.test
     typer.echo(f"model {result.artifact.manifest.model_id} ({len(result.artifact.onnx)} bytes) in {folder}")
     typer.echo(f"params {result.params.as_dict()}")
-    typer.echo(
-        f"last month: HR@10 {m.hr:.4f}  Recall@10 {m.recall:.4f}  NDCG@10 {m.ndcg:.4f}  coverage {m.coverage:.4f}"
-    )
+    for note in result.notes:
+        typer.echo(note)
+    if m is not None:
+        typer.echo(
+            f"last complete month: HR@10 {m.hr:.4f}  Recall@10 {m.recall:.4f}  NDCG@10 {m.ndcg:.4f}  "
+            f"coverage {m.coverage:.4f}"
+        )
     typer.echo(f"released to: {', '.join(released) if released else 'no store'}")
     typer.echo(
         f"{'created' if created else 'signed with'} key {key}; edges trust VITRINE_EDGE_MODEL_PUBLIC_KEY={public_key_b64(signer)}"
