@@ -74,8 +74,11 @@ def test_a_demo_length_history_still_trains_and_releases_a_model(tmp_path: Path)
     hub = _hub(tmp_path / "short.db", 1)
     out = tmp_path / "models"
     args = ["train", "--db", str(hub.engine.url), "--key", str(tmp_path / "k.pem"), "--out", str(out)]
+    first = CliRunner().invoke(app, [*args, "--public-key-only"])  # what edges trust before they start
+    assert first.exit_code == 0 and not out.exists()
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
+    assert first.output.strip() in result.output
     assert "search skipped" in result.output and "not evaluated" in result.output
     (record,) = releases(out)
     assert record.stores == ("store-1", "store-2") and record.metrics == {}
