@@ -319,10 +319,11 @@ def build_purchases(rows: Iterable[SaleRow]) -> Purchases:
 
     Non-product lines are dropped. A return (``qty`` < 0) reduces the same customer's most recent
     earlier purchases of that sku; returns with no such purchase (anonymous, or bought before the
-    history starts) are dropped. Lines whose net quantity reaches 0 disappear. The result keeps
-    its :class:`SaleLedger`, so a time split can net each window on its own.
+    history starts) are dropped. Lines whose net quantity reaches 0 disappear, and so do products
+    and customers left without a line. The result keeps its :class:`SaleLedger`, so a time split
+    can net each window on its own.
     """
-    return build_ledger(rows).window()
+    return build_ledger(rows).window().compact()
 
 
 def load_online_retail(path: Path) -> Purchases:
