@@ -196,9 +196,10 @@ def _order_transition(conn: Connection, op: Op, clock: HybridClock) -> None:
 
 
 def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
-    from cloud import order_effects
+    from cloud import order_effects, returnable
 
     if sales.record_return(conn, op.body):
+        returnable.record(conn, op.body)
         order_effects.after_return(conn, clock, op.body)
 
 

@@ -2,7 +2,11 @@
 
 * loyalty methods: see :mod:`cloud.loyalty.rpc`
 * ``orders.lookup`` {order_id} → the order (lines, customer, state) so that any store can take
-  the return of an online order it never saw; the answer carries no other customer data.
+  the return of an online order it never saw; for another store's receipt id, that receipt
+  (``kind: sale``, lines with discounts, ``paid_cents``); the answer carries no other customer data.
+* ``returns.reserve`` {return_id, receipt_id, lines:[{sku, qty}], own_sold?} → {approved, reason,
+  remaining, points_reversed}: the hub, the one authority on what is still returnable, reserves
+  the quantities of a return (idempotent by return id); see :mod:`cloud.returnable`.
 * ``orders.place`` {kind, store, customer_id, lines:[{sku, qty}]} → the order: a kiosk orders an
   item held by another store for click & collect (or reservation) there; the hub places it with
   the same service as the web shop (stock check, price, ``order.placed`` to that store).
@@ -19,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cloud import customer_lookup, orders
+from cloud import customer_lookup, orders, returnable
 from cloud.errors import InvalidInput
 from cloud.ingest.history import history_page
 from cloud.loyalty.rpc import Handler
@@ -29,10 +33,12 @@ from sync.hlc import HybridClock
 
 
 def order_for_return(engine: Engine, order_id: Any) -> dict[str, Any]:
-    if not isinstance(order_id, str) or not 0 < len(order_id) <= 64:
-        raise InvalidInput("order_id must be a string of 1-64 characters")
+    if not isinstance(order_id, str) or not 0 < len(order_id) <= 96:
+        raise InvalidInput("order_id must be a string of 1-96 characters")
     with engine.connect() as conn:
-        order = orders.get(conn, order_id)
+        order = orders.find(conn, order_id)
+        if order is None:  # a store or kiosk receipt of another store
+            return returnable.describe(conn, order_id)
     keep = (
         "order_id",
         "kind",
@@ -46,6 +52,24 @@ def order_for_return(engine: Engine, order_id: Any) -> dict[str, Any]:
         "created_at",
     )
     return {k: order[k] for k in keep}
+
+
+def reserve_return(engine: Engine, clock: HybridClock, store: str, params: dict[str, Any]) -> dict[str, Any]:
+    own = params.get("own_sold")
+    if own is not None and not (
+        isinstance(own, dict) and all(isinstance(k, str) and isinstance(v, int) for k, v in own.items())
+    ):
+        raise InvalidInput("own_sold must be {sku: qty}")
+    with engine.begin() as conn:
+        return returnable.reserve(
+            conn,
+            clock,
+            store=store,
+            return_id=params.get("return_id"),
+            receipt_id=params.get("receipt_id"),
+            lines=params.get("lines"),
+            own_sold=own,
+        )
 
 
 STORE_ORDER_KINDS = frozenset({"click_collect", "reserve_in_store"})
@@ -84,5 +108,6 @@ def hub_handlers(
         engine, clock, params
     )
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
+    methods["returns.reserve"] = lambda store, params: reserve_return(engine, clock, store, params)
     methods["sync.history"] = lambda store, params: history_page(engine, store, params)
     return methods

@@ -45,6 +45,12 @@ def _order_lines(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_order_lines_sku ON order_lines (sku, store)"))
 
 
+def _return_claims(conn: Connection) -> None:
+    schema.return_claims.create(conn)
+    schema.over_refunds.create(conn)
+    conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -83,6 +89,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
+    Migration(5, "return_claims, over_refunds: refunds at most once across channels", _return_claims),
 )
 
 
