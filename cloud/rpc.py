@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cloud import customer_lookup, orders, returnable
+from cloud import customer_lookup, customer_relay, orders, returnable
 from cloud.errors import InvalidInput
 from cloud.ingest.history import history_page
 from cloud.loyalty.rpc import Handler
@@ -72,6 +72,16 @@ def reserve_return(engine: Engine, clock: HybridClock, store: str, params: dict[
         )
 
 
+def lookup_for_store(
+    engine: Engine, clock: HybridClock, store: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """``customers.lookup``; the store holds the customer from now on, so their changes reach it
+    (remembered before the answer is read, so no change falls between the two)."""
+    with engine.begin() as conn:
+        customer_relay.remember(conn, customer_lookup.resolve(conn, params), store)
+    return customer_lookup.customer_for_store(engine, clock, params)
+
+
 STORE_ORDER_KINDS = frozenset({"click_collect", "reserve_in_store"})
 
 
@@ -104,9 +114,7 @@ def hub_handlers(
 ) -> dict[str, Handler]:
     methods = loyalty_handlers(engine, clock, allowance_ttl_hours)
     methods["orders.lookup"] = lambda _store, params: order_for_return(engine, params.get("order_id"))
-    methods["customers.lookup"] = lambda _store, params: customer_lookup.customer_for_store(
-        engine, clock, params
-    )
+    methods["customers.lookup"] = lambda store, params: lookup_for_store(engine, clock, store, params)
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
     methods["returns.reserve"] = lambda store, params: reserve_return(engine, clock, store, params)
     methods["sync.history"] = lambda store, params: history_page(engine, store, params)

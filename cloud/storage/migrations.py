@@ -48,6 +48,9 @@ def _order_lines(conn: Connection) -> None:
 def _return_claims(conn: Connection) -> None:
     schema.return_claims.create(conn)
     schema.over_refunds.create(conn)
+    schema.customer_stores.create(conn)
+    schema.consent_proofs.create(conn)
+    conn.execute(text("CREATE INDEX ix_consent_proofs_customer ON consent_proofs (customer_id, id)"))
     conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
 
 
@@ -89,7 +92,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
-    Migration(5, "return_claims, over_refunds: refunds at most once across channels", _return_claims),
+    Migration(
+        5,
+        "return_claims, over_refunds, customer_stores, consent_proofs: refunds once, one customer everywhere",
+        _return_claims,
+    ),
 )
 
 

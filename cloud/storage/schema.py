@@ -350,6 +350,28 @@ over_refunds = Table(
     PrimaryKeyConstraint("receipt_id", "sku"),
 )
 
+# Stores that hold a customer in their replica (they enrolled, changed or looked the customer up):
+# profile changes made anywhere are relayed to each of them (``cloud.customer_relay``).
+customer_stores = Table(
+    "customer_stores",
+    metadata,
+    Column("customer_id", String(64), nullable=False),
+    Column("store", String(64), nullable=False),
+    PrimaryKeyConstraint("customer_id", "store"),
+)
+
+# Proof of marketing consent: every change, by the customer's own act, with the wording they saw.
+consent_proofs = Table(
+    "consent_proofs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),  # online | a store id
+    Column("wording_version", String(64), nullable=False),
+)
+
 # --- orders -------------------------------------------------------------------------------------
 
 orders = Table(
