@@ -29,6 +29,7 @@ from cloud.errors import Conflict, InvalidInput, NotFound
 from cloud.storage import schema as s
 from cloud.storage.sql import insert_ignore
 from cloud.timefmt import normalise, utc_now_text
+from sync import returns as rules
 from sync.hlc import HybridClock
 
 RETURNABLE_ORDER_STATES = frozenset({"collected", "shipped", "returned"})
@@ -161,20 +162,7 @@ def _check_lines(lines: Any) -> dict[str, int]:
 
 
 def remaining(found: Sold, already: dict[str, int]) -> dict[str, int]:
-    return {sku: max(0, qty - already.get(sku, 0)) for sku, qty in found.qty.items()}
-
-
-def refusal(receipt_id: str, wanted: dict[str, int], found: Sold, already: dict[str, int]) -> str | None:
-    """Why ``wanted`` cannot be returned on ``found`` now, or None."""
-    for sku, qty in wanted.items():
-        if sku not in found.qty:
-            return f"{sku} is not on receipt {receipt_id}"
-        left = found.qty[sku] - already.get(sku, 0)
-        if left <= 0:
-            return f"{sku} on receipt {receipt_id} was already returned"
-        if qty > left:
-            return f"only {left} × {sku} left to return on receipt {receipt_id}"
-    return None
+    return rules.remaining(found.qty, already)
 
 
 def _insert_claims(
@@ -212,17 +200,6 @@ def _reversed(conn: Connection, receipt_id: str) -> int:
     return -int(total)
 
 
-def points_share(found: Sold, after: dict[str, int], reversed_before: int) -> int:
-    """Points to reverse now so that the reversals on the receipt reach the share of its earned
-    points that the value returned so far (``after``: cumulative quantities) represents, and
-    never exceed them."""
-    if found.points_earned <= 0 or found.total_cents <= 0:
-        return 0
-    value = sum(found.value[sku] * n // found.qty[sku] for sku, n in after.items() if found.qty.get(sku))
-    target = min(found.points_earned, found.points_earned * value // found.total_cents)
-    return max(0, target - reversed_before)
-
-
 def reverse_points(
     conn: Connection,
     clock: HybridClock,
@@ -242,7 +219,14 @@ def reverse_points(
         return -int(existing)
     if not found.customer_id:
         return 0
-    share = points_share(found, after, _reversed(conn, found.receipt_id))
+    share = rules.points_to_reverse(
+        found.points_earned,
+        found.total_cents,
+        value=found.value,
+        sold=found.qty,
+        after=after,
+        reversed_before=_reversed(conn, found.receipt_id),
+    )
     if share <= 0:
         return 0
     entry = {
@@ -301,7 +285,7 @@ def reserve(
         answer.update(approved=True, reason="already reserved", remaining=remaining(found, already))
         answer["points_reversed"] = _hub_points(conn, return_id)
         return answer
-    why = refusal(receipt_id, wanted, found, already)
+    why = rules.refusal(receipt_id, found.qty, already, wanted)
     if why is not None:
         answer.update(approved=False, reason=why, remaining=remaining(found, already), points_reversed=0)
         return answer

@@ -26,6 +26,7 @@ from edge.services.loyalty import write_entry
 from edge.services.models import ReturnLineView, ReturnRecord
 from edge.services.pricing import proportional_share
 from edge.services.stock import record_delta
+from sync.returns import refusal
 
 RETURN_CHANNELS = frozenset({"store", "kiosk"})
 MAX_QTY = 999
@@ -114,15 +115,9 @@ def _source_from_cloud_order(order_id: str, order: dict[str, Any]) -> Source:
 
 
 def _check_left(src: Source, lines: Sequence[ReturnLine], returned: dict[str, int]) -> None:
-    for line in lines:
-        sold = src.sold.get(line.sku, 0)
-        if sold == 0:
-            raise Conflict(f"{line.sku} is not on receipt {src.receipt_id}")
-        left = sold - returned.get(line.sku, 0)
-        if left <= 0:
-            raise Conflict(f"{line.sku} on receipt {src.receipt_id} was already returned")
-        if line.qty > left:
-            raise Conflict(f"only {left} × {line.sku} left to return on receipt {src.receipt_id}")
+    why = refusal(src.receipt_id, src.sold, returned, {line.sku: line.qty for line in lines})
+    if why is not None:
+        raise Conflict(why)
 
 
 class ReturnService:
