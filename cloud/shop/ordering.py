@@ -19,11 +19,12 @@ from sqlalchemy import Connection, insert, select
 from cloud import availability, customers, downlink, orders, projections, returnable
 from cloud.admin import catalog, pricing
 from cloud.errors import Conflict, InvalidInput
-from cloud.loyalty import decisions, ledger
+from cloud.loyalty import ledger
 from cloud.loyalty.authority import reserved_points
 from cloud.shop.products import where_available
 from cloud.storage import schema as s
 from cloud.timefmt import utc_now_text
+from sync import loyalty as decisions
 from sync.hlc import HybridClock
 
 POINT_VALUE_CENTS = 1
