@@ -155,7 +155,12 @@ def after_return(conn: Connection, clock: HybridClock, body: dict[str, Any]) -> 
     found = returnable.sold(conn, order["order_id"])
     if found is not None:  # reserved returns were reversed already (same entry id): a no-op then
         after = returnable.claimed(conn, order["order_id"])
-        returnable.reverse_points(conn, clock, found, str(body["return_id"]), after=after, store=store, at=at)
+        before = dict(after)
+        for line in body.get("lines") or []:
+            before[str(line["sku"])] = before.get(str(line["sku"]), 0) - int(line["qty"])
+        returnable.reverse_points(
+            conn, clock, found, str(body["return_id"]), before=before, after=after, store=store, at=at
+        )
     returned = int(
         conn.execute(
             select(func.coalesce(func.sum(s.returns.c.item_count), 0)).where(

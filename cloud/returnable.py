@@ -11,9 +11,11 @@ return, whichever store or channel takes it, is a *claim* of quantities on those
   reserved return); a store that refunded offline beyond what was left is recorded in
   ``over_refunds`` (the report ``GET /admin/v1/returns/over-refunds``), never silently.
 
-Points: a store reverses the points of its own receipts itself; for a sale it did not make (an
-online order, another store's receipt) the hub reverses them when it reserves, with the entry
-``reverse:{return_id}``, and the sum of reversals on a receipt never exceeds what it earned.
+Points: the hub reverses the points of every return it reserves, with the entry
+``reverse:{return_id}`` relayed to the returning store, on the cumulative value returned so far
+minus every reversal it knows of, so reversals never exceed what the receipt earned. A store
+reverses points itself only for its own receipt when offline (or when the hub has not received
+that sale yet); if the receipt is then over-refunded, the report shows the points too.
 """
 
 from __future__ import annotations
@@ -206,6 +208,7 @@ def reverse_points(
     found: Sold,
     return_id: str,
     *,
+    before: dict[str, int],
     after: dict[str, int],
     store: str,
     at: str,
@@ -219,13 +222,14 @@ def reverse_points(
         return -int(existing)
     if not found.customer_id:
         return 0
-    share = rules.points_to_reverse(
+    share = rules.points_for_return(
         found.points_earned,
         found.total_cents,
         value=found.value,
         sold=found.qty,
+        before=before,
         after=after,
-        reversed_before=_reversed(conn, found.receipt_id),
+        reversed_known=_reversed(conn, found.receipt_id),
     )
     if share <= 0:
         return 0
@@ -257,8 +261,10 @@ def reserve(
 
     ``own_sold``: the calling store says the receipt is its own and what it sold on it; used only
     while the hub has not received that sale yet (the store is the authority on its own receipts).
-    Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed}``; points are
-    reversed by the hub only for a sale the calling store did not make."""
+    Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed, points_by}``:
+    the hub reverses the points of every return it reserves (``points_by: hub``), so reversals from
+    several stores add up to at most what the receipt earned; only for a receipt it has not
+    received yet does the calling store reverse them itself (``points_by: store``)."""
     if not isinstance(return_id, str) or not 0 < len(return_id) <= 96:
         raise InvalidInput("return_id must be a string of 1-96 characters")
     if not isinstance(receipt_id, str) or not 0 < len(receipt_id) <= 96:
@@ -266,6 +272,7 @@ def reserve(
     wanted = _check_lines(lines)
     _lock(conn, receipt_id)
     found = sold(conn, receipt_id)
+    provisional = found is None and bool(own_sold)
     if found is None and own_sold:
         found = Sold(receipt_id, "sale", store, None, "store", "collected", 0, 0, 0, qty=dict(own_sold))
     if found is None:
@@ -274,7 +281,11 @@ def reserve(
         raise Conflict(
             f"order {receipt_id} is {found.state}; only collected or shipped orders can be returned"
         )
-    answer: dict[str, Any] = {"return_id": return_id, "receipt_id": receipt_id}
+    answer: dict[str, Any] = {
+        "return_id": return_id,
+        "receipt_id": receipt_id,
+        "points_by": "store" if provisional else "hub",
+    }
     mine = conn.execute(
         select(s.return_claims.c.sku, s.return_claims.c.qty).where(s.return_claims.c.return_id == return_id)
     ).all()
@@ -293,8 +304,10 @@ def reserve(
     _insert_claims(conn, return_id, receipt_id, store=store, wanted=wanted, at=at)
     after = {sku: already.get(sku, 0) + wanted.get(sku, 0) for sku in set(already) | set(wanted)}
     points = 0
-    if found.kind == "order" or found.store != store:
-        points = reverse_points(conn, clock, found, return_id, after=after, store=store, at=at)
+    if not provisional:
+        points = reverse_points(
+            conn, clock, found, return_id, before=already, after=after, store=store, at=at
+        )
     answer.update(approved=True, reason="reserved", remaining=remaining(found, after), points_reversed=points)
     return answer
 
@@ -348,8 +361,14 @@ def flag_over_refunds(conn: Connection, found: Sold, skus: Sequence[str]) -> Non
 
 
 def over_refund_report(conn: Connection) -> list[dict[str, Any]]:
+    """Every over-refunded receipt line, with the receipt's points earned and reversed (an offline
+    double return may reverse more points than were earned: shown here, to adjust by hand)."""
     o = s.over_refunds
-    rows = conn.execute(select(o).order_by(o.c.detected_at, o.c.receipt_id, o.c.sku)).mappings()
+    rows = list(conn.execute(select(o).order_by(o.c.detected_at, o.c.receipt_id, o.c.sku)).mappings())
+    points: dict[str, tuple[int, int]] = {}
+    for rid in {str(r["receipt_id"]) for r in rows}:
+        found = sold(conn, rid)
+        points[rid] = (found.points_earned if found else 0, _reversed(conn, rid))
     return [
         {
             "receipt_id": r["receipt_id"],
@@ -358,6 +377,8 @@ def over_refund_report(conn: Connection) -> list[dict[str, Any]]:
             "returned": int(r["returned"]),
             "over": int(r["returned"]) - int(r["sold"]),
             "stores": [x for x in str(r["stores"]).split(",") if x],
+            "points_earned": points[str(r["receipt_id"])][0],
+            "points_reversed": points[str(r["receipt_id"])][1],
             "detected_at": r["detected_at"],
         }
         for r in rows

@@ -3,8 +3,8 @@ edge, the hub and the retail simulation).
 
 A receipt or order sold ``sold[sku]`` units; the returns booked against it so far claimed
 ``claimed[sku]``. A new return of ``wanted`` is allowed when every line fits in what is left.
-Points reversed on a receipt follow the share of its value returned so far, never above what the
-receipt earned.
+Each return reverses the share of the receipt's earned points that the value it adds represents,
+never taking the reversals on the receipt above what it earned.
 """
 
 from __future__ import annotations
@@ -31,20 +31,31 @@ def refusal(
     return None
 
 
-def points_to_reverse(
+def returned_share(
+    earned: int, total_cents: int, value: Mapping[str, int], sold: Mapping[str, int], qty: Mapping[str, int]
+) -> int:
+    """The points that the value of ``qty`` (cumulative quantities returned) represents."""
+    if earned <= 0 or total_cents <= 0:
+        return 0
+    returned_value = sum(value.get(sku, 0) * n // sold[sku] for sku, n in qty.items() if sold.get(sku))
+    return min(earned, earned * returned_value // total_cents)
+
+
+def points_for_return(
     earned: int,
     total_cents: int,
     *,
     value: Mapping[str, int],
     sold: Mapping[str, int],
+    before: Mapping[str, int],
     after: Mapping[str, int],
-    reversed_before: int,
+    reversed_known: int,
 ) -> int:
-    """Points to reverse now so that the reversals on a receipt reach the share of its ``earned``
-    points that the value returned so far (``after``: cumulative quantities) represents; the sum
-    of reversals never exceeds ``earned``."""
-    if earned <= 0 or total_cents <= 0:
-        return 0
-    returned_value = sum(value.get(sku, 0) * n // sold[sku] for sku, n in after.items() if sold.get(sku))
-    target = min(earned, earned * returned_value // total_cents)
-    return max(0, min(target, earned) - reversed_before)
+    """Points one return reverses: the share of the value it adds (``before`` → ``after``, cumulative
+    quantities as the deciding side knows them), never taking the reversals known on the receipt
+    above ``earned``. Incremental, so a reversal made elsewhere that has not arrived yet is not
+    reversed a second time."""
+    step = returned_share(earned, total_cents, value, sold, after) - returned_share(
+        earned, total_cents, value, sold, before
+    )
+    return max(0, min(step, earned - reversed_known))

@@ -26,7 +26,7 @@ from edge.services.loyalty import write_entry
 from edge.services.models import ReturnLineView, ReturnRecord
 from edge.services.pricing import proportional_share
 from edge.services.stock import record_delta
-from sync.returns import refusal
+from sync.returns import points_for_return, refusal
 
 RETURN_CHANNELS = frozenset({"store", "kiosk"})
 MAX_QTY = 999
@@ -190,8 +190,8 @@ class ReturnService:
     def _hold(self, return_id: str, src: Source, lines: list[ReturnLine], own: bool) -> int | None:
         """Ask the hub, the one authority on what is still returnable, to reserve this return.
 
-        Returns the points the hub reversed for a sale this store did not make, or ``None`` when
-        the store reverses its own receipt's points itself. Offline, only this store's own receipts
+        Returns the points the hub reversed for this return, or ``None`` when the store reverses
+        them itself (its own receipt, offline or not yet received by the hub). Offline, only this store's own receipts
         can be refunded (what it sold and already took back are in its replica)."""
         authority = self.directory
         if authority is None or not authority.has_refund_authority():
@@ -208,7 +208,9 @@ class ReturnService:
             )
         if not answer.get("approved"):
             raise Conflict(f"{answer.get('reason') or 'the cloud refused the return'}; nothing was refunded")
-        return None if own else int(answer.get("points_reversed") or 0)
+        if answer.get("points_by", "store" if own else "hub") == "store":
+            return None  # the hub has not received this sale yet: the store reverses its points
+        return int(answer.get("points_reversed") or 0)
 
     def _allocate_by_customer(
         self, conn: q.Conn, customer_id: str, lines: Sequence[ReturnLine]
@@ -264,8 +266,16 @@ class ReturnService:
         )
         refunded_before, reversed_before = q.returned_totals(tx.conn, src.receipt_id)
         refund = proportional_share(src.paid_cents, value_after, src.total_cents, "half") - refunded_before
-        points = proportional_share(src.points_earned, value_after, src.total_cents) - reversed_before
-        refund, points = max(refund, 0), max(points, 0)
+        points = points_for_return(
+            src.points_earned,
+            src.total_cents,
+            value=src.value,
+            sold=src.sold,
+            before=returned,
+            after=after,
+            reversed_known=reversed_before,
+        )
+        refund = max(refund, 0)
         if hub_points is not None:  # the hub reversed them (its entry comes down the downlink)
             points = hub_points
         line_views = self._split_refund(src, lines, returned, refund, value_after - value_before)
