@@ -42,6 +42,18 @@ FIELDS = ("name", "phone", "consent_marketing")
 EARN_PER = 100  # cents per point
 
 
+INVARIANTS = (
+    "refunded ≤ sold on every receipt/order line, or the line is in the hub's over-refund report "
+    "(and some return of it was taken offline); no store refunds beyond its own record",
+    "balance = earned − redeemed − reversed − expired for every customer; reversals on a receipt ≤ "
+    "its earned points unless it is reported over-refunded; a negative balance is a reported overdraft",
+    "stock per (sku, store, zone): hub book = fold of counts and deltas = store book; a full-store "
+    "count makes on-hand equal the count; every oversold cell is flagged",
+    "every order in the same state at the hub and at its store",
+    "every profile equal at the hub and at every store holding the customer",
+)
+
+
 @dataclass
 class Sale:
     receipt_id: str
