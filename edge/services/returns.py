@@ -30,6 +30,8 @@ from sync.returns import points_for_return, refusal
 
 RETURN_CHANNELS = frozenset({"store", "kiosk"})
 MAX_QTY = 999
+# "returned" too: a fully returned order still shows its lines; each line then says it was returned
+RETURNABLE_STATES = frozenset({"collected", "shipped", "returned"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,7 @@ def _source_from_order(conn: q.Conn, order_id: str) -> Source | None:
     order = q.order(conn, order_id)
     if order is None:
         return None
-    if order["state"] not in ("collected", "shipped"):
+    if order["state"] not in RETURNABLE_STATES:
         raise Conflict(
             f"order {order_id} is {order['state']}; only collected or shipped orders can be returned"
         )
@@ -95,7 +97,7 @@ def _source_from_cloud_order(order_id: str, order: dict[str, Any]) -> Source:
 
     The hub reverses its points when it reserves the return, so the store reverses none itself
     (``points_earned`` 0) and reports the hub's figure."""
-    if order.get("state") not in ("collected", "shipped"):
+    if order.get("state") not in RETURNABLE_STATES:
         raise Conflict(
             f"order {order_id} is {order.get('state')}; only collected or shipped orders can be returned"
         )
@@ -186,6 +188,48 @@ class ReturnService:
                 )
                 for (src, src_lines), (return_id, hub_points) in zip(plan, holds, strict=True)
             ]
+
+    def returnable(self, ref: str) -> dict[str, Any]:
+        """What can be taken back on receipt or order ``ref``, whichever store or channel sold it:
+        ``{kind: receipt|order, key: {receipt_id|order_id}, ref, channel, sold_here, lines:[{sku,
+        name, qty, returned_here}]}``. Asks the cloud for a sale this store never saw; NotFound
+        says whether the cloud could be asked."""
+        reader = self.ctx.replica.reader()
+        own = _source_from_sale(reader, ref)
+        src = own or _source_from_order(reader, ref)
+        remote = None
+        if src is None:
+            remote = self._cloud_order(ref)
+            if remote is not None:
+                src = _source_from_cloud_order(ref, remote)
+        if src is None:
+            hint = (
+                "; the cloud cannot be reached to look it up, so only this store's receipts and its "
+                "orders can be found now"
+                if self.directory is not None
+                else ""
+            )
+            raise NotFound(f"no receipt or order {ref!r}{hint}")
+        is_order = q.order(reader, ref) is not None or (remote is not None and remote.get("kind") != "sale")
+        returned = q.returned_qty(reader, ref)
+        names = {
+            str(r[0]): str(r[1])
+            for r in reader.execute(
+                f"SELECT sku, name FROM catalog WHERE sku IN ({','.join('?' * len(src.sold))})",
+                list(src.sold),
+            ).fetchall()
+        }
+        return {
+            "kind": "order" if is_order else "receipt",
+            "key": {"order_id": ref} if is_order else {"receipt_id": ref},
+            "ref": ref,
+            "channel": src.channel,
+            "sold_here": own is not None,
+            "lines": [
+                {"sku": sku, "name": names.get(sku, sku), "qty": qty, "returned_here": returned.get(sku, 0)}
+                for sku, qty in sorted(src.sold.items())
+            ],
+        }
 
     def _hold(self, return_id: str, src: Source, lines: list[ReturnLine], own: bool) -> int | None:
         """Ask the hub, the one authority on what is still returnable, to reserve this return.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
 
 from edge.api.auth import STAFF
 from edge.api.deps import Metrics, Node
@@ -12,6 +14,13 @@ from edge.services.models import ReturnRecord
 from edge.services.returns import ReturnLine
 
 router = APIRouter(prefix="/api/v1", tags=["returns"], dependencies=[STAFF], responses=ERROR_RESPONSES)
+
+
+@router.get("/returns/lookup")
+def returnable(node: Node, ref: Annotated[str, Query(min_length=1, max_length=96)]) -> dict[str, Any]:
+    """A receipt or online order by its number, whichever store or channel sold it (the cloud is
+    asked for sales this store never saw): what the handheld shows before a return."""
+    return node.returns.returnable(ref)
 
 
 @router.post("/returns", response_model=list[ReturnRecord], status_code=201)

@@ -349,26 +349,24 @@ async function handOver(order) {
 
 // ---------- returns ----------
 
-/** A store/kiosk receipt, or else an online order, by its number. */
+/** A receipt or an online order by its number, whichever store or channel sold it (the edge asks
+ * the cloud for sales it never saw). */
 async function findReceipt(event) {
   event.preventDefault();
   const box = $("returns-lines");
   const id = $("returns-receipt").value.trim();
   let source;
   try {
-    const r = await api.get(paths.receipt(id));
-    source = { key: { receipt_id: r.receipt_id }, lines: r.lines, label: `Receipt ${r.receipt_id} · ${new Date(r.at).toLocaleDateString()}` };
+    const r = await api.get(paths.returnable(id));
+    const what = r.kind === "order" ? `Online order ${r.ref}` : `Receipt ${r.ref}`;
+    source = { key: r.key, lines: r.lines, label: `${what}${r.sold_here ? "" : " (sold elsewhere: the cloud confirms what is still returnable)"}` };
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) { fail(err, box); return; }
-    try {
-      const o = await api.get(paths.order(id));
-      source = { key: { order_id: o.order_id }, lines: o.lines, label: `Online order ${o.order_id}` };
-    } catch (err2) {
-      if (err2 instanceof ApiError && err2.status === 404) {
-        showNotice(box, "error", `No receipt or order ${id}.`, "Check the number on the receipt or the order e-mail, then try again.");
-      } else fail(err2, box);
-      return;
-    }
+    if (err instanceof ApiError && err.status === 404) {
+      showNotice(box, "error", `No receipt or order ${id}.`, err.message && err.message.includes("cloud cannot be reached")
+        ? "The cloud cannot be reached: only this store's receipts can be found now. Keep the goods and try again once the store is back online."
+        : "Check the number on the receipt or the order e-mail, then try again.");
+    } else fail(err, box);
+    return;
   }
   const rows = source.lines.map((l, i) => el("tr", {},
     el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),

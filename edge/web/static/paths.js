@@ -32,6 +32,7 @@ export const paths = {
   orderCollect: (id) => `/api/v1/orders/${e(id)}/collect`,
   receipt: (id) => `/api/v1/receipts/${e(id)}`,
   returns: () => "/api/v1/returns",
+  returnable: (ref) => `/api/v1/returns/lookup?ref=${e(ref)}`,
   // recommendations (#6)
   goesWellWith: (sku) => `/api/v1/recommendations/product/${e(sku)}?k=6`,
   forYou: (customerId) => `/api/v1/recommendations/customer/${e(customerId)}?k=6`,
