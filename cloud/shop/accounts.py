@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from cloud import customers, projections
+from cloud import consent, customers, projections
 from cloud.errors import Conflict, InvalidInput
 from cloud.loyalty import ledger
 from cloud.storage import schema as s
-from cloud.timefmt import utc_now_text
 from sync.hlc import HybridClock
 
 CONSENT_FIELD = "consent_marketing"
@@ -40,7 +39,7 @@ def register(conn: Connection, clock: HybridClock, fields: dict[str, Any]) -> di
     cid = customers.new_customer_id()
     _emit(conn, clock, cid, given)
     if wording and CONSENT_FIELD in given:
-        record_consent(conn, cid, bool(given[CONSENT_FIELD]), "online", str(wording))
+        consent.record(conn, cid, bool(given[CONSENT_FIELD]), "online", str(wording))
     return account(conn, customers.canonical(conn, cid))
 
 
@@ -72,7 +71,7 @@ def update_profile(
         raise InvalidInput("nothing to change")
     _emit(conn, clock, cid, changes)
     if CONSENT_FIELD in changes:
-        record_consent(conn, cid, bool(changes[CONSENT_FIELD]), "online", str(wording))
+        consent.record(conn, cid, bool(changes[CONSENT_FIELD]), "online", str(wording))
     return account(conn, customers.canonical(conn, cid))
 
 
@@ -80,33 +79,6 @@ def _emit(conn: Connection, clock: HybridClock, cid: str, fields: dict[str, Any]
     """The change as a ``customer.upsert`` cloud op: folded here and relayed to every store holding
     the customer (:mod:`cloud.customer_relay`)."""
     projections.emit(conn, clock, [("customer.upsert", {"customer_id": cid, "fields": fields})])
-
-
-def record_consent(conn: Connection, customer_id: str, granted: bool, channel: str, wording: str) -> None:
-    conn.execute(
-        insert(s.consent_proofs).values(
-            customer_id=customer_id,
-            granted=granted,
-            at=utc_now_text(),
-            channel=channel,
-            wording_version=wording,
-        )
-    )
-
-
-def consent_proof(conn: Connection, customer_id: str) -> dict[str, Any] | None:
-    cp = s.consent_proofs
-    row = (
-        conn.execute(
-            select(cp.c.granted, cp.c.at, cp.c.channel, cp.c.wording_version)
-            .where(cp.c.customer_id == customer_id)
-            .order_by(cp.c.id.desc())
-            .limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else {**row, "granted": bool(row["granted"])}
 
 
 def account(conn: Connection, customer_id: str) -> dict[str, Any]:
@@ -127,7 +99,7 @@ def account(conn: Connection, customer_id: str) -> dict[str, Any]:
     return {
         **prof,
         "points": ledger.balance(conn, cid),
-        "consent_proof": consent_proof(conn, cid),
+        "consent_proof": consent.latest(conn, cid),
         "ledger": ledger.history(conn, cid),
         "purchases": [dict(r) for r in purchases],
         "orders": [dict(r) for r in order_rows],
