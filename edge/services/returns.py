@@ -231,6 +231,43 @@ class ReturnService:
             ],
         }
 
+    def returnable_for_customer(self, customer_id: str) -> dict[str, Any]:
+        """What a customer bought in this store (every receipt of theirs, by sku) and already brought
+        back, for a return by customer lookup (each line then goes to their most recent receipt with
+        enough left)."""
+        reader = self.ctx.replica.reader()
+        if q.customer(reader, customer_id) is None:
+            raise NotFound(f"unknown customer {customer_id!r}")
+        rows = reader.execute(
+            "SELECT l.sku, coalesce(c.name, l.sku), sum(l.qty) FROM sales s "
+            "JOIN sale_lines l ON l.receipt_id = s.receipt_id LEFT JOIN catalog c ON c.sku = l.sku "
+            "WHERE s.customer_id = ? GROUP BY l.sku ORDER BY l.sku",
+            (customer_id,),
+        ).fetchall()
+        back = dict(
+            reader.execute(
+                "SELECT rl.sku, sum(rl.qty) FROM returns r JOIN return_lines rl ON rl.return_id = r.return_id "
+                "JOIN sales s ON s.receipt_id = r.receipt_id WHERE s.customer_id = ? GROUP BY rl.sku",
+                (customer_id,),
+            ).fetchall()
+        )
+        return {
+            "kind": "customer",
+            "key": {"customer_id": customer_id},
+            "ref": customer_id,
+            "channel": "store",
+            "sold_here": True,
+            "lines": [
+                {
+                    "sku": str(r[0]),
+                    "name": str(r[1]),
+                    "qty": int(r[2]),
+                    "returned_here": int(back.get(r[0]) or 0),
+                }
+                for r in rows
+            ],
+        }
+
     def _hold(self, return_id: str, src: Source, lines: list[ReturnLine], own: bool) -> int | None:
         """Ask the hub, the one authority on what is still returnable, to reserve this return.
 

@@ -1,7 +1,8 @@
 """Returns from anywhere on the handheld (issue 13, point 4), in headless Chromium: an online order
 collected at store A is taken back at store B's handheld (B never saw it: its edge asks the hub
-over the sync link), the answer shows the points the hub reversed, and a second return of the same
-unit is refused with the hub's reason. Real Mosquitto, real hub (SQLite), real edge apps."""
+over the sync link), the answer shows the points the hub reversed, and a further return of the
+same order is refused with the hub's reason; then a return by customer lookup (e-mail). Real
+Mosquitto, real hub (SQLite), real edge apps."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from cloud.storage import make_engine, migrate
 from edge.api.app import create_app
 from edge.cloud_rpc import CloudRpc
 from edge.node import EdgeNode
+from edge.services.selling import Basket, BasketLine
 from edge.services.stock import CountItem
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLink, SyncLinkConfig
@@ -150,6 +152,15 @@ def test_handheld_takes_back_an_order_collected_at_another_store(
                     page.fill("#ret-0", "1")
                     page.click("#return-submit")
                     expect(page.locator("#returns-lines")).to_contain_text(expected)
+                # by customer lookup: what Ann bought in this store
+                nodes["b"].customers.lookup("email", "ann@example.com")  # B holds Ann (asked the hub)
+                nodes["b"].selling.sell(Basket([BasketLine("TEE-1", 1)], customer_id=cid, payment_ref="T9"))
+                page.fill("#returns-receipt", "ann@example.com")
+                page.press("#returns-receipt", "Enter")
+                expect(page.locator("#returns-lines")).to_contain_text("Purchases of")
+                page.fill("#ret-0", "1")
+                page.click("#return-submit")
+                expect(page.locator("#return-done")).to_contain_text("recorded")
                 assert not page.errors, page.errors
             assert api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"] == 0
     finally:

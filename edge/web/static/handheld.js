@@ -356,7 +356,19 @@ async function findReceipt(event) {
   const box = $("returns-lines");
   const id = $("returns-receipt").value.trim();
   let source;
-  try {
+  const kind = id.includes("@") ? "email" : (/^VC-/i.test(id) ? "card" : null);
+  if (kind) { // a customer lookup: what they bought in this store
+    try {
+      const c = await api.get(paths.customerBy(kind, id));
+      const r = await api.get(paths.customerReturnable(c.customer_id));
+      source = { key: r.key, lines: r.lines, label: `Purchases of ${c.name || c.customer_id} in this store` };
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        showNotice(box, "error", `No customer with ${kind} ${id}.`, "Check the spelling, or use the receipt or order number.");
+      } else fail(err, box);
+      return;
+    }
+  } else try {
     const r = await api.get(paths.returnable(id));
     const what = r.kind === "order" ? `Online order ${r.ref}` : `Receipt ${r.ref}`;
     source = { key: r.key, lines: r.lines, label: `${what}${r.sold_here ? "" : " (sold elsewhere: the cloud confirms what is still returnable)"}` };
