@@ -170,7 +170,15 @@ def merge(conn: Connection, a: str, b: str) -> str:
     )
     conn.execute(update(s.customers).where(s.customers.c.customer_id == other).values(merged_into=survivor))
     conn.execute(update(s.customers).where(s.customers.c.merged_into == other).values(merged_into=survivor))
-    for table in (s.customer_identities, s.loyalty_ledger, s.allowances, s.overdrafts, s.sales, s.orders):
+    for table in (
+        s.customer_identities,
+        s.loyalty_ledger,
+        s.allowances,
+        s.overdrafts,
+        s.sales,
+        s.orders,
+        s.consent_proofs,
+    ):
         conn.execute(update(table).where(table.c.customer_id == other).values(customer_id=survivor))
     return survivor
 

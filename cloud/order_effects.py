@@ -7,8 +7,8 @@
   back (entry ``order:{id}:refund-points``).
 * a return against an order (at any store, or online): earned points are reversed in proportion
   to the refund (entry ``reverse:{return_id}``), relayed to the returning store, and the order is
-  marked ``returned``. If the store already reversed points itself (``points_reversed`` > 0) the
-  hub does not reverse again.
+  marked ``returned``. A return the hub reserved (``cloud.returnable``) was reversed then; the
+  entry id makes this a no-op, and reversals never exceed the points the order earned.
 """
 
 from __future__ import annotations
@@ -145,34 +145,22 @@ def after_transition(
 
 
 def after_return(conn: Connection, clock: HybridClock, body: dict[str, Any]) -> None:
+    from cloud import returnable
+
     order = orders.find(conn, str(body["receipt_id"]))
     if order is None:
         return
     at = normalise(str(body.get("at") or utc_now_text()))
     store = str(body["store"])
-    earned = _entry_points(conn, f"order:{order['order_id']}:earn")
-    if earned > 0 and int(body.get("points_reversed") or 0) == 0 and order["customer_id"]:
-        total = max(1, int(order["total_cents"]))
-        already = -int(
-            conn.execute(
-                select(func.coalesce(func.sum(s.loyalty_ledger.c.points), 0)).where(
-                    s.loyalty_ledger.c.ref == order["order_id"], s.loyalty_ledger.c.kind == "reverse"
-                )
-            ).scalar_one()
+    found = returnable.sold(conn, order["order_id"])
+    if found is not None:  # reserved returns were reversed already (same entry id): a no-op then
+        after = returnable.claimed(conn, order["order_id"])
+        before = dict(after)
+        for line in body.get("lines") or []:
+            before[str(line["sku"])] = before.get(str(line["sku"]), 0) - int(line["qty"])
+        returnable.reverse_points(
+            conn, clock, found, str(body["return_id"]), before=before, after=after, store=store, at=at
         )
-        share = min(earned - already, round(earned * int(body.get("refund_cents") or 0) / total))
-        if share > 0:
-            entry = {
-                "entry_id": f"reverse:{body['return_id']}",
-                "customer_id": order["customer_id"],
-                "kind": "reverse",
-                "points": -share,
-                "ref": order["order_id"],
-                "channel": "store",
-                "store": store,
-                "at": at,
-            }
-            projections.emit(conn, clock, [("loyalty.entry", entry)], store=store)
     returned = int(
         conn.execute(
             select(func.coalesce(func.sum(s.returns.c.item_count), 0)).where(

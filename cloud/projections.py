@@ -10,6 +10,8 @@ Contract with ``cloud/ingest`` (the sync engineer's idempotent apply):
 * ``ops`` are the ops being applied *for the first time* (already validated ``sync.ops.Op``),
   in stream order. Every handler is idempotent anyway (keyed by op id, receipt id, entry id...),
   so a re-delivered op changes nothing.
+* Profile changes (``customer.upsert``) are relayed to every other store holding the customer
+  (:mod:`cloud.customer_relay`).
 * Side effects the hub owns (points earned when a click & collect order is collected, points
   reversed when an online order is returned in a store, stock restored on cancellation) are
   written as cloud ops: applied here and queued on the store's downlink in the same transaction.
@@ -29,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cloud import bulk, bulk_customers, customers, downlink, orders, sales
+from cloud import bulk, bulk_customers, customer_relay, customers, downlink, orders, sales
 from cloud.errors import InvalidInput
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -60,6 +62,7 @@ def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None)
             group = []
             _apply_one(conn, op, clock)
     _flush(conn, group, clock)
+    customer_relay.relay(conn, ops)
 
 
 # Why a group may gather ops from all over a batch: the bulk types' projections depend only on
@@ -196,9 +199,10 @@ def _order_transition(conn: Connection, op: Op, clock: HybridClock) -> None:
 
 
 def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
-    from cloud import order_effects
+    from cloud import order_effects, returnable
 
     if sales.record_return(conn, op.body):
+        returnable.record(conn, op.body)
         order_effects.after_return(conn, clock, op.body)
 
 

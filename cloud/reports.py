@@ -176,21 +176,33 @@ def return_rate(conn: Connection, start: str, end: str) -> list[Row]:
 
 
 def stock_accuracy(conn: Connection, start: str, end: str) -> list[Row]:
-    """Per store: counts (RFID or manual) vs the book quantity they replaced."""
+    """Per store: counts (RFID or manual) vs the book they replaced, judged per product and count
+    session over every zone the session replaced (:mod:`sync.zones`): units found on another
+    shelf than booked are a relocation, not an error. A count without a session is its own group."""
     sc = s.stock_counts
-    diff = func.abs(sc.c.counted - sc.c.book)
-    stmt = (
+    group = func.coalesce(sc.c.session, sc.c.op_id)
+    per_product = (
         select(
             sc.c.store,
-            func.count().label("counts"),
-            func.sum(cast(case((sc.c.counted == sc.c.book, 1), else_=0), Integer)).label("exact"),
-            func.sum(diff).label("abs_diff"),
-            func.sum(case((sc.c.counted > sc.c.book, sc.c.counted), else_=sc.c.book)).label("scale"),
-            func.sum(sc.c.counted - sc.c.book).label("net_diff"),
+            func.sum(sc.c.counted).label("counted"),
+            func.sum(sc.c.book).label("book"),
         )
         .where(sc.c.day >= start, sc.c.day <= end)
-        .group_by(sc.c.store)
-        .order_by(sc.c.store)
+        .group_by(sc.c.store, group, sc.c.sku)
+        .subquery()
+    )
+    p = per_product
+    stmt = (
+        select(
+            p.c.store,
+            func.count().label("counts"),
+            func.sum(cast(case((p.c.counted == p.c.book, 1), else_=0), Integer)).label("exact"),
+            func.sum(func.abs(p.c.counted - p.c.book)).label("abs_diff"),
+            func.sum(case((p.c.counted > p.c.book, p.c.counted), else_=p.c.book)).label("scale"),
+            func.sum(p.c.counted - p.c.book).label("net_diff"),
+        )
+        .group_by(p.c.store)
+        .order_by(p.c.store)
     )
     out = _rows(conn.execute(stmt))
     for r in out:

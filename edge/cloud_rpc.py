@@ -1,7 +1,8 @@
 """The store's online questions to the cloud, over the sync link's RPC channel.
 
 Implements :class:`edge.services.loyalty.LoyaltyAuthority` (online redemption authorisation),
-:class:`edge.services.cloud_port.OrderDirectory` (online orders returned in this store) and
+:class:`edge.services.cloud_port.OrderDirectory` (receipts and online orders returned in this
+store, and the hub's reservation of what is still returnable on them) and
 :class:`edge.services.cloud_port.CustomerDirectory` (customers this store never saw). Until a
 link is attached, and whenever the link is down or the hub does not answer in time, every question
 answers ``None`` and the services apply their offline rule (the leased allowance; returns by
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from edge.errors import NotFound
+from edge.errors import Conflict, NotFound
 from edge.services.cloud_port import CloudCustomer, LoyaltySnapshot
 from edge.sync_link import SyncLink
 from sync.errors import SyncError
@@ -73,6 +74,25 @@ class CloudRpc:
             answer = self._call("orders.lookup", {"order_id": order_id})
         except RpcError as err:
             raise NotFound(f"unknown order {order_id!r} (the cloud says: {err})") from err
+        return answer if isinstance(answer, dict) else None
+
+    def has_refund_authority(self) -> bool:
+        return self._link is not None
+
+    def reserve_return(
+        self, return_id: str, receipt_id: str, lines: dict[str, int], own_sold: dict[str, int] | None
+    ) -> dict[str, Any] | None:
+        params: dict[str, Any] = {
+            "return_id": return_id,
+            "receipt_id": receipt_id,
+            "lines": [{"sku": sku, "qty": qty} for sku, qty in lines.items()],
+        }
+        if own_sold is not None:
+            params["own_sold"] = own_sold
+        try:
+            answer = self._call("returns.reserve", params)
+        except RpcError as err:
+            raise Conflict(f"the cloud refused the return on {receipt_id}: {err}") from err
         return answer if isinstance(answer, dict) else None
 
     def customer_for_lookup(

@@ -117,12 +117,16 @@ Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^\+?[0-9 ().-]
 Card = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
+ConsentWording = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
 class CustomerIn(Strict):
     name: Text | None = None
     email: Email | None = None
     phone: Phone | None = None
     card: Card | None = None
     consent_marketing: bool = False
+    consent_wording: ConsentWording | None = None  # version of the wording the customer agreed to
 
 
 class CustomerPatch(Strict):
@@ -131,6 +135,7 @@ class CustomerPatch(Strict):
     phone: Phone | None = None
     card: Card | None = None
     consent_marketing: bool | None = None
+    consent_wording: ConsentWording | None = None  # required with consent_marketing
 
 
 class IdentityIn(Strict):

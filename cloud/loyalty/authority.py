@@ -13,9 +13,10 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from cloud import customers, downlink
 from cloud.errors import Forbidden, InvalidInput, NotFound
-from cloud.loyalty import decisions, ledger, rules
+from cloud.loyalty import ledger, rules
 from cloud.storage import schema as s
 from cloud.timefmt import parse, to_text, utc_now, utc_now_text
+from sync import loyalty as decisions
 from sync.hlc import HybridClock
 
 

@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from cloud.errors import InvalidInput
-from cloud.loyalty import decisions, rules
+from cloud.loyalty import rules
 from cloud.storage import schema as s
 from cloud.storage.sql import insert_ignore
 from cloud.timefmt import parse, to_text, utc_now_text
+from sync import loyalty as decisions
 
 TRIGGERS = ("not_seen", "points_unused", "points_expiring", "post_purchase")
 

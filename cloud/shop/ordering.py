@@ -16,14 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from cloud import availability, customers, downlink, orders, projections
+from cloud import availability, customers, downlink, orders, projections, returnable
 from cloud.admin import catalog, pricing
 from cloud.errors import Conflict, InvalidInput
-from cloud.loyalty import decisions, ledger
+from cloud.loyalty import ledger
 from cloud.loyalty.authority import reserved_points
 from cloud.shop.products import where_available
 from cloud.storage import schema as s
 from cloud.timefmt import utc_now_text
+from sync import loyalty as decisions
 from sync.hlc import HybridClock
 
 POINT_VALUE_CENTS = 1
@@ -271,6 +272,16 @@ def return_online(
     if not out_lines:
         raise InvalidInput("a return needs at least one line")
     return_id = "r-" + uuid.uuid4().hex[:16]
+    held = returnable.reserve(
+        conn,
+        clock,
+        store=warehouse,
+        return_id=return_id,
+        receipt_id=order_id,
+        lines=[{"sku": x["sku"], "qty": x["qty"]} for x in out_lines],
+    )
+    if not held["approved"]:
+        raise Conflict(f"{held['reason']}; nothing was refunded")
     now = utc_now_text()
     specs: list[tuple[str, dict[str, Any]]] = [
         (
@@ -297,7 +308,7 @@ def return_online(
                 "at": now,
                 "lines": out_lines,
                 "refund_cents": refund,
-                "points_reversed": 0,
+                "points_reversed": int(held["points_reversed"]),
             },
         )
     )
@@ -306,6 +317,7 @@ def return_online(
         "return_id": return_id,
         "order_id": order_id,
         "refund_cents": refund,
+        "points_reversed": int(held["points_reversed"]),
         "lines": out_lines,
         "order": orders.get(conn, order_id),
     }

@@ -45,6 +45,15 @@ def _order_lines(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_order_lines_sku ON order_lines (sku, store)"))
 
 
+def _return_claims(conn: Connection) -> None:
+    schema.return_claims.create(conn)
+    schema.over_refunds.create(conn)
+    schema.customer_stores.create(conn)
+    schema.consent_proofs.create(conn)
+    conn.execute(text("CREATE INDEX ix_consent_proofs_customer ON consent_proofs (customer_id, id)"))
+    conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -87,6 +96,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         5,
         "head-office import: store_directory, customer_consents, sale_line_measures",
         _create("store_directory", "customer_consents", "sale_line_measures"),
+    ),
+    Migration(
+        6,
+        "return_claims, over_refunds, customer_stores, consent_proofs: refunds once, one customer everywhere",
+        _return_claims,
     ),
 )
 

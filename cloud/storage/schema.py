@@ -323,6 +323,55 @@ returns = Table(
     Column("points_reversed", BigInteger, nullable=False),
 )
 
+# What every return claims on the lines of a receipt or order (see ``cloud.returnable``): the
+# hub's answer to "how many are still returnable" is sold minus the sum of claims.
+return_claims = Table(
+    "return_claims",
+    metadata,
+    Column("return_id", String(96), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("receipt_id", String(96), nullable=False),
+    Column("store", String(64), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("at", String(32), nullable=False),
+    PrimaryKeyConstraint("return_id", "sku"),
+)
+
+# Receipt lines refunded beyond what they sold, found when a store's offline returns merged.
+over_refunds = Table(
+    "over_refunds",
+    metadata,
+    Column("receipt_id", String(96), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("sold", BigInteger, nullable=False),
+    Column("returned", BigInteger, nullable=False),
+    Column("stores", Text, nullable=False),  # comma-separated stores that took returns of the line
+    Column("detected_at", String(32), nullable=False),
+    PrimaryKeyConstraint("receipt_id", "sku"),
+)
+
+# Stores that hold a customer in their replica (they enrolled, changed or looked the customer up):
+# profile changes made anywhere are relayed to each of them (``cloud.customer_relay``).
+customer_stores = Table(
+    "customer_stores",
+    metadata,
+    Column("customer_id", String(64), nullable=False),
+    Column("store", String(64), nullable=False),
+    PrimaryKeyConstraint("customer_id", "store"),
+)
+
+# Proof of marketing consent: every change, by the customer's own act, with the wording they saw.
+consent_proofs = Table(
+    "consent_proofs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("at", String(32), nullable=False),
+    Column("channel", String(32), nullable=False),  # online | a store id
+    Column("wording_version", String(64), nullable=False),
+)
+
 # --- orders -------------------------------------------------------------------------------------
 
 orders = Table(

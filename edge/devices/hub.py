@@ -41,9 +41,17 @@ from edge.devices.alerts import AlertStore, StoredAlert
 from edge.devices.pubsub import Topics
 from edge.devices.scanners import ScannerWorker
 from edge.devices.settings import DeviceSettings
-from edge.devices.store_link import NodeSales, SkuResolver, book_quantity, catalogue_gtins, record_counts
+from edge.devices.store_link import (
+    NodeSales,
+    SkuResolver,
+    book_cells,
+    catalogue_gtins,
+    product_names,
+    record_counts,
+)
 from edge.errors import ConfigError, Conflict, Invalid, NotFound
 from edge.node import EdgeNode
+from sync.zones import by_product, replace_book
 
 log = logging.getLogger(__name__)
 
@@ -293,17 +301,39 @@ class DeviceHub:
             with self._lock:
                 snapshot = self.processor.snapshot()
             result: StockCount = count.session.finish(now, snapshot)
-            lines = [(line.sku, line.zone, line.quantity) for line in result.lines]
-            books = {(sku, zone): book_quantity(self.node, sku, zone) for sku, zone, _ in lines}
-            op_ids = record_counts(self.node, count_id, lines) if lines else []
+            counted: dict[tuple[str, str], int] = {}
+            for line in result.lines:
+                counted[(line.sku, line.zone)] = counted.get((line.sku, line.zone), 0) + line.quantity
+            full_store = set(count.zones) >= {z for z in self.zones if z not in self.site.exit_zones}
+            replaced = replace_book(book_cells(self.node), counted, count.zones, full_store=full_store)
+            lines = [(x.sku, x.zone, x.counted) for x in replaced]
+            op_ids = record_counts(self.node, count_id, lines) if counted else []
+            names = product_names(self.node)
             count.result = {
                 "session_id": count_id,
                 "zones": list(count.zones),
+                "full_store": full_store,
                 "started_at": result.started_at,
                 "finished_at": result.finished_at,
                 "lines": [
-                    {"sku": sku, "zone": zone, "qty": qty, "book": books[(sku, zone)]}
-                    for sku, zone, qty in lines
+                    {
+                        "sku": x.sku,
+                        "name": names.get(x.sku, x.sku),
+                        "zone": x.zone,
+                        "qty": x.counted,
+                        "book": x.book,
+                    }
+                    for x in replaced
+                ],
+                "products": [
+                    {
+                        "sku": p.sku,
+                        "name": names.get(p.sku, p.sku),
+                        "book": p.book,
+                        "counted": p.counted,
+                        "differs": p.differs,
+                    }
+                    for p in by_product(replaced)
                 ],
                 "unresolved_epcs": list(result.unresolved_epcs),
                 "op_ids": op_ids,

@@ -112,11 +112,15 @@ def catalogue_gtins(node: EdgeNode, limit: int) -> list[str]:
     return [str(row[0]) for row in rows if is_canonical(str(row[0]))]
 
 
-def book_quantity(node: EdgeNode, sku: str, zone: str) -> int:
-    try:
-        return node.stock.levels(sku).zones.get(zone, 0)
-    except EdgeError:
-        return 0
+def book_cells(node: EdgeNode) -> dict[tuple[str, str], int]:
+    """The store's book: quantity per (sku, zone), every zone."""
+    rows = node.replica.reader().execute("SELECT sku, zone, qty FROM stock_levels").fetchall()
+    return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+
+def product_names(node: EdgeNode) -> dict[str, str]:
+    rows = node.replica.reader().execute("SELECT sku, name FROM catalog").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
 
 
 def record_counts(node: EdgeNode, session: str, lines: Sequence[tuple[str, str, int]]) -> list[str]:

@@ -17,6 +17,20 @@ class OrderDirectory(Protocol):
         Raises :class:`edge.errors.NotFound` when the cloud answers that no such order exists."""
         ...
 
+    def has_refund_authority(self) -> bool:
+        """True when this store syncs with a hub, which then decides what is still returnable on
+        every sold line; False for a standalone store (its replica is the only record)."""
+        ...
+
+    def reserve_return(
+        self, return_id: str, receipt_id: str, lines: dict[str, int], own_sold: dict[str, int] | None
+    ) -> dict[str, Any] | None:
+        """Ask the hub to reserve the quantities of a return (``returns.reserve``): the answer is
+        ``{approved, reason, remaining, points_reversed}``, ``None`` when the hub cannot be reached.
+        ``own_sold`` (this store's own receipt: what it sold) lets the hub record a return of a sale
+        whose op has not reached it yet."""
+        ...
+
 
 @dataclass(frozen=True)
 class LoyaltySnapshot:

@@ -2,6 +2,7 @@
 
 Stock per (sku, zone) = last count + deltas after it in HLC order (sync.fold); every movement is
 a ``stock.delta`` op and every count a ``stock.count`` op, written with the row that records it.
+Zones and how a count session replaces the book: :mod:`sync.zones`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from edge.replica import queries as q
 from edge.replica.database import Tx
 from edge.services.context import StoreContext, id_from_hlc
 from edge.services.models import CountResult, StockLevels, StockMovement
+from sync.zones import UNLOCATED
 
 ADJUST_REASONS = frozenset({"damage", "shrink", "adjustment", "transfer"})
 
@@ -75,9 +77,11 @@ class StockService:
         )
 
     def receive(self, sku: str, qty: int, zone: str | None = None, ref: str = "") -> StockMovement:
+        """Goods in; without a location they land in the ``unlocated`` zone, which a full-store
+        count reconciles (:mod:`sync.zones`)."""
         if qty < 1:
             raise Invalid("received quantity must be positive")
-        return self._move(sku, qty, "receipt", zone, ref)
+        return self._move(sku, qty, "receipt", zone or UNLOCATED, ref)
 
     def adjust(
         self, sku: str, qty: int, reason: str, zone: str | None = None, ref: str = ""
@@ -93,7 +97,7 @@ class StockService:
         with self.ctx.replica.write() as tx:
             require_sku(tx, sku)
             op_id = record_delta(tx, self.ctx.store_id, sku=sku, zone=zone, qty=qty, reason=reason, ref=ref)
-            level = q.stock_cell(tx.conn, sku, zone)
+            level = q.on_hand(tx.conn, sku)  # every zone
         return StockMovement(sku=sku, zone=zone, qty=qty, reason=reason, ref=ref, on_hand=level, op_id=op_id)
 
     def count(self, items: Sequence[CountItem], zone: str | None = None, session: str = "") -> CountResult:

@@ -3,6 +3,8 @@
     vitrine-sim run SCENARIO.toml   a fleet of real processes through a scenario, then the verdict
     vitrine-sim demo                the demo fleet (3 stores, shoppers, online orders) until Ctrl-C
     vitrine-sim faults [...]        seeded fault schedules over in-memory nodes (sync.sim.cli)
+    vitrine-sim retail-week [...]   seeded retail-week business schedules, invariants verdict
+                                    (sync.sim.retail)
 
 ``run`` prints progress, the figures, and as its LAST line one JSON object; exit code 0 only when
 the verdict is green (1 red, 2 bad scenario or fleet failure).
@@ -75,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         from sync.sim.cli import main as faults_main
 
         return faults_main(argv[1:])
+    if argv and argv[0] == "retail-week":
+        from sync.sim.cli import retail_week_main
+
+        return retail_week_main(argv[1:])
     if argv and argv[0] == "demo":
         from sync.fleet.demo import main as demo_main
 
@@ -89,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--fresh", action="store_true", help="start from empty databases")
     sub.add_parser("demo", help="the demo fleet until Ctrl-C (see vitrine-sim demo --help)")
     sub.add_parser("faults", help="seeded fault schedules (see vitrine-sim faults --help)")
+    sub.add_parser("retail-week", help="seeded retail-week schedules (see vitrine-sim retail-week --help)")
     args = parser.parse_args(argv)
     return _run(args)
 

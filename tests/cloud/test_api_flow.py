@@ -138,7 +138,12 @@ def test_click_collect_round_trip_and_return_in_another_store(client: httpx.Clie
     _count(engine, "b", "TEE-1", 0, sb)
     cust = client.post(
         "/shop/v1/customers",
-        json={"email": "eve@example.com", "name": "Eve", "consent_marketing": True},
+        json={
+            "email": "eve@example.com",
+            "name": "Eve",
+            "consent_marketing": True,
+            "consent_wording": "marketing-v1",
+        },
         headers=SHOP,
     ).json()
     cid = cust["customer_id"]

@@ -22,7 +22,13 @@ def _register(engine: Engine, clock: HybridClock, **fields: object) -> str:
 def test_lookup_by_identity_and_id_answers_that_customer_only(engine: Engine) -> None:
     clock = HybridClock("cloud")
     ann = _register(
-        engine, clock, name="Ann", email="Ann@Example.com", card="VC-ANN1", consent_marketing=True
+        engine,
+        clock,
+        name="Ann",
+        email="Ann@Example.com",
+        card="VC-ANN1",
+        consent_marketing=True,
+        consent_wording="marketing-v1",
     )
     _register(engine, clock, name="Bob", email="bob@example.com", card="VC-BOB1")
     with engine.begin() as conn:
@@ -66,7 +72,8 @@ def test_merged_customer_answers_the_canonical_id(engine: Engine) -> None:
     online = _register(engine, clock, name="Cy", email="cy@example.com")
     in_store = _register(engine, clock, card="VC-CY1")
     assert online != in_store
-    merged = _register(engine, clock, email="cy@example.com", card="VC-CY1")
+    with engine.begin() as conn:  # registering both identities again is a 409: the merge is explicit
+        merged = str(accounts.add_identity(conn, clock, online, "card", "VC-CY1")["customer_id"])
     with engine.connect() as conn:
         survivor = customers.canonical(conn, in_store)
     assert merged == survivor and survivor in (online, in_store)

@@ -120,14 +120,14 @@ def test_click_collect_at_a_return_at_b(tmp_path: Path, broker: MosquittoProcess
             assert available("a") == 2
 
             # Store B takes the return. B never saw the order: its ReturnService asks the cloud
-            # (orders.lookup over the sync link's RPC), restores B's stock and leaves the points to the
-            # hub, which reverses what it earned at collection.
+            # (orders.lookup, then returns.reserve over the sync link's RPC), restores B's stock and
+            # reports the points the hub reversed of what it earned at collection.
             cloud_b = CloudRpc(timeout_s=5)
             cloud_b.attach(links["b"])
             nodes["b"].attach_cloud(cloud_b)
             stock_b = nodes["b"].stock.levels("TEE-1").on_hand
             [record] = nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], order_id=oid)
-            assert record.receipt_id == oid and record.points_reversed == 0
+            assert record.receipt_id == oid and record.points_reversed == 40
             assert nodes["b"].stock.levels("TEE-1").on_hand == stock_b + 1
             with pytest.raises(Conflict, match="already returned"):
                 nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], order_id=oid)
@@ -139,7 +139,7 @@ def test_click_collect_at_a_return_at_b(tmp_path: Path, broker: MosquittoProcess
                 20,
                 "points reversed",
             )
-            assert available("b") == 1
+            wait_for(lambda: available("b") == 1, 20, "B's return in the cloud's availability")
             assert api.get(f"/shop/v1/orders/{oid}", headers=SHOP).json()["state"] == "returned"
             ledger = api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["ledger"]
             assert sorted((e["kind"], e["points"], e["store"]) for e in ledger) == [

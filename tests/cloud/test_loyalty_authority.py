@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from cloud import customers, projections
-from cloud.loyalty import authority, decisions, ledger
+from cloud.loyalty import authority, ledger
+from sync import loyalty as decisions
 from sync.hlc import HybridClock
 from tests.cloud.helpers import StoreStream
 

@@ -115,3 +115,32 @@ def test_bad_ranges_are_rejected(data: Engine) -> None:
             reports.run(conn, "revenue_by_channel", "2026-02-01", "2026-01-01")
         with pytest.raises(InvalidInput):
             reports.run(conn, "nope", "2026-01-01", "2026-01-02")
+
+
+def test_stock_accuracy_judges_a_session_per_product_over_its_zones(engine: Engine) -> None:
+    """Opening stock booked in ``floor``, found on ``shelf-a`` (4) and ``backroom`` (2) by a full-store
+    count: a relocation, not an error (sync.zones); the session's count of Y is 1 short."""
+    a = StoreStream("a")
+    at = "2026-03-02T08:00:00Z"
+
+    def count(sku: str, zone: str, qty: int, session: str | None) -> object:
+        return a.op(
+            "stock.count", {"sku": sku, "store": "a", "zone": zone, "qty": qty, "session": session, "at": at}
+        )
+
+    ops = [
+        count("X", "floor", 6, None),
+        count("Y", "floor", 3, None),
+        count("X", "floor", 0, "s1"),
+        count("X", "shelf-a", 4, "s1"),
+        count("X", "backroom", 2, "s1"),
+        count("Y", "floor", 0, "s1"),
+        count("Y", "shelf-a", 2, "s1"),
+    ]
+    with engine.begin() as conn:
+        projections.apply(conn, ops)  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        [acc] = reports.run(conn, "stock_accuracy", "2026-03-02", "2026-03-02")
+    # groups: the two opening counts (book 0 each), then X (book 6, counted 6) and Y (book 3, counted 2)
+    assert acc["counts"] == 4 and acc["exact"] == 1
+    assert acc["abs_diff"] == 6 + 3 + 1 and acc["net_diff"] == 9 - 1

@@ -99,6 +99,7 @@ def test_cloud_customer_is_adopted_at_a_new_store_and_found_offline(
                     "email": "ann@example.com",
                     "card": "VC-ANN1",
                     "consent_marketing": True,
+                    "consent_wording": "marketing-v1",
                 },
                 headers=SHOP,
             )

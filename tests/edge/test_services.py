@@ -11,6 +11,7 @@ from edge.services.returns import ReturnLine
 from edge.services.selling import Basket, BasketLine
 from edge.services.stock import CountItem
 from sync.ops import Op
+from sync.zones import UNLOCATED
 from tests.edge.conftest import START, STORE, Wall
 
 
@@ -219,9 +220,9 @@ def test_receive_adjust_count(node: EdgeNode) -> None:
     with pytest.raises(NotFound):
         node.stock.receive("NOPE", 1)
     node.stock.receive("71053", 4, zone="backroom")
-    node.stock.count([CountItem("71053", 7)], zone="floor")
+    node.stock.count([CountItem("71053", 7)], zone="floor")  # replaces the book of floor only
     levels = node.stock.levels("71053")
-    assert levels.zones == {"backroom": 4, "floor": 7} and levels.on_hand == 11
+    assert levels.zones == {"backroom": 4, "floor": 7, UNLOCATED: 10} and levels.on_hand == 21
     assert check(node.replica.reader(), STORE).ok
 
 

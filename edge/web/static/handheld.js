@@ -193,13 +193,19 @@ function renderCountResult(r) {
   $("count-live").hidden = true;
   $("count-start").disabled = false;
   const lines = r.lines || [];
-  const off = lines.filter((l) => l.qty !== l.book);
+  const products = r.products || [];
+  const off = products.filter((p) => p.differs);
   $("count-result").replaceChildren(el("div", { class: "notice info", role: "status", id: "count-done" },
-    el("strong", { text: `Count recorded: ${lines.length} products, ${off.length} differ from the book.` }),
+    el("strong", { text: `Count recorded: ${products.length} products, ${off.length} differ from the book.` }),
+    r.full_store ? el("div", { text: "Full-store count: on-hand is now what was counted (unlocated stock included)." }) : null,
     (r.unresolved_epcs || []).length ? el("div", { text: `${r.unresolved_epcs.length} tags are not in the catalogue: check their labels.` }) : null),
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { text: "Zone" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
-      el("tbody", {}, ...lines.slice(0, 100).map((l) => el("tr", {}, el("td", { text: l.sku }), el("td", { text: l.zone }),
-        el("td", { class: "num", text: String(l.book) }), el("td", { class: "num", text: String(l.qty) }))))));
+    el("table", { id: "count-products" }, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { text: "Product" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
+      el("tbody", {}, ...products.slice(0, 100).map((p) => el("tr", { class: p.differs ? "differs" : "" }, el("td", { text: p.sku }), el("td", { text: p.name }),
+        el("td", { class: "num", text: String(p.book) }), el("td", { class: "num", text: String(p.counted) }))))),
+    el("details", {}, el("summary", { text: "By zone" }),
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Product" }), el("th", { text: "Zone" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
+        el("tbody", {}, ...lines.slice(0, 200).map((l) => el("tr", {}, el("td", { text: l.name || l.sku }), el("td", { text: l.zone }),
+          el("td", { class: "num", text: String(l.book) }), el("td", { class: "num", text: String(l.qty) })))))));
 }
 
 // ---------- receive and adjust ----------
@@ -217,7 +223,7 @@ async function receive(event) {
     const qty = Number($("receive-qty").value);
     const ref = $("receive-ref").value.trim();
     const r = await api.post(paths.receive(), { sku: p.sku, qty, ...(ref ? { ref } : {}) });
-    ok(box, `Received ${qty} × ${p.name}. Stock in ${r.zone} is now ${r.on_hand}.`);
+    ok(box, `Received ${qty} × ${p.name} into ${r.zone}. On hand is now ${r.on_hand}.`);
     $("receive-form").reset();
   } catch (err) { fail(err, box); }
 }
@@ -233,7 +239,7 @@ async function adjust(event) {
   try {
     const p = await resolve($("adjust-code").value);
     const r = await api.post(paths.stockAdjust(), { sku: p.sku, qty, reason: $("adjust-reason").value });
-    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${p.name}. Stock in ${r.zone} is now ${r.on_hand}.`);
+    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${p.name} in ${r.zone}. On hand is now ${r.on_hand}.`);
     $("adjust-form").reset();
   } catch (err) {
     if (err instanceof ApiError && err.status === 403) {
@@ -343,26 +349,36 @@ async function handOver(order) {
 
 // ---------- returns ----------
 
-/** A store/kiosk receipt, or else an online order, by its number. */
+/** A receipt or an online order by its number, whichever store or channel sold it (the edge asks
+ * the cloud for sales it never saw). */
 async function findReceipt(event) {
   event.preventDefault();
   const box = $("returns-lines");
   const id = $("returns-receipt").value.trim();
   let source;
-  try {
-    const r = await api.get(paths.receipt(id));
-    source = { key: { receipt_id: r.receipt_id }, lines: r.lines, label: `Receipt ${r.receipt_id} · ${new Date(r.at).toLocaleDateString()}` };
-  } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) { fail(err, box); return; }
+  const kind = id.includes("@") ? "email" : (/^VC-/i.test(id) ? "card" : null);
+  if (kind) { // a customer lookup: what they bought in this store
     try {
-      const o = await api.get(paths.order(id));
-      source = { key: { order_id: o.order_id }, lines: o.lines, label: `Online order ${o.order_id}` };
-    } catch (err2) {
-      if (err2 instanceof ApiError && err2.status === 404) {
-        showNotice(box, "error", `No receipt or order ${id}.`, "Check the number on the receipt or the order e-mail, then try again.");
-      } else fail(err2, box);
+      const c = await api.get(paths.customerBy(kind, id));
+      const r = await api.get(paths.customerReturnable(c.customer_id));
+      source = { key: r.key, lines: r.lines, label: `Purchases of ${c.name || c.customer_id} in this store` };
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) {
+        showNotice(box, "error", `No customer with ${kind} ${id}.`, "Check the spelling, or use the receipt or order number.");
+      } else fail(err, box);
       return;
     }
+  } else try {
+    const r = await api.get(paths.returnable(id));
+    const what = r.kind === "order" ? `Online order ${r.ref}` : `Receipt ${r.ref}`;
+    source = { key: r.key, lines: r.lines, label: `${what}${r.sold_here ? "" : " (sold elsewhere: the cloud confirms what is still returnable)"}` };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      showNotice(box, "error", `No receipt or order ${id}.`, err.message && err.message.includes("cloud cannot be reached")
+        ? "The cloud cannot be reached: only this store's receipts can be found now. Keep the goods and try again once the store is back online."
+        : "Check the number on the receipt or the order e-mail, then try again.");
+    } else fail(err, box);
+    return;
   }
   const rows = source.lines.map((l, i) => el("tr", {},
     el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),

@@ -19,6 +19,7 @@ export const paths = {
   // customers
   customer: (customerId) => `/api/v1/customers/${e(customerId)}`,
   customerByCard: (card) => `/api/v1/customers/lookup?kind=card&value=${e(card)}`,
+  customerBy: (kind, value) => `/api/v1/customers/lookup?kind=${e(kind)}&value=${e(value)}`,
   loyalty: (customerId) => `/api/v1/customers/${e(customerId)}/loyalty?limit=1`,
   wishlist: (customerId) => `/api/v1/customers/${e(customerId)}/wishlist`,
   wishlistItem: (customerId, sku) => `/api/v1/customers/${e(customerId)}/wishlist/${e(sku)}`,
@@ -32,6 +33,8 @@ export const paths = {
   orderCollect: (id) => `/api/v1/orders/${e(id)}/collect`,
   receipt: (id) => `/api/v1/receipts/${e(id)}`,
   returns: () => "/api/v1/returns",
+  returnable: (ref) => `/api/v1/returns/lookup?ref=${e(ref)}`,
+  customerReturnable: (id) => `/api/v1/returns/lookup?customer=${e(id)}`,
   // recommendations (#6)
   goesWellWith: (sku) => `/api/v1/recommendations/product/${e(sku)}?k=6`,
   forYou: (customerId) => `/api/v1/recommendations/customer/${e(customerId)}?k=6`,

@@ -1,4 +1,5 @@
-"""Pure loyalty decisions (no I/O): online authorisation and allowance sizing.
+"""Pure loyalty decisions (no I/O): online authorisation, allowance sizing, FIFO expiry (the hub
+and the retail simulation use the same rules).
 
 ``reserved`` is what active allowances still hold for offline redemption in stores; those points
 may not be spent online or leased again, which bounds double spending across offline stores by
