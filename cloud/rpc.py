@@ -9,6 +9,7 @@
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
   never saw them (canonical id, stamped fields, identities, loyalty balance): see
   :mod:`cloud.customer_lookup`.
+* ``bootstrap.open`` / ``bootstrap.page``: a new store fills its replica (:mod:`cloud.bootstrap`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cloud import customer_lookup, orders
+from cloud.bootstrap import service as bootstrap
 from cloud.errors import InvalidInput
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
@@ -73,7 +75,11 @@ def place_for_store(
 
 
 def hub_handlers(
-    engine: Engine, clock: HybridClock, allowance_ttl_hours: int = 72, warehouse: str = "warehouse"
+    engine: Engine,
+    clock: HybridClock,
+    allowance_ttl_hours: int = 72,
+    warehouse: str = "warehouse",
+    bootstrap_customers: str = "active",
 ) -> dict[str, Handler]:
     methods = loyalty_handlers(engine, clock, allowance_ttl_hours)
     methods["orders.lookup"] = lambda _store, params: order_for_return(engine, params.get("order_id"))
@@ -81,4 +87,5 @@ def hub_handlers(
         engine, clock, params
     )
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
+    methods.update(bootstrap.handlers(engine, clock, bootstrap_customers))
     return methods

@@ -41,6 +41,8 @@ class EdgeSettings(BaseSettings):
     mqtt_username: str = ""  # the store id, per firmware-config/mosquitto (python -m sync.credentials)
     mqtt_password: SecretStr = SecretStr("")
     mqtt_tls_ca: Path | None = None  # CA certificate: TLS to the broker (required in production)
+    # Fill the replica from the hub over the sync link (edge/bootstrap); set by the provisioning bundle.
+    bootstrap: bool = False
 
     @field_validator("kiosk_token", "staff_token", "manager_token")
     @classmethod

@@ -40,6 +40,14 @@ def _create_indexes(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
 
 
+def _indexes(*indexes: tuple[str, str, tuple[str, ...]]) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for name, table, columns in indexes:
+            conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
+
+    return run
+
+
 def _order_lines(conn: Connection) -> None:
     schema.order_lines.create(conn)
     conn.execute(text("CREATE INDEX ix_order_lines_sku ON order_lines (sku, store)"))
@@ -83,6 +91,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
+    Migration(
+        5,
+        "indexes for store bootstrap (the customers a store needs)",
+        _indexes(
+            ("ix_sales_store_customer", "sales", ("store", "customer_id")),
+            ("ix_ledger_store_customer", "loyalty_ledger", ("store", "customer_id")),
+        ),
+    ),
 )
 
 

@@ -17,6 +17,7 @@ from edge.api.errors import install_error_handlers
 from edge.api.metrics import EdgeMetrics
 from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
 from edge.api.routes.recommend import install_recommendations
+from edge.bootstrap.agent import BootstrapAgent
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
 from edge.node import EdgeNode
@@ -55,7 +56,12 @@ def create_app(
         if link is not None:
             _app.state.sync_link = link
         cloud.attach(link)
+        agent = _start_bootstrap(settings, the_node, link)
+        if agent is not None:
+            _app.state.bootstrap = agent
         yield
+        if agent is not None:
+            agent.stop()
         cloud.attach(None)
         if link is not None:
             link.stop()
@@ -90,3 +96,15 @@ def _start_sync_link(settings: EdgeSettings, node: EdgeNode) -> SyncLink | None:
     link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox)
     link.start()
     return link
+
+
+def _start_bootstrap(settings: EdgeSettings, node: EdgeNode, link: SyncLink | None) -> BootstrapAgent | None:
+    """The bootstrap from the hub (``VITRINE_EDGE_BOOTSTRAP``, set by the provisioning bundle): runs
+    until the replica holds the hub's snapshot; a replica already bootstrapped starts no thread."""
+    if not settings.bootstrap or link is None:
+        return None
+    return BootstrapAgent(
+        node.replica,
+        lambda method, params, timeout: link.rpc.call(method, params, timeout=timeout),
+        lambda: link.transport.connected,
+    ).start()
