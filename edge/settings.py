@@ -43,6 +43,7 @@ class EdgeSettings(BaseSettings):
     mqtt_tls_ca: Path | None = None  # CA certificate: TLS to the broker (required in production)
     # Fill the replica from the hub over the sync link (edge/bootstrap); set by the provisioning bundle.
     bootstrap: bool = False
+    bootstrap_page_rows: int = Field(default=5000, ge=10, le=20_000)
 
     @field_validator("kiosk_token", "staff_token", "manager_token")
     @classmethod

@@ -17,7 +17,7 @@ from edge.api.errors import install_error_handlers
 from edge.api.metrics import EdgeMetrics
 from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
 from edge.api.routes.recommend import install_recommendations
-from edge.bootstrap.agent import BootstrapAgent
+from edge.bootstrap.agent import AgentConfig, BootstrapAgent
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
 from edge.node import EdgeNode
@@ -107,4 +107,5 @@ def _start_bootstrap(settings: EdgeSettings, node: EdgeNode, link: SyncLink | No
         node.replica,
         lambda method, params, timeout: link.rpc.call(method, params, timeout=timeout),
         lambda: link.transport.connected,
+        AgentConfig(page_rows=settings.bootstrap_page_rows),
     ).start()
