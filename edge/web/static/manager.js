@@ -115,6 +115,15 @@ const panels = {
     $("sync-backlog").dataset.value = String(backlog);
     $("sync-oldest").textContent = age(s.oldest_unsynced_age_s);
     $("sync-contact").textContent = ago(s.last_contact_age_s);
+    const b = s.bootstrap;
+    $("sync-bootstrap-row").hidden = !b;
+    if (b) {
+      const part = b.sections && b.sections[b.phase];
+      $("sync-bootstrap").textContent = b.complete ? "complete"
+        : `${b.phase}${part ? ` ${part.done}/${part.total}` : ""} (${b.percent}%)${b.selling ? ", selling" : ", not selling yet"}`
+          + (b.error ? ` — ${b.error}` : "");
+      $("sync-bootstrap").dataset.state = b.state;
+    }
     backlogHistory.push(backlog);
     if (backlogHistory.length > 60) backlogHistory.shift();
     sparkline($("backlog-chart"), backlogHistory);
