@@ -82,6 +82,17 @@ BENCHES = (
         (("1 worker", "ops_s_1"), ("2 workers", "ops_s_2"), ("4 workers", "ops_s_4")),
         "ops/s",
     ),
+    Bench(
+        "bootstrap",
+        "bench/bootstrap.py",
+        "Store bootstrap from the hub",
+        (
+            ("to selling", "selling_s"),
+            ("to complete", "complete_s"),
+            ("direct replica insert", "baseline_insert_s"),
+        ),
+        "s",
+    ),
 )
 
 
