@@ -67,6 +67,7 @@ def page(engine: Engine, store: str, params: dict[str, Any], scope: str) -> dict
     if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= bootstrap.MAX_PAGE_ROWS:
         raise InvalidInput(f"limit must be an integer in 1..{bootstrap.MAX_PAGE_ROWS}")
     with engine.connect() as conn:
+        _known_store(conn, store)
         rows, last = query(conn, store, after, limit, scope)
     return bootstrap.page_answer(rows, last, limit)
 
