@@ -93,6 +93,16 @@ BENCHES = (
         ),
         "s",
     ),
+    Bench(
+        "head_office_import",
+        "bench/head_office_import.py",
+        "Head-office import: products file on PostgreSQL",
+        (
+            ("vitrine-cloud import", "postgresql_products_s"),
+            ("admin per-row import", "postgresql_baseline_products_s"),
+        ),
+        "s",
+    ),
 )
 
 

@@ -93,6 +93,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
     Migration(
         5,
+        "head-office import: store_directory, customer_consents, sale_line_measures",
+        _create("store_directory", "customer_consents", "sale_line_measures"),
+    ),
+    Migration(
+        6,
         "indexes for store bootstrap (the customers a store needs)",
         _indexes(
             ("ix_sales_store_customer", "sales", ("store", "customer_id")),
