@@ -96,6 +96,8 @@ class Cursor:
         return bool(self.header)
 
     def next_section(self) -> str | None:
+        if not self.started:
+            return None
         return next((name for name in SECTIONS if not self.sections[name].complete), None)
 
     def request(self, limit: int) -> dict[str, Any] | None:
@@ -127,7 +129,7 @@ class Cursor:
         rows = sum(c.total for c in self.sections.values())
         done = sum(c.done if not c.complete else c.total for c in self.sections.values())
         return {
-            "phase": "complete" if self.complete else (self.next_section() or "open"),
+            "phase": "complete" if self.complete else (self.next_section() or "not opened"),
             "selling": self.selling,
             "complete": self.complete,
             "percent": round(100.0 * done / rows, 1) if rows else (100.0 if self.complete else 0.0),

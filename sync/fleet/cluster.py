@@ -167,12 +167,14 @@ class Fleet:
         self.load_secrets()
         self.say(f"fleet in {self.root}: {len(self.config.stores)} stores, {self.config.workers} hub workers")
         if self.config.bootstrap:
+            started = time.monotonic()
             self._start_broker()
             self._start_hub()
             self._import_head_office()
             self._provision()
             self._start_stores()
             self._wait_bootstrap("selling", lambda st: bool(st.get("selling")))
+            self.say(f"  every store sells {time.monotonic() - started:.1f}s after the fleet started")
             return
         seeding = self._seed_stores()  # in the background while the hub starts
         self._start_broker()
@@ -442,7 +444,9 @@ class Fleet:
         self.save_secrets()
 
     def _held_by_stores(self, chosen: RetailSlice) -> RetailSlice:
-        """The shoppers' products the stores received from the hub (the import keeps a window)."""
+        """The shoppers' products the stores received from the hub (the import keeps a window), and
+        the shoppers the hub knows. Each store bootstrapped its own customers only: a shopper of
+        another store shows their card once (the store looks them up at the hub and keeps them)."""
         first = next(iter(self.stores.values()))
         skus = [
             sku
@@ -451,7 +455,15 @@ class Fleet:
         ]
         if not skus:
             raise FleetError(f"{first.store_id} holds none of the shoppers' products after its bootstrap")
-        return RetailSlice(skus, chosen.customers)
+        known = [
+            customer
+            for customer in chosen.customers
+            if all(
+                s.client.get(f"/api/v1/customers/{customer}", headers=s.headers()).status_code == 200
+                for s in self.stores.values()
+            )
+        ]
+        return RetailSlice(skus, known)
 
     # -- observation -----------------------------------------------------------------------------
     def cloud_store(self, store_id: str) -> dict[str, Any]:

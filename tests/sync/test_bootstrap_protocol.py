@@ -39,6 +39,8 @@ def test_a_malformed_page_is_refused(text: str) -> None:
 
 
 def test_the_cursor_goes_section_by_section_and_resumes_from_its_json() -> None:
+    fresh = Cursor()  # before bootstrap.open answered: what /health shows
+    assert fresh.progress()["phase"] == "not opened" and not fresh.selling and fresh.request(10) is None
     cursor = Cursor.opened(HEADER)
     assert cursor.request(500) == {"section": "catalog", "after": "", "limit": 500}
     cursor.advance("catalog", 2, "S000002")
