@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -115,6 +116,10 @@ def test_bootstrap_from_a_postgresql_hub(
 CUSTOMERS = 8000
 
 
+def _done(status: dict[str, Any], section: str) -> int:
+    return int(status["sections"].get(section, {}).get("done", 0))  # no sections before the snapshot opens
+
+
 def _replica_counts(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as conn:
         return {
@@ -131,12 +136,12 @@ def test_bootstrap_resumes_after_a_link_drop_and_a_restart_without_duplicates(ri
     bundle = rig.provision("s1")
     rig.start_worker()
     edge = rig.start_edge("s1", bundle, page_rows=50)
-    rig.wait(edge, "catalog under way", 60, lambda st: st["sections"]["catalog"]["done"] >= 300)
+    rig.wait(edge, "catalog under way", 60, lambda st: _done(st, "catalog") >= 300)
     edge.proxy.cut()  # the store's internet link drops mid-bootstrap
     stalled = rig.wait(edge, "waiting for the link", 30, lambda st: st["state"] != "running")
     assert not stalled["complete"] and not stalled["selling"]
     edge.proxy.restore()  # the same process carries on
-    rig.wait(edge, "customers under way", 90, lambda st: st["sections"]["customers"]["done"] >= 50)
+    rig.wait(edge, "customers under way", 90, lambda st: _done(st, "customers") >= 50)
     edge.proxy.cut()
     rig.wait(edge, "waiting for the link", 30, lambda st: st["state"] != "running")
     edge.service.kill9()  # and the box restarts mid-way
