@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, union
 
 from cloud import customers
+from cloud.customer_lookup import UNSTAMPED
 from cloud.storage import schema as s
 from cloud.storage.sql import loads
 from sync.bootstrap import join_key, split_key
@@ -127,7 +128,7 @@ def customers_page(conn: Connection, store: str, after: str, limit: int, scope: 
                 "id": cid,
                 "created": r["created_at"],
                 "f": fields,
-                "h": {name: stamps.get(name, "") for name in fields},
+                "h": {name: stamps.get(name) or UNSTAMPED for name in fields},
                 "ids": identities.get(cid, []),
                 "pts": points.get(cid),
             }

@@ -61,10 +61,12 @@ def create_app(
             _app.state.bootstrap = agent
         yield
         if agent is not None:
-            agent.stop()
+            agent.request_stop()
         cloud.attach(None)
         if link is not None:
-            link.stop()
+            link.stop()  # fails an RPC call in flight, so the agent's thread ends at once
+        if agent is not None:
+            agent.stop()
         if owned:
             the_node.close()
 

@@ -66,6 +66,10 @@ class BootstrapAgent:
             self._thread.start()
         return self
 
+    def request_stop(self) -> None:
+        """Stop after the current step (a call in flight ends when the link stops)."""
+        self._stop.set()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         if self._thread is not None:
