@@ -1,6 +1,6 @@
 """Many rows into one table fast on both backends, and which keys a table already holds.
 
-SQLite runs in-process, so a plain ``executemany`` is fast. On PostgreSQL new rows go in with
+SQLite runs in-process, so one driver-level ``executemany`` is fast. On PostgreSQL new rows go in with
 ``COPY ... FROM STDIN`` (psycopg's copy, inside the caller's transaction): measured here on 20,000
 customer rows, 0.3 s against 1.2 s for ``executemany`` and 15 s for multi-row ``VALUES``
 statements (SQLAlchemy compiles each one).
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, String, Table, any_, bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, String, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 
 from cloud.errors import StorageError
 
@@ -24,16 +24,25 @@ def insert_rows(
     if not rows:
         return
     if conn.dialect.name != "postgresql":
-        stmt = (
-            sqlite.insert(table).on_conflict_do_nothing(index_elements=ignore_keys)
-            if ignore_keys
-            else insert(table)
-        )
-        conn.execute(stmt, rows)
+        _sqlite_many(conn, table, rows, ignore_keys)
     elif ignore_keys:
         conn.execute(postgresql.insert(table).on_conflict_do_nothing(index_elements=ignore_keys), rows)
     else:
         _copy(conn, table, rows)
+
+
+def _sqlite_many(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], ignore_keys: list[str] | None
+) -> None:
+    """One driver-level ``executemany`` of tuples (SQLAlchemy's per-row parameter processing
+    costs more than SQLite's insert itself)."""
+    columns = list(rows[0])
+    names = ", ".join(table.c[name].name for name in columns)  # known columns only
+    conflict = (
+        f" ON CONFLICT ({', '.join(table.c[k].name for k in ignore_keys)}) DO NOTHING" if ignore_keys else ""
+    )
+    sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))}){conflict}"
+    conn.exec_driver_sql(sql, [tuple(row[name] for name in columns) for row in rows])
 
 
 def _copy(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

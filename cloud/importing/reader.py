@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,20 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total): bytes read o
 _TICK_ROWS = 2000
 
 
+_SUSPECT = re.compile("[\udc80-\udcff\x00]")  # undecodable bytes (surrogateescape) or NUL
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     line: int
     values: dict[str, str]
-    raw: str
+    fields: list[str]
+
+    @property
+    def raw(self) -> str:
+        """The row as CSV text, for the rejects file."""
+        return _printable(self.fields)
 
 
 def _printable(fields: list[str]) -> str:
@@ -34,7 +44,7 @@ def _printable(fields: list[str]) -> str:
 
 
 def _has_bad_bytes(fields: list[str]) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for f in fields for ch in f)
+    return any(_UNDECODABLE.search(f) for f in fields)
 
 
 def header_of(path: Path, spec: FileSpec) -> list[str]:
@@ -81,16 +91,16 @@ def rows(path: Path, spec: FileSpec, tally: FileTally, progress: Progress | None
             tally.rows += 1
             if progress is not None and tally.rows % _TICK_ROWS == 0:
                 progress(spec.name, binary.tell(), total)
-            if _has_bad_bytes(fields):
-                tally.reject(
-                    line,
-                    "invalid UTF-8",
-                    "bytes that are not UTF-8 (save the file as UTF-8)",
-                    _printable(fields),
-                )
-                continue
-            if any("\x00" in f for f in fields):
-                tally.reject(line, "NUL character", "a field holds a NUL byte", _printable(fields))
+            if _SUSPECT.search("\x1f".join(fields)):
+                if _has_bad_bytes(fields):
+                    tally.reject(
+                        line,
+                        "invalid UTF-8",
+                        "bytes that are not UTF-8 (save the file as UTF-8)",
+                        _printable(fields),
+                    )
+                else:
+                    tally.reject(line, "NUL character", "a field holds a NUL byte", _printable(fields))
                 continue
             if len(fields) != len(header):
                 tally.reject(
@@ -100,6 +110,6 @@ def rows(path: Path, spec: FileSpec, tally: FileTally, progress: Progress | None
                     _printable(fields),
                 )
                 continue
-            yield Row(line, dict(zip(header, fields, strict=True)), _printable(fields))
+            yield Row(line, dict(zip(header, fields, strict=True)), fields)
     if progress is not None:
         progress(spec.name, total, total)

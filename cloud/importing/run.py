@@ -83,8 +83,11 @@ def check(directory: Path) -> tuple[Manifest, list[Path]]:
 def run_import(
     hub: Hub, directory: Path, *, progress: Progress | None = None, report_dir: Path | None = None
 ) -> ImportReport:
-    """Import ``directory`` (the neutral format, ``docs/import.md``) into ``hub``. Every row is
-    imported, found unchanged or rejected with its reason; the report says which."""
+    """Import ``directory`` (the neutral format, ``docs/import.md``) into ``hub`` (migrated).
+    Every row is imported, updated, found unchanged or rejected with its reason; the returned
+    report (also written as JSON) says which. ``progress(phase, done, total)`` is called while
+    each file is read (bytes). Raises :class:`UnusableInput` before writing anything when the
+    input cannot be imported at all, :class:`cloud.errors.StorageError` when the database fails."""
     directory = Path(directory)
     manifest, present = check(directory)
     out = Path(report_dir) if report_dir else directory
@@ -114,8 +117,8 @@ def run_import(
             if not tally.balanced():  # a loader bug, never the input's fault: say so loudly
                 tally.notes.append("ROW COUNT MISMATCH: some rows are neither imported nor rejected")
         report.write()
-    except OSError as err:
-        raise UnusableInput(f"cannot write the report in {out}: {err}") from err
+    except OSError as err:  # a file vanished or the report directory is not writable
+        raise UnusableInput(f"import stopped: {err}") from err
     finally:
         rejects.close()
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -70,9 +71,14 @@ def moment(value: str, column: str) -> str:
     if not value.strip():
         raise Bad(f"missing {column}")
     try:
-        return normalise(value.strip())
+        return _normalised(value.strip())
     except InvalidInput as err:
         raise Bad(f"bad {column}", f"{value!r} is not an ISO-8601 date or time") from err
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _normalised(value: str) -> str:  # the lines of a receipt repeat its time
+    return normalise(value)
 
 
 def flag(value: str, column: str) -> bool:

@@ -5,10 +5,14 @@ documented, and a re-run changes nothing."""
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from cloud.cli import app
 from cloud.hub import Hub
 from cloud.importing import online_retail, run_import
 from cloud.settings import CloudSettings
@@ -17,8 +21,10 @@ from cloud.storage import schema as s
 from sync.gtin import synthetic_gtin
 
 STORES = ["store-1", "store-2", "store-3"]
+runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_one_month_converts_and_imports_with_every_row_accounted_for(
     retail_csv: Path, tmp_path: Path
 ) -> None:
@@ -62,3 +68,38 @@ def test_one_month_converts_and_imports_with_every_row_accounted_for(
         assert not again.changed() and again.files["sales.csv"].unchanged == converted.rows_used
     finally:
         hub.close()
+
+
+SAMPLE = """InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom
+536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850,United Kingdom
+536365,POST,POSTAGE,1,2010-12-01 08:26:00,18.00,17850,United Kingdom
+536366,71053,WHITE METAL LANTERN,2,2010-12-01 09:00:00,3.39,,United Kingdom
+536367,71053,damaged,-3,2010-12-01 09:10:00,0,,United Kingdom
+C536368,85123A,WHITE HANGING HEART T-LIGHT HOLDER,-1,2010-12-02 10:00:00,2.55,17850,United Kingdom
+"""
+
+
+def test_the_command_converts_then_imports(tmp_path: Path) -> None:
+    source = tmp_path / "retail.csv.gz"
+    source.write_bytes(gzip.compress(SAMPLE.encode()))
+    out, db = tmp_path / "converted", f"sqlite:///{tmp_path / 'hub.db'}"
+    command = [
+        "import",
+        "--from",
+        "online-retail",
+        str(source),
+        "--out",
+        str(out),
+        "--db",
+        db,
+        "--no-progress",
+    ]
+    r = runner.invoke(app, [*command, "--stores", "north,south"])
+    assert r.exit_code == 0, r.output
+    assert "6 rows read, 4 converted, 2 skipped" in r.output
+    assert "products 2 imported, 0 rejected" in r.output and "sales 4 imported, 0 rejected" in r.output
+    r = runner.invoke(app, command)
+    assert r.exit_code == 1 and "error: give one or more distinct store ids" in r.output
+    r = runner.invoke(app, ["import", "--from", "excel", str(source), "--db", db])
+    assert r.exit_code == 1 and "unknown layout 'excel'" in r.output

@@ -138,8 +138,9 @@ class _HubState:
 
 def _write(ctx: Context, hub: _HubState, batch: list[_Customer], tally: FileTally) -> None:
     ops: list[Op] = []
-    fresh: list[tuple[_Customer, str]] = []
+    fresh: list[_Customer] = []
     consents: list[dict[str, Any]] = []
+    now = utc_now_text()
     for item in batch:
         known = item.customer_id in hub.canon
         before = hub.profiles.get(hub.canon.get(item.customer_id, ""), {})
@@ -154,13 +155,13 @@ def _write(ctx: Context, hub: _HubState, batch: list[_Customer], tally: FileTall
             tally.updated += 1
         claims = {(kind, item.fields[kind]) for kind in customers.IDENTITY_KINDS if item.fields.get(kind)}
         if not known and not claims & hub.held:
-            fresh.append((item, str(ctx.clock.now())))
+            fresh.append(item)
         elif not same_profile:
             body = {"customer_id": item.customer_id, "fields": item.fields}
             ops.append(Op(CLOUD_ORIGIN, len(ops) + 1, str(ctx.clock.now()), "customer.upsert", body))
         if new_consent and item.consent is not None:
-            consents.append({"customer_id": item.customer_id, **item.consent, "recorded_at": utc_now_text()})
-    _insert_new(ctx, fresh)
+            consents.append({"customer_id": item.customer_id, **item.consent, "recorded_at": now})
+    _insert_new(ctx, fresh, str(ctx.clock.now()))
     # The ops are the projection's input only: applied like a store's upserts, never journaled.
     if ops and not bulk_customers.apply(ctx.conn, ops):
         for op in ops:  # one of them merges two customers: each at its place, as the ingest does
@@ -174,18 +175,21 @@ def _same(stored: Any, given: Any) -> bool:
     return stored == given
 
 
-def _insert_new(ctx: Context, fresh: list[tuple[_Customer, str]]) -> None:
+def _insert_new(ctx: Context, fresh: list[_Customer], hlc: str) -> None:
     """New customers claiming no held identity: the rows ``customers.upsert_fields`` would leave
-    (each field stamped with the import's HLC, identities linked), in bulk inserts."""
+    (each given field stamped with the import's ``hlc``, identities linked), in bulk inserts."""
     now = utc_now_text()
     rows = []
     links = []
-    for item, hlc in fresh:
+    stamps: dict[tuple[str, ...], str] = {}  # JSON of {field: hlc}, per set of given fields
+    for item in fresh:
         profile = {name: item.fields.get(name) for name in customers.PROFILE_FIELDS}
         profile["consent_marketing"] = bool(item.fields.get("consent_marketing", False))
-        stamps = {name: hlc for name in item.fields if name in customers.PROFILE_FIELDS}
+        given = tuple(name for name in item.fields if name in customers.PROFILE_FIELDS)
+        if given not in stamps:
+            stamps[given] = dumps(dict.fromkeys(given, hlc))
         rows.append(
-            {"customer_id": item.customer_id, **profile, "field_hlc": dumps(stamps), "created_at": now}
+            {"customer_id": item.customer_id, **profile, "field_hlc": stamps[given], "created_at": now}
         )
         links += [
             {"kind": kind, "value": item.fields[kind], "customer_id": item.customer_id}
