@@ -62,6 +62,13 @@ BENCHES = (
         "reads/s",
     ),
     Bench(
+        "epc",
+        "bench/epc.py",
+        "EPC decode (SGTIN-96 → GTIN-14)",
+        (("drivers.epc", "drivers_epc_us"), ("epcpy peer", "epcpy_us")),
+        "µs per decode",
+    ),
+    Bench(
         "scan",
         "bench/scan.py",
         "Barcode decode rate",

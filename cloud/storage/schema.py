@@ -119,7 +119,7 @@ catalog = Table(
     "catalog",
     metadata,
     Column("sku", String(64), primary_key=True),
-    Column("gtin", String(14), nullable=False, unique=True),
+    Column("gtin", String(14), nullable=False, unique=True),  # GTIN-14, sync.gtin.canonical_gtin
     Column("name", String(300), nullable=False),
     Column("category", String(120), nullable=False),
     Column("attributes", Text, nullable=False),  # JSON object
