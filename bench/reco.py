@@ -2,12 +2,18 @@
 split, and the latency of one edge recommendation request (model + store rules) on one core.
 
     .venv/bin/python bench/reco.py            # full: parameter searches on the validation month
-    .venv/bin/python bench/reco.py --quick    # < 50 s: searched parameters and fitted results cached
+    .venv/bin/python bench/reco.py --quick    # < 2 min: searched parameters and fitted results cached,
+                                              # a smaller synthetic history for the scale section
 
-Split: train on everything before Oct 2011, test on Oct 2011 baskets of customers seen in training;
-parameters are chosen on the validation month (Sep 2011, trained on what precedes it). Metrics count
-every distinct item a test customer bought in the test month (repeat purchases count) and nothing
-is filtered for any model. Last line: one JSON object.
+Split: train on everything before the last complete month (Oct 2011), test on that month's baskets
+of customers seen in training, each window netted on its own; parameters are chosen on the
+validation month (Sep 2011, trained on what precedes it). Metrics count every distinct item a test
+customer bought in the test month (repeat purchases count) and nothing is filtered for any model.
+
+Scale section (``scale_*``, skip with ``--no-scale``): the default trained on a synthetic
+100,000-item Zipf catalog, exported and signed, then loaded by a fresh edge-like child process
+(onnxruntime + store rules) that reports its peak RSS and the latency of one request; baseline: the
+same process with no model (popular fallback). Last line: one JSON object.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import hashlib
 import itertools
 import json
 import pickle
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +59,7 @@ from models.training import fit_scorer, train_release  # noqa: E402
 
 DEFAULT_CSV = REPO.parent / "shared" / "data" / "retail" / "online_retail_2010-12_2011-10.csv.gz"
 CACHE = REPO / "bench" / ".cache"
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 # Found by the full search (used by --quick when nothing is cached yet).
 FALLBACK_PARAMS: dict[str, dict[str, Any]] = {
     "item-knn": {"neighbours": 200},
@@ -331,6 +338,150 @@ def _fill_replica(node: Any, skus: list[str], stock: dict[str, int], histories: 
     return customers
 
 
+# -- catalog scale -------------------------------------------------------------------------
+
+
+def scale_section(quick: bool, requests: int) -> dict[str, Any]:
+    """Train the default on a synthetic 100,000-item Zipf catalog, export and sign it, then load it
+    in a fresh edge-like process (onnxruntime session + store rules over a stock map of the whole
+    catalog) that reports its peak RSS and the latency of one request. Baseline in the same run: the
+    same process serving the popular-here fallback without a model."""
+    from models.artifact import build_artifact
+    from models.itemitem import HEAD_ITEMS
+    from models.onnx_export import to_onnx_bytes
+    from models.signing import generate_private_key, public_key_b64
+    from models.synthetic import CatalogShape, synthetic_history
+
+    shape = CatalogShape(customers=5_000 if quick else 20_000)
+    t = time.perf_counter()
+    purchases = synthetic_history(shape)
+    generate_s = time.perf_counter() - t
+    log(
+        f"scale: synthetic catalog {shape.items} items, {shape.customers} customers, {len(purchases)} lines, "
+        f"{len(purchases.baskets)} baskets ({generate_s:.1f} s)"
+    )
+    params = RepeatParams()
+    t = time.perf_counter()
+    scorer = fit_scorer(purchases, params)
+    train_s = time.perf_counter() - t
+    t = time.perf_counter()
+    key = generate_private_key()
+    buyers = np.bincount(purchases.item, minlength=purchases.n_items)
+    artifact = build_artifact(
+        to_onnx_bytes(scorer),
+        key=key,
+        kind="repeat-aware",
+        items=purchases.skus,
+        data_span=tuple(d.isoformat() for d in purchases.span()),  # type: ignore[arg-type]
+        popular=tuple(purchases.skus[i] for i in np.argsort(-buyers, kind="stable")[:100]),
+        params=params.as_dict(),
+    )
+    export_s = time.perf_counter() - t
+    log(
+        f"  trained in {train_s:.1f} s (head {HEAD_ITEMS} items exact), exported + signed in {export_s:.1f} s"
+    )
+    ease: dict[str, Any] = {}
+    if not quick:  # EASE at the same scale (its rows pruned to the default's width)
+        t = time.perf_counter()
+        model = Ease(lam=300.0, keep=params.keep)
+        model.fit(purchases)
+        ease = {"scale_ease_train_s": round(time.perf_counter() - t, 1)}
+        assert model.scorer is not None
+        ease["scale_ease_model_bytes"] = len(to_onnx_bytes(model.scorer))
+        log(
+            f"  EASE (λ 300, keep {params.keep}): trained in {ease['scale_ease_train_s']} s, {ease['scale_ease_model_bytes']} bytes"
+        )
+        del model
+    counts = basket_counts(purchases)
+    rng = np.random.default_rng(1)
+    active = np.flatnonzero(np.diff(counts.indptr) > 0)
+    picked = rng.choice(active, size=min(300, len(active)), replace=False)
+    histories = [[purchases.skus[i] for i in h] for h in history_lists(counts, picked)]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "model"
+        artifact.write(folder)
+        (Path(tmp) / "histories.json").write_text(json.dumps(histories))
+        runs = {}
+        for mode in ("fallback", "model"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--scale-child", tmp, public_key_b64(key), mode, str(requests)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
+            )
+            runs[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+    model, base = runs["model"], runs["fallback"]
+    log(
+        f"  edge-like process, model loaded: peak RSS {model['rss_mb']:.0f} MB (fallback only: {base['rss_mb']:.0f} MB); "
+        f"one request (model + store rules, {requests} requests): p50 {model['p50_ms']:.3f} ms  p99 {model['p99_ms']:.3f} ms "
+        f"(CPU time p99 {model['cpu_p99_ms']:.3f} ms; fallback p99 {base['p99_ms']:.3f} ms)"
+    )
+    dense_bytes = 2 * 8 * shape.items**2
+    log(
+        f"  model {len(artifact.onnx)} bytes ({scorer.weights.nnz} weights, width {scorer.width}); the dense fit "
+        f"would hold two {shape.items}² float64 matrices = {dense_bytes / 1e9:.0f} GB"
+    )
+    return {
+        "scale_items": len(artifact.manifest.items),
+        "scale_lines": len(purchases),
+        "scale_train_s": round(train_s, 1),
+        "scale_model_bytes": len(artifact.onnx),
+        "scale_edge_rss_mb": round(model["rss_mb"], 1),
+        "scale_edge_rss_fallback_mb": round(base["rss_mb"], 1),
+        "scale_p50_ms": round(model["p50_ms"], 3),
+        "scale_p99_ms": round(model["p99_ms"], 3),
+        "scale_p99_cpu_ms": round(model["cpu_p99_ms"], 3),
+        "scale_fallback_p99_ms": round(base["p99_ms"], 3),
+        "scale_dense_bytes": dense_bytes,
+        **ease,
+    }
+
+
+def scale_child(folder: Path, key_b64: str, mode: str, requests: int) -> None:
+    """The edge-like process: verify and load the artifact (``mode`` model) or not (fallback), serve
+    ``requests`` requests with store rules, print peak RSS and latency as JSON."""
+    from models.artifact import Artifact
+    from models.rules import StoreRules
+    from models.runtime import ModelRuntime
+    from models.serving import RecommendationService
+    from models.signing import load_public_key
+
+    runtime = ModelRuntime(load_public_key(key_b64))
+    artifact = Artifact.read(folder / "model")
+    skus = artifact.manifest.items
+    popular = list(artifact.manifest.popular)
+    if mode == "model":
+        runtime.install(artifact)
+    del artifact
+    rng = np.random.default_rng(0)
+    stock = dict(zip(skus, rng.integers(0, 5, size=len(skus)).tolist(), strict=True))  # ~20 % sold out
+    service = RecommendationService(
+        runtime, StoreRules(stock=lambda ss: {s: stock.get(s, 0) for s in ss}), lambda n: popular[:n]
+    )
+    histories = json.loads((folder / "histories.json").read_text())
+    wall, cpu = [], []
+    for i in range(requests):
+        history = histories[i % len(histories)]
+        t, c = time.perf_counter(), time.process_time()
+        answer = service.recommend(history, exclude=history[-3:], k=10)
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        assert len(answer.items) == 10
+    p50, p99 = percentiles(wall)
+    _, cpu_p99 = percentiles(cpu)
+    print(json.dumps({"rss_mb": peak_rss_mb(), "p50_ms": p50, "p99_ms": p99, "cpu_p99_ms": cpu_p99}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss, it does not carry the parent's
+    peak across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 # -- main ----------------------------------------------------------------------------------
 
 MODELS = ("popularity", "item-knn", "ease", "repeat-aware")
@@ -357,12 +508,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="reuse cached searches/fits; < 50 s")
+    parser.add_argument("--quick", action="store_true", help="reuse cached searches/fits; < 2 min")
     add_path_option(parser)
     parser.add_argument(
         "--requests", type=int, default=None, help="latency samples (default 3000, quick 900)"
     )
+    parser.add_argument("--scale-child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--no-scale", action="store_true", help="skip the 100,000-item catalog section")
     args = parser.parse_args()
+    if args.scale_child:
+        folder, key_b64, mode, count = args.scale_child
+        scale_child(Path(folder), key_b64, mode, int(count))
+        return
     started = time.perf_counter()
     path = sale_history(args.path)
     pinned = pin_one_core()
@@ -409,6 +566,7 @@ def main() -> None:
     )
     requests = args.requests or (900 if args.quick else 3000)
     lat = latency(release, key.public_key(), purchases, requests)
+    scale = {} if args.no_scale else scale_section(args.quick, requests)
 
     peer = results["als"]
     default = results["repeat-aware"]
@@ -456,6 +614,7 @@ def main() -> None:
         "items": len(release.manifest.items),
         "loadavg": round(load, 2),
         "models": {n: {"hr10": round(m.hr, 4), "ndcg10": round(m.ndcg, 4)} for n, m in results.items()},
+        **scale,
         "quick": args.quick,
     }
     print(json.dumps(summary))

@@ -75,7 +75,7 @@ Matrix = np.ndarray
 
 def default_parts(history: Purchases, memo: dict[float, RepeatParts], cut: datetime) -> RepeatParts:
     if cut.timestamp() not in memo:
-        memo[cut.timestamp()] = fit_parts(history, PARAMS.lam, PARAMS.months).pruned(PARAMS.keep)
+        memo[cut.timestamp()] = fit_parts(history, PARAMS.lam, PARAMS.months, keep=PARAMS.keep)
     return memo[cut.timestamp()]
 
 
@@ -95,7 +95,7 @@ def features(history: Purchases, cut: datetime, customers: Matrix, parts: Repeat
     own = np.asarray(counts[customers].todense(), np.float32)
     logged = counts[customers].copy()
     logged.data = np.log1p(logged.data)
-    cross = np.asarray(logged @ parts.next_month, np.float32)
+    cross = np.asarray((logged @ parts.next_month).todense(), np.float32)
     default = own * parts.repeat_rate**PARAMS.beta + PARAMS.cross * cross + parts.bias(PARAMS.cross, 0.0)
 
     known = history.customer >= 0

@@ -59,8 +59,8 @@ class Setting:
         self.own = np.asarray(self.counts.todense(), dtype=np.float32)
         logged = self.counts.copy()
         logged.data = np.log1p(logged.data)
-        self.parts = fit_parts(split.train, params.lam, params.months).pruned(params.keep)
-        self.cross = np.asarray(logged @ self.parts.next_month, dtype=np.float32)
+        self.parts = fit_parts(split.train, params.lam, params.months, keep=params.keep)
+        self.cross = np.asarray((logged @ self.parts.next_month).todense(), dtype=np.float32)
         self.rate = self.parts.repeat_rate**params.beta
 
     def base(self, own: Matrix | None = None, multiplier: Matrix | float = 1.0) -> Matrix:

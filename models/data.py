@@ -16,7 +16,7 @@ import gzip
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -133,6 +133,8 @@ class Purchases:
     qty: IntArray
     at: IntArray
     stats: CleaningStats = field(default_factory=CleaningStats)
+    ledger: SaleLedger | None = field(default=None, repr=False, compare=False)
+    """Where these lines came from, when built from sale rows (see :meth:`SaleLedger.window`)."""
 
     def __len__(self) -> int:
         return int(self.item.shape[0])
@@ -177,7 +179,8 @@ class Purchases:
         return self.select(mask)
 
     def compact(self) -> Purchases:
-        """Same lines, vocabularies reduced to what they use (items keep first-seen order)."""
+        """Same lines, vocabularies reduced to what they use (items keep first-seen order). The
+        ledger, if any, keeps its own vocabularies (a split maps windows by sku and customer id)."""
         items, item = _reindex(self.item)
         custs, cust = _reindex(self.customer[self.customer >= 0])
         customer = np.full(len(self), -1, dtype=np.int64)
@@ -193,23 +196,60 @@ class Purchases:
             self.qty,
             self.at,
             self.stats,
+            self.ledger,
         )
 
 
 def _reindex(codes: IntArray) -> tuple[list[int], IntArray]:
     uniq, first = np.unique(codes, return_index=True)
     order = uniq[np.argsort(first, kind="stable")]
-    lookup = {int(old): new for new, old in enumerate(order)}
-    return [int(o) for o in order], np.fromiter((lookup[int(c)] for c in codes), np.int64, len(codes))
+    if not len(order):
+        return [], np.zeros(0, dtype=np.int64)
+    rank = np.zeros(int(order.max()) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return order.tolist(), rank[codes]
 
 
-def build_purchases(rows: Iterable[SaleRow]) -> Purchases:
-    """Clean and index sale rows.
+@dataclass(frozen=True)
+class SaleLedger:
+    """Gross purchase lines and how each return was netted against them.
 
-    Non-product lines are dropped. A return (``qty`` < 0) reduces the same customer's most recent
-    earlier purchases of that sku; returns with no such purchase (anonymous, or bought before the
-    history starts) are dropped. Lines whose net quantity reaches 0 disappear.
+    ``lines`` holds every customer or anonymous purchase line with its bought quantity;
+    ``netted_line[j]`` lost ``netted_qty[j]`` units to a return made at ``netted_at[j]``. A return
+    nets against the same customer's most recent earlier purchases (last in, first out), so
+    its allocation depends only on what happened before it: keeping the allocations of the
+    returns made in a window gives the history as it was known in that window.
     """
+
+    lines: Purchases
+    netted_line: IntArray
+    netted_qty: IntArray
+    netted_at: IntArray
+
+    def window(self, start: datetime | None = None, end: datetime | None = None) -> Purchases:
+        """Purchases made in ``[start, end)`` net of the returns made in the same window; a
+        return made later (or of a purchase made earlier) does not touch them. Vocabularies are
+        the ledger's."""
+        lo = -(2**62) if start is None else _utc_seconds(start)
+        hi = 2**62 if end is None else _utc_seconds(end)
+        returned = (self.netted_at >= lo) & (self.netted_at < hi)
+        qty = self.lines.qty.copy()
+        np.subtract.at(qty, self.netted_line[returned], self.netted_qty[returned])
+        keep = (qty > 0) & (self.lines.at >= lo) & (self.lines.at < hi)
+        p = self.lines
+        return replace(
+            p,
+            item=p.item[keep],
+            customer=p.customer[keep],
+            basket=p.basket[keep],
+            qty=qty[keep],
+            at=p.at[keep],
+            ledger=self,
+        )
+
+
+def build_ledger(rows: Iterable[SaleRow]) -> SaleLedger:
+    """Drop non-product lines, index purchases and net returns (see :func:`build_purchases`)."""
     n_rows = 0
     non_product = 0
     kept: list[SaleRow] = []
@@ -221,8 +261,9 @@ def build_purchases(rows: Iterable[SaleRow]) -> Purchases:
         if row.qty != 0:
             kept.append(row)
     kept.sort(key=lambda r: _utc_seconds(r.at))
-    net = [row.qty for row in kept]
+    remaining = [row.qty for row in kept]
     open_lines: dict[tuple[str, str], list[int]] = defaultdict(list)
+    allocations: list[tuple[int, int, int]] = []  # (position in kept, units, return time)
     netted = unmatched = 0
     for pos, row in enumerate(kept):
         key = (row.customer_id or "", row.sku)
@@ -234,29 +275,32 @@ def build_purchases(rows: Iterable[SaleRow]) -> Purchases:
         stack = open_lines.get(key, []) if row.customer_id is not None else []
         while to_return > 0 and stack:
             last = stack[-1]
-            taken = min(net[last], to_return)
-            net[last] -= taken
+            taken = min(remaining[last], to_return)
+            remaining[last] -= taken
             to_return -= taken
-            if net[last] == 0:
+            allocations.append((last, taken, _utc_seconds(row.at)))
+            if remaining[last] == 0:
                 stack.pop()
         if to_return < -row.qty:
             netted += 1
         else:
             unmatched += 1
-        net[pos] = 0
     sku_ix: dict[str, int] = {}
     cust_ix: dict[str, int] = {}
     basket_ix: dict[str, int] = {}
+    line_of: dict[int, int] = {}
     cols: list[tuple[int, int, int, int, int]] = []
-    for row, qty in zip(kept, net, strict=True):
-        if qty <= 0:
+    for pos, row in enumerate(kept):
+        if row.qty <= 0:
             continue
+        line_of[pos] = len(cols)
         item = sku_ix.setdefault(row.sku, len(sku_ix))
         cust = -1 if row.customer_id is None else cust_ix.setdefault(row.customer_id, len(cust_ix))
         basket = basket_ix.setdefault(row.basket_id, len(basket_ix))
-        cols.append((item, cust, basket, qty, _utc_seconds(row.at)))
+        cols.append((item, cust, basket, row.qty, _utc_seconds(row.at)))
     arr = np.array(cols, dtype=np.int64).reshape(-1, 5)
-    return Purchases(
+    alloc = np.array([(line_of[p], q, t) for p, q, t in allocations], dtype=np.int64).reshape(-1, 3)
+    lines = Purchases(
         tuple(sku_ix),
         tuple(cust_ix),
         tuple(basket_ix),
@@ -267,6 +311,19 @@ def build_purchases(rows: Iterable[SaleRow]) -> Purchases:
         arr[:, 4].copy(),
         CleaningStats(n_rows, non_product, netted, unmatched),
     )
+    return SaleLedger(lines, alloc[:, 0].copy(), alloc[:, 1].copy(), alloc[:, 2].copy())
+
+
+def build_purchases(rows: Iterable[SaleRow]) -> Purchases:
+    """Clean and index sale rows.
+
+    Non-product lines are dropped. A return (``qty`` < 0) reduces the same customer's most recent
+    earlier purchases of that sku; returns with no such purchase (anonymous, or bought before the
+    history starts) are dropped. Lines whose net quantity reaches 0 disappear, and so do products
+    and customers left without a line. The result keeps its :class:`SaleLedger`, so a time split
+    can net each window on its own.
+    """
+    return build_ledger(rows).window().compact()
 
 
 def load_online_retail(path: Path) -> Purchases:

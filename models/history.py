@@ -13,11 +13,14 @@ from models.data import IntArray, Purchases
 def basket_counts(purchases: Purchases) -> sp.csr_matrix:
     """(customers × items) number of distinct baskets per customer and item; anonymous lines ignored."""
     known = purchases.customer >= 0
-    triples = np.unique(
-        np.stack([purchases.customer[known], purchases.item[known], purchases.basket[known]], axis=1), axis=0
-    )
+    # a basket belongs to one customer: distinct (basket, item) pairs are the distinct triples
+    key = purchases.basket[known] * max(purchases.n_items, 1) + purchases.item[known]
+    _, first = np.unique(key, return_index=True)
     matrix = sp.csr_matrix(
-        (np.ones(len(triples), dtype=np.float32), (triples[:, 0], triples[:, 1])),
+        (
+            np.ones(len(first), dtype=np.float32),
+            (purchases.customer[known][first], purchases.item[known][first]),
+        ),
         shape=(purchases.n_customers, purchases.n_items),
     )
     matrix.sum_duplicates()

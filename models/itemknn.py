@@ -8,6 +8,7 @@ import scipy.sparse as sp
 from models.base import Scores
 from models.data import Purchases
 from models.history import basket_counts, binary
+from models.itemitem import Pairs, top_per_row
 
 
 class ItemKNN:
@@ -22,20 +23,17 @@ class ItemKNN:
 
     def fit(self, train: Purchases) -> None:
         x = binary(basket_counts(train))
-        co = (x.T @ x).toarray().astype(np.float32)
-        norms = np.sqrt(np.diag(co)).astype(np.float32)
-        sim = co / (np.outer(norms, norms) + self.shrink)
-        np.fill_diagonal(sim, 0.0)
-        self.similarity = sp.csr_matrix(_top_per_row(sim, self.neighbours))
+        pairs = Pairs([x], [x])
+        norms = np.sqrt(pairs.input_mass())
+        blocks = []
+        for start, stop in pairs.row_blocks():  # co-occurrence stays sparse, a block of rows at a time
+            co = pairs.cross_rows(start, stop).tocoo()
+            rows = co.row + start
+            sim = co.data / (norms[rows] * norms[co.col] + self.shrink)
+            off = rows != co.col
+            block = sp.csr_matrix((sim[off], (co.row[off], co.col[off])), shape=(stop - start, x.shape[1]))
+            blocks.append(top_per_row(block, self.neighbours))
+        self.similarity = sp.csr_matrix(sp.vstack(blocks, format="csr"), dtype=np.float32)
 
     def score(self, counts: sp.csr_matrix) -> Scores:
         return np.asarray((binary(counts) @ self.similarity).todense(), dtype=np.float32)
-
-
-def _top_per_row(matrix: Scores, keep: int) -> Scores:
-    if keep >= matrix.shape[1]:
-        return matrix
-    cut = np.argpartition(-matrix, keep - 1, axis=1)[:, :keep]
-    out = np.zeros_like(matrix)
-    np.put_along_axis(out, cut, np.take_along_axis(matrix, cut, axis=1), axis=1)
-    return out

@@ -11,8 +11,11 @@ W is a ridge regression from a customer's history (log1p counts up to a month st
 they buy in that month, stacked over the last ``months`` month starts of training:
 W = (Σ XᵀX + λI)⁻¹ Σ XᵀY, without an intercept: each row of W is then what a buyer of that item
 buys next month, which is also what "goes well with" it for a one-item history. Unlike EASE there
-is no zero-diagonal constraint: the target is the future, not the input. Everything folds into one
-:class:`~models.linear.LinearScorer`, so the edge serves it with a gather-and-sum graph.
+is no zero-diagonal constraint: the target is the future, not the input. W is sparse and solved
+exactly on the head of the catalog (:mod:`models.itemitem`); a history with no month start that has
+customers on both sides (a single month) learns W as EASE on what is bought together instead.
+Everything folds into one :class:`~models.linear.LinearScorer`, so the edge serves it with a
+gather-and-sum graph.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import scipy.sparse as sp
 from models.base import Scores
 from models.data import Purchases
 from models.history import basket_counts, binary
-from models.linear import FloatArray, LinearScorer, prune_rows
+from models.itemitem import HEAD_ITEMS, Pairs, ridge_weights, solve_ease, solve_ridge, top_per_row
+from models.linear import FloatArray, LinearScorer
 from models.split import month_start, next_month
 
 TREND_DAYS = 30
@@ -36,14 +40,15 @@ TREND_DAYS = 30
 class RepeatParts:
     """What fitting learns; the blend weights (β, γ, δ) are applied when building the scorer."""
 
-    next_month: FloatArray
+    next_month: sp.csr_matrix
+    """W: row j is what a buyer of j buys next month (sparse)."""
     repeat_rate: FloatArray
     trend: FloatArray
     popularity: FloatArray
 
     def pruned(self, keep: int) -> RepeatParts:
         """Keep each item's ``keep`` largest-magnitude next-month weights."""
-        return replace(self, next_month=prune_rows(self.next_month, keep))
+        return replace(self, next_month=top_per_row(self.next_month, keep))
 
     def bias(self, cross: float, trend: float) -> FloatArray:
         del cross  # the cross term has no intercept; kept for a uniform call
@@ -51,14 +56,19 @@ class RepeatParts:
 
     def scorer(self, beta: float, cross: float, trend: float) -> LinearScorer:
         return LinearScorer(
-            (cross * self.next_month).astype(np.float32),
+            (self.next_month * np.float32(cross)).astype(np.float32),
             (self.repeat_rate**beta).astype(np.float32),
             self.bias(cross, trend),
             "log1p",
         )
 
 
-def fit_parts(train: Purchases, lam: float, months: int) -> RepeatParts:
+def fit_parts(
+    train: Purchases, lam: float, months: int, *, keep: int | None = None, head: int = HEAD_ITEMS
+) -> RepeatParts:
+    """``keep`` prunes each row of W as it is built (pruning again to fewer is exact: the ``k``
+    largest of the ``keep`` largest are the ``k`` largest); ``head`` items are solved exactly
+    (see :mod:`models.itemitem`), so up to ``head`` items this is the dense ridge."""
     counts = basket_counts(train)
     n = train.n_items
     buyers = np.asarray(binary(counts).sum(axis=0)).ravel()
@@ -70,21 +80,24 @@ def fit_parts(train: Purchases, lam: float, months: int) -> RepeatParts:
     trend = np.bincount(train.item[recent], minlength=n).astype(np.float64)
     trend /= max(float(trend.max()), 1.0)
 
-    gram = np.zeros((n, n))
-    cross = np.zeros((n, n))
+    xs: list[sp.csr_matrix] = []
+    ys: list[sp.csr_matrix] = []
     cut = month_start(last)
-    used = 0
-    while used < months and cut > first:
+    while len(xs) < months and cut > first:
         x, y = _month_pair(train, cut)
         if x.shape[0]:
-            gram += (x.T @ x).toarray()
-            cross += (x.T @ y).toarray()
-            used += 1
+            xs.append(x)
+            ys.append(y)
         cut = month_start(cut - timedelta(days=1))
-    gram[np.diag_indices(n)] += lam
-    solved = np.linalg.solve(gram, cross) if used else np.zeros((n, n))
+    if xs:
+        weights = ridge_weights(Pairs(xs, ys), lam, solve_ridge, head=head, keep=keep)
+    else:  # no month start with customers on both sides: what is bought together (EASE) instead
+        together = binary(counts)
+        weights = ridge_weights(
+            Pairs([together], [together]), lam, solve_ease, head=head, keep=keep, zero_diagonal=True
+        )
     return RepeatParts(
-        solved.astype(np.float32),
+        weights,
         repeat_rate.astype(np.float32),
         trend.astype(np.float32),
         popularity.astype(np.float32),

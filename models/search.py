@@ -55,10 +55,10 @@ def search_repeat_aware(
     logged.data = np.log1p(logged.data)
     best: tuple[RepeatParams, RankingMetrics] | None = None
     for lam in grid.lams:
-        parts = fit_parts(validation.train, lam, grid.months)
+        parts = fit_parts(validation.train, lam, grid.months, keep=max(grid.keeps))
         for keep in grid.keeps:
             pruned = parts.pruned(keep)
-            cross_part = np.asarray(logged @ pruned.next_month, dtype=np.float32)
+            cross_part = np.asarray((logged @ pruned.next_month).todense(), dtype=np.float32)
             for beta, cross, trend in itertools.product(grid.betas, grid.crosses, grid.trends):
                 scores = own * pruned.repeat_rate**beta + cross * cross_part + pruned.bias(cross, trend)
                 metrics = evaluate(

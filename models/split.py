@@ -1,13 +1,17 @@
-"""Time split: train on everything before the last month, test on that month.
+"""Time split: train on everything before the last complete month, test on that month.
 
-The test set is the last calendar month's purchases of customers already seen in training; each
-test customer's target is every distinct product they bought that month (repeat purchases count).
+A month is complete when the history reaches its last day (a file ending on 9 December tests on
+November, not on 9 days of December; what comes after the test month is left out). Each window is
+netted on its own: a return made in the test month never rewrites the training history, and a
+test-month purchase returned within the month is not demand. The test set is the test month's
+purchases of customers already seen in training; each test customer's target is every distinct
+product they bought that month (repeat purchases count).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -41,17 +45,49 @@ def next_month(at: datetime) -> datetime:
     return datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=UTC)
 
 
+def last_complete_month(last: datetime) -> datetime:
+    """Start of the latest calendar month the history covers to its last day, given the time of
+    the latest purchase."""
+    start = month_start(last)
+    if (last + timedelta(days=1)).month != last.month:
+        return start
+    return month_start(start - timedelta(days=1))
+
+
 def last_month_split(purchases: Purchases) -> Split:
-    """Hold out the calendar month of the latest purchase."""
+    """Hold out the last complete calendar month."""
     if len(purchases) == 0:
         raise DataError("cannot split an empty purchase history")
-    _, last = purchases.span()
-    test_start = month_start(last)
+    return month_split(purchases, last_complete_month(purchases.span()[1]))
+
+
+def validation_split(purchases: Purchases) -> Split:
+    """The split one month earlier: test on the complete month before the test month, train on
+    what precedes it."""
+    if len(purchases) == 0:
+        raise DataError("cannot split an empty purchase history")
+    test_start = last_complete_month(purchases.span()[1])
+    return month_split(purchases, month_start(test_start - timedelta(days=1)))
+
+
+def _window(purchases: Purchases, start: datetime | None, end: datetime) -> Purchases:
+    """Lines of ``[start, end)`` netted within the window when the ledger is known (histories
+    built from sale rows); synthetic purchase arrays carry no returns to net."""
+    if purchases.ledger is not None:
+        return purchases.ledger.window(start, end)
+    return purchases.between(start, end)
+
+
+def month_split(purchases: Purchases, test_start: datetime) -> Split:
+    """Test on the calendar month starting at ``test_start``, train on everything before it."""
     test_end = next_month(test_start)
-    train = purchases.between(None, test_start).compact()
-    test = purchases.between(test_start, test_end)
+    train = _window(purchases, None, test_start).compact()
+    test = _window(purchases, test_start, test_end)
     if len(train) == 0 or len(test) == 0:
-        raise DataError("split needs purchases both before and inside the last month")
+        raise DataError(
+            f"split needs purchases both before and inside {test_start:%Y-%m} (a complete month): "
+            "give a longer sale history"
+        )
     train_cust = {c: i for i, c in enumerate(train.customers)}
     train_sku = {s: i for i, s in enumerate(train.skus)}
     bought: dict[int, set[str]] = {}
@@ -70,12 +106,6 @@ def last_month_split(purchases: Purchases) -> Split:
     ]
     sizes = np.array([len(bought[int(c)]) for c in customers], dtype=np.int64)
     return Split(train, test_start, test_end, customers, targets, sizes)
-
-
-def validation_split(purchases: Purchases) -> Split:
-    """The split one month earlier: test on the month before the last, train on what precedes it."""
-    _, last = purchases.span()
-    return last_month_split(purchases.between(None, month_start(last)))
 
 
 def mask_of(items: IntArray, n_items: int) -> npt.NDArray[np.bool_]:

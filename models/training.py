@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from models.artifact import Artifact, build_artifact
 from models.data import Purchases
+from models.errors import DataError
 from models.history import basket_counts, binary
 from models.linear import LinearScorer
 from models.metrics import RankingMetrics, evaluate, top_k
@@ -32,13 +33,16 @@ Progress = Callable[[str], None]
 class TrainingResult:
     artifact: Artifact
     params: RepeatParams
-    test: RankingMetrics
+    test: RankingMetrics | None
+    """None when the history has no complete month to test on (see ``notes``)."""
     validation: RankingMetrics | None
+    notes: tuple[str, ...] = ()
+    """Why a step was skipped (a history too short to search or to evaluate on)."""
 
 
 def fit_scorer(purchases: Purchases, params: RepeatParams) -> LinearScorer:
     return (
-        fit_parts(purchases, params.lam, params.months)
+        fit_parts(purchases, params.lam, params.months, keep=params.keep)
         .scorer(params.beta, params.cross, params.trend)
         .pruned(params.keep)
     )
@@ -52,25 +56,44 @@ def train_release(
     grid: Grid | None = None,
     progress: Progress | None = None,
 ) -> TrainingResult:
-    """``params`` fixed, or searched over ``grid`` (default grid) when None."""
+    """``params`` fixed, or searched over ``grid`` (default grid) when None. A history too short
+    for the search (two complete months) keeps the default parameters, one too short to evaluate
+    (one complete month after some training history) releases a model without test metrics; both
+    are said in ``notes``."""
     step = progress or (lambda _msg: None)
     purchases = purchases.compact()
     validation_metrics = None
+    notes: list[str] = []
     if params is None:
         step("search")
-        params, validation_metrics = search_repeat_aware(validation_split(purchases), grid or Grid())
+        try:
+            validation = validation_split(purchases)
+        except DataError as err:
+            notes.append(f"search skipped, default parameters kept: {err}")
+            params = RepeatParams()
+        else:
+            params, validation_metrics = search_repeat_aware(validation, grid or Grid())
     step("evaluate")
-    split = last_month_split(purchases)
-    scorer = fit_scorer(split.train, params)
-    scores = scorer.score(basket_counts(split.train)[split.customers])
-    test = evaluate(top_k(scores, 10), split.targets, split.train.n_items, split.target_sizes)
+    test = None
+    try:
+        split = last_month_split(purchases)
+    except DataError as err:
+        notes.append(f"not evaluated: {err}")
+    else:
+        scorer = fit_scorer(split.train, params)
+        scores = scorer.score(basket_counts(split.train)[split.customers])
+        test = evaluate(top_k(scores, 10), split.targets, split.train.n_items, split.target_sizes)
     step("fit")
     final = fit_scorer(purchases, params)
     step("export")
     start, end = purchases.span()
     buyers = np.asarray(binary(basket_counts(purchases)).sum(axis=0)).ravel()
     popular = tuple(purchases.skus[i] for i in np.argsort(-buyers, kind="stable")[:POPULAR_IN_MANIFEST])
-    metrics = {"hr10": test.hr, "recall10": test.recall, "ndcg10": test.ndcg, "coverage10": test.coverage}
+    metrics = (
+        {}
+        if test is None
+        else {"hr10": test.hr, "recall10": test.recall, "ndcg10": test.ndcg, "coverage10": test.coverage}
+    )
     artifact = build_artifact(
         to_onnx_bytes(final),
         key=key,
@@ -81,4 +104,4 @@ def train_release(
         metrics=metrics,
         params=params.as_dict(),
     )
-    return TrainingResult(artifact, params, test, validation_metrics)
+    return TrainingResult(artifact, params, test, validation_metrics, tuple(notes))

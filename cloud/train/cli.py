@@ -3,6 +3,7 @@
     vitrine-cloud train                       # hub history, release to every active store
     vitrine-cloud train --stores store-1      # canary: one store first
     vitrine-cloud train --csv ../shared/data/retail/online_retail_2010-12_2011-10.csv.gz --no-release
+    vitrine-cloud train --public-key-only     # create/read the key, print what edges must trust, stop
 
 The signing key is created on first use (``--key``, mode 0600); its public half, printed at the end,
 is what edges trust (``VITRINE_EDGE_MODEL_PUBLIC_KEY``).
@@ -48,14 +49,29 @@ def train(
     search: Annotated[
         bool, typer.Option("--search/--no-search", help="parameter search on the validation month")
     ] = True,
+    public_key_only: Annotated[
+        bool,
+        typer.Option(
+            "--public-key-only",
+            help="create the signing key if missing, print the public key edges must trust, train nothing",
+        ),
+    ] = False,
 ) -> None:
-    """Train, evaluate on the last month, sign, keep and release the default recommender."""
+    """Train, evaluate on the last complete month, sign, keep and release the default recommender."""
     from cloud.training import hub_sale_rows, keep, record_release, release, signing_key
     from models.data import build_purchases, load_online_retail
     from models.search import RepeatParams
     from models.signing import public_key_b64
     from models.training import train_release
 
+    if public_key_only:
+        try:
+            signer, _ = signing_key(key)
+        except (ModelError, OSError) as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(1) from err
+        typer.echo(f"VITRINE_EDGE_MODEL_PUBLIC_KEY={public_key_b64(signer)}")
+        return
     if csv is not None and not csv.exists():
         typer.echo(f"error: {csv} not found", err=True)
         raise typer.Exit(2)
@@ -107,9 +123,13 @@ def train(
     m = result.test
     typer.echo(f"model {result.artifact.manifest.model_id} ({len(result.artifact.onnx)} bytes) in {folder}")
     typer.echo(f"params {result.params.as_dict()}")
-    typer.echo(
-        f"last month: HR@10 {m.hr:.4f}  Recall@10 {m.recall:.4f}  NDCG@10 {m.ndcg:.4f}  coverage {m.coverage:.4f}"
-    )
+    for note in result.notes:
+        typer.echo(note)
+    if m is not None:
+        typer.echo(
+            f"last complete month: HR@10 {m.hr:.4f}  Recall@10 {m.recall:.4f}  NDCG@10 {m.ndcg:.4f}  "
+            f"coverage {m.coverage:.4f}"
+        )
     typer.echo(f"released to: {', '.join(released) if released else 'no store'}")
     typer.echo(
         f"{'created' if created else 'signed with'} key {key}; edges trust VITRINE_EDGE_MODEL_PUBLIC_KEY={public_key_b64(signer)}"

@@ -146,6 +146,13 @@ def test_every_gtin_form_finds_a_hub_product_at_the_store_and_on_the_shop_api(
         }
         assert stored == {"UPC-1": "00042100005264", "EAN8-1": "00000096385074", "RCN-1": "02058095229132"}
 
+        # The kiosk scans with its own device token, issued by the manager (docs/security.md §1).
+        issued = edge.post(
+            "/api/v1/devices/sessions/kiosk-1/kiosk-token",
+            headers={"Authorization": f"Bearer {TOKENS['manager']}"},
+        )
+        assert issued.status_code == 200, issued.text
+        device = {"Authorization": f"Bearer {issued.json()['token']}"}
         misses = []
         for form, code, symbology, sku in FORMS:
             found = edge.get(gtin_path("/api/v1/products/gtin", code, symbology))
@@ -154,6 +161,7 @@ def test_every_gtin_form_finds_a_hub_product_at_the_store_and_on_the_shop_api(
             scan = edge.post(
                 "/api/v1/devices/sessions/kiosk-1/scans",
                 json={"text": code, **({"symbology": symbology} if symbology else {})},
+                headers=device,
             )
             gtin = scan.json().get("gtin") if scan.status_code == 200 else None
             looked_up = edge.get(f"/api/v1/products/gtin/{gtin}") if gtin else None

@@ -38,7 +38,7 @@ def retail_split(retail: Purchases) -> Split:
 @pytest.fixture(scope="session")
 def retail_parts(retail_split: Split) -> RepeatParts:
     """The repeat-aware model's parts on the real training months (3 month starts, to stay quick)."""
-    return fit_parts(retail_split.train, 300.0, 3).pruned(50)
+    return fit_parts(retail_split.train, 300.0, 3, keep=50)
 
 
 @pytest.fixture(scope="session")

@@ -26,9 +26,9 @@ from sync.ops import Op
 from tests.models.conftest import synthetic_rows
 
 
-def _sale_ops(store: str, customers_mod: int) -> list[Op]:
+def _sale_ops(store: str, customers_mod: int, months: int = 4) -> list[Op]:
     baskets: dict[str, list] = defaultdict(list)
-    for row in synthetic_rows(months=4):
+    for row in synthetic_rows(months=months):
         if int(row.customer_id[1:]) % 2 == customers_mod:  # type: ignore[index]
             baskets[row.basket_id].append(row)
     clock = HybridClock(store, wall=lambda: 1_790_000_000.0)
@@ -50,18 +50,46 @@ def _sale_ops(store: str, customers_mod: int) -> list[Op]:
     return ops
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Hub:
-    settings = CloudSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")  # type: ignore[call-arg]
+def _hub(path: Path, months: int) -> Hub:
+    settings = CloudSettings(database_url=f"sqlite:///{path}")  # type: ignore[call-arg]
     hub = Hub.from_settings(settings)
     migrate(hub.engine)
     with hub.tx() as conn:
         for store in ("store-1", "store-2"):
             provision(conn, hub.clock, settings, store, store)
     applier = StreamApplier(hub.engine, projections.apply)
-    applier.apply("store-1", _sale_ops("store-1", 0))  # two stores, each with half the customers
-    applier.apply("store-2", _sale_ops("store-2", 1))
+    applier.apply("store-1", _sale_ops("store-1", 0, months))  # two stores, each with half the customers
+    applier.apply("store-2", _sale_ops("store-2", 1, months))
     return hub
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Hub:
+    return _hub(tmp_path / "hub.db", 4)
+
+
+def test_a_demo_length_history_still_trains_and_releases_a_model(tmp_path: Path) -> None:
+    """Three weeks of sales (no complete month): no search, no test month, but a released model
+    whose "goes well with" lists depend on the product (what is bought together)."""
+    hub = _hub(tmp_path / "short.db", 1)
+    out = tmp_path / "models"
+    args = ["train", "--db", str(hub.engine.url), "--key", str(tmp_path / "k.pem"), "--out", str(out)]
+    first = CliRunner().invoke(app, [*args, "--public-key-only"])  # what edges trust before they start
+    assert first.exit_code == 0 and not out.exists()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert first.output.strip() in result.output
+    assert "search skipped" in result.output and "not evaluated" in result.output
+    (record,) = releases(out)
+    assert record.stores == ("store-1", "store-2") and record.metrics == {}
+    from models.artifact import Artifact
+    from models.runtime import LoadedModel
+
+    model = LoadedModel(Artifact.read(out / record.model_id))
+    first = [s.sku for s in model.recommend(["sku0"], ["sku0"], 3)]
+    second = [s.sku for s in model.recommend(["sku7"], ["sku7"], 3)]
+    assert set(first) <= {f"sku{i}" for i in range(1, 6)}  # sku0's taste group
+    assert set(second) <= {f"sku{i}" for i in range(6, 12)} - {"sku7"}
 
 
 def test_hub_history_reads_every_store(hub: Hub) -> None:

@@ -112,3 +112,49 @@ def test_split_needs_both_sides() -> None:
     only_one_month = build_purchases([SaleRow("c", "b", "P1", 1, T0)])
     with pytest.raises(DataError):
         last_month_split(only_one_month)
+
+
+def _day(month: int, day: int) -> datetime:
+    return datetime(2011, month, day, 12, tzinfo=UTC)
+
+
+def test_a_history_ending_mid_month_tests_on_the_last_complete_month() -> None:
+    rows = [
+        SaleRow("c1", "r1", "P1", 1, _day(9, 5)),
+        SaleRow("c1", "r2", "P2", 1, _day(10, 7)),
+        SaleRow("c1", "r3", "P3", 1, _day(11, 30)),
+        SaleRow("c1", "r4", "P4", 1, _day(12, 9)),  # the file ends on 9 December
+    ]
+    split = last_month_split(build_purchases(rows))
+    assert split.test_start == datetime(2011, 11, 1, tzinfo=UTC)
+    assert split.test_end == datetime(2011, 12, 1, tzinfo=UTC)
+    assert [split.train.skus[i] for i in split.targets[0]] == []  # P3 is new to training
+    assert set(split.train.skus) == {"P1", "P2"}  # December is in neither window
+    validation = validation_split(build_purchases(rows))
+    assert validation.test_start == datetime(2011, 10, 1, tzinfo=UTC)
+    assert set(validation.train.skus) == {"P1"}
+    on_the_last_day = last_month_split(build_purchases(rows[:3]))
+    assert on_the_last_day.test_start == datetime(2011, 11, 1, tzinfo=UTC)
+
+
+def test_test_month_returns_do_not_rewrite_the_training_history() -> None:
+    rows = [
+        SaleRow("c1", "r1", "P1", 2, _day(9, 5)),
+        SaleRow("c1", "r2", "P2", 1, _day(9, 6)),
+        SaleRow("c1", "x1", "P1", -2, _day(10, 3)),  # test month: returns September's P1
+        SaleRow("c1", "r3", "P3", 1, _day(10, 4)),
+        SaleRow("c1", "r4", "P2", 1, _day(10, 5)),
+        SaleRow("c1", "x2", "P2", -1, _day(10, 6)),  # returns the October P2: no demand left
+        SaleRow("c1", "r5", "P1", 1, _day(10, 31)),
+    ]
+    purchases = build_purchases(rows)
+    assert {purchases.skus[i] for i in purchases.item} == {"P2", "P3", "P1"}
+    split = last_month_split(purchases)
+    train = {(split.train.skus[i], int(q)) for i, q in zip(split.train.item, split.train.qty, strict=True)}
+    assert train == {("P1", 2), ("P2", 1)}  # as it was known at the end of September
+    assert [split.train.skus[i] for i in split.targets[0]] == ["P1"]
+    assert split.target_sizes.tolist() == [2]  # P1 and P3; the returned P2 is not demand
+    # the whole history, netted at once, still loses September's P1
+    assert ("P1", 2) not in {
+        (purchases.skus[i], int(q)) for i, q in zip(purchases.item, purchases.qty, strict=True)
+    }
