@@ -80,6 +80,10 @@ def _provision_sell_complete(rig: Rig) -> None:
     found = edge.client.get(f"/api/v1/products/{sku}", headers=edge.headers())
     assert found.status_code == 200, found.text
     assert found.json()["gtin"] == gtin_of(1234)  # the hub's canonical GTIN-14, as stored there
+    scanned = edge.client.get(
+        f"/api/v1/products/gtin/{gtin_of(1234)[1:]}", headers=edge.headers()
+    )  # as EAN-13
+    assert scanned.status_code == 200 and scanned.json()["sku"] == sku, scanned.text
     sold = edge.client.post("/api/v1/sales", json={"lines": [{"sku": sku, "qty": 1}]}, headers=edge.headers())
     assert sold.status_code == 201, sold.text
     assert sold.json()["total_cents"] == _hub_price(rig.database_url, sku)
