@@ -94,6 +94,9 @@ def _provision_sell_complete(rig: Rig) -> None:
     assert sections["customers"]["done"] == 300  # this store's customers only, not s2's
     # its own past sales (and the sale just made, when it reached the hub before the section began)
     assert sections["sales"]["done"] in (400, 401)
+    pin = edge.bundle["sign_in"]["manager"]["pin"]  # the bundle's generated PINs sign in
+    signed = edge.client.post("/ui/sign-in", json={"pin": pin})
+    assert signed.status_code == 200 and signed.json()["role"] == "manager", signed.text
     panel = edge.client.get("/ui/manager/sync", headers=edge.headers("manager"))
     assert panel.status_code == 200, panel.text
     assert panel.json()["bootstrap"]["complete"] is True and panel.json()["online"] is True
