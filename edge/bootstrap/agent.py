@@ -132,10 +132,11 @@ class BootstrapAgent:
             raise MalformedOp("bootstrap.page answered no rows")
         rows = decode_page(answer["rows"])
         section, next_key = str(request["section"]), answer.get("next")
+        first = self.cursor.sections[section].done
         after = Cursor.from_json(self.cursor.to_json())
         after.advance(section, len(rows), None if next_key is None else str(next_key))
         with self.replica.write() as tx:
-            writer.apply_page(tx, section, rows, after.header, self.replica.store_id)
+            writer.apply_page(tx, section, rows, after.header, self.replica.store_id, first=first)
             if after.sections[section].complete:
                 writer.finish_section(tx, section, after.header)
             progress.save(tx, after)

@@ -19,6 +19,9 @@ from edge.replica.database import Tx
 
 Rows = list[dict[str, Any]]
 CLOUD = "cloud"
+# Opening counts are ``bootstrap:<n>``, n = the row's position in the stock section (the same after
+# a resume: the cursor and the rows commit together), so ids keep the ``origin:seq`` form of op ids.
+BOOT_ORIGIN = "bootstrap"
 
 
 def apply_header(tx: Tx, header: dict[str, Any]) -> None:
@@ -64,7 +67,7 @@ def finish_section(tx: Tx, section: str, header: dict[str, Any]) -> None:
     )
 
 
-def _catalog(tx: Tx, rows: Rows, header: dict[str, Any], _store: str) -> None:
+def _catalog(tx: Tx, rows: Rows, header: dict[str, Any], _store: str, _first: int) -> None:
     version = int(header.get("catalog_version") or 0)
     if _checkpoint_version(tx, "catalog") > version:
         return  # the downlink brought a newer full catalog already
@@ -82,7 +85,7 @@ def _catalog(tx: Tx, rows: Rows, header: dict[str, Any], _store: str) -> None:
     )  # fmt: skip
 
 
-def _prices(tx: Tx, rows: Rows, header: dict[str, Any], _store: str) -> None:
+def _prices(tx: Tx, rows: Rows, header: dict[str, Any], _store: str, _first: int) -> None:
     lists = {int(pl["id"]): (int(pl["version"]), str(pl["effective_from"])) for pl in header["price_lists"]}
     tx.conn.executemany(
         "INSERT OR REPLACE INTO prices VALUES (?, ?, ?, ?)",
@@ -90,18 +93,18 @@ def _prices(tx: Tx, rows: Rows, header: dict[str, Any], _store: str) -> None:
     )
 
 
-def _stock(tx: Tx, rows: Rows, header: dict[str, Any], store: str) -> None:
+def _stock(tx: Tx, rows: Rows, header: dict[str, Any], _store: str, first: int) -> None:
     hlc = str(header["hlc"])
     tx.conn.executemany(
         "INSERT OR IGNORE INTO stock_counts VALUES (?, ?, ?, ?, ?, 'bootstrap')",
         [
-            (f"boot:{store}:{r['sku']}:{r['zone']}", str(r["sku"]), str(r["zone"]), int(r["qty"]), hlc)
-            for r in rows
+            (f"{BOOT_ORIGIN}:{first + n}", str(r["sku"]), str(r["zone"]), int(r["qty"]), hlc)
+            for n, r in enumerate(rows, start=1)
         ],
     )
 
 
-def _customers(tx: Tx, rows: Rows, header: dict[str, Any], _store: str) -> None:
+def _customers(tx: Tx, rows: Rows, header: dict[str, Any], _store: str, _first: int) -> None:
     as_of = str(header["hlc"])
     known = {
         str(r[0])
@@ -149,7 +152,7 @@ def _hlc_of(at: str) -> str:
     return f"{int(wall * 1000):013d}.0000.{CLOUD}"
 
 
-def _sales(tx: Tx, rows: Rows, _header: dict[str, Any], store: str) -> None:
+def _sales(tx: Tx, rows: Rows, _header: dict[str, Any], store: str, _first: int) -> None:
     have = {
         str(r[0])
         for r in tx.conn.execute(
@@ -176,7 +179,7 @@ def _sales(tx: Tx, rows: Rows, _header: dict[str, Any], store: str) -> None:
     )
 
 
-WRITERS: dict[str, Callable[[Tx, Rows, dict[str, Any], str], None]] = {
+WRITERS: dict[str, Callable[[Tx, Rows, dict[str, Any], str, int], None]] = {
     "catalog": _catalog,
     "prices": _prices,
     "stock": _stock,
@@ -185,5 +188,6 @@ WRITERS: dict[str, Callable[[Tx, Rows, dict[str, Any], str], None]] = {
 }
 
 
-def apply_page(tx: Tx, section: str, rows: Rows, header: dict[str, Any], store: str) -> None:
-    WRITERS[section](tx, rows, header, store)
+def apply_page(tx: Tx, section: str, rows: Rows, header: dict[str, Any], store: str, *, first: int) -> None:
+    """Write one page; ``first`` = rows of ``section`` applied before it."""
+    WRITERS[section](tx, rows, header, store, first)
