@@ -90,6 +90,17 @@ BENCHES = (
         "ops/s",
     ),
     Bench(
+        "bootstrap",
+        "bench/bootstrap.py",
+        "Store bootstrap from the hub",
+        (
+            ("to selling", "selling_s"),
+            ("to complete", "complete_s"),
+            ("direct replica insert", "baseline_insert_s"),
+        ),
+        "s",
+    ),
+    Bench(
         "head_office_import",
         "bench/head_office_import.py",
         "Head-office import: products file on PostgreSQL",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -21,7 +22,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from cloud.errors import CloudError
+from cloud.errors import CloudError, InvalidInput
 from cloud.settings import CloudSettings, require_api_tokens
 
 app = typer.Typer(help="Vitrine cloud hub", no_args_is_help=True, add_completion=False)
@@ -121,6 +122,7 @@ def worker(
                 HybridClock(f"{settings.node_id}-{settings.worker_id}"),
                 settings.allowance_ttl_hours,
                 settings.warehouse_store,
+                settings.bootstrap_customers,
             ),
         )
     except (CloudError, SyncError) as err:
@@ -139,20 +141,48 @@ def worker(
 
 
 @app.command("provision-store")
-def provision_store(store_id: str, name: Annotated[str, typer.Option()] = "", db: DbOpt = None) -> None:
-    """Provision a store; prints its broker credentials and edge token bundle as JSON (once)."""
+def provision_store(
+    store_id: str,
+    name: Annotated[str, typer.Option()] = "",
+    db: DbOpt = None,
+    bundle_file: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="write the provisioning bundle here (mode 0600; must not exist)"),
+    ] = None,
+    bootstrap: Annotated[
+        bool, typer.Option(help="the edge bootstraps from the hub (else: checkpoints on its downlink)")
+    ] = True,
+) -> None:
+    """Provision a store; prints its credentials as JSON (once) and writes its provisioning bundle.
+
+    Start the store with `vitrine-edge serve --bundle FILE`: it fills its replica from the hub."""
     from cloud.admin import stores
     from cloud.hub import Hub
 
     hub = Hub.from_settings(_settings(db))
     try:
         with hub.tx() as conn:
-            bundle = stores.provision(conn, hub.clock, hub.settings, store_id, name or store_id)
+            if bundle_file is not None and bundle_file.exists():
+                raise InvalidInput(f"{bundle_file} exists: give a new file for the bundle")
+            bundle = stores.provision(
+                conn, hub.clock, hub.settings, store_id, name or store_id, bootstrap=bootstrap
+            )
+            if bundle_file is not None and "bundle" in bundle:
+                bundle_file.parent.mkdir(parents=True, exist_ok=True)
+                with os.fdopen(os.open(bundle_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                    out.write(json.dumps(bundle["bundle"], indent=2) + "\n")
     except CloudError as err:
         raise _fail(err) from err
+    except OSError as err:
+        raise _fail(CloudError(f"writing the bundle: {err}")) from err
     finally:
         hub.close()
     typer.echo(json.dumps(bundle, indent=2))
+    if bundle_file is not None:
+        typer.echo(
+            f"bundle written to {bundle_file}: start the store with `vitrine-edge serve --bundle {bundle_file}`",
+            err=True,
+        )
 
 
 @app.command("import")

@@ -15,6 +15,7 @@
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
   never saw them (canonical id, stamped fields, identities, loyalty balance): see
   :mod:`cloud.customer_lookup`.
+* ``bootstrap.open`` / ``bootstrap.page``: a new store fills its replica (:mod:`cloud.bootstrap`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cloud import customer_lookup, customer_relay, orders, returnable
+from cloud.bootstrap import service as bootstrap
 from cloud.errors import InvalidInput
 from cloud.ingest.history import history_page
 from cloud.loyalty.rpc import Handler
@@ -133,13 +135,18 @@ def place_for_store(
 
 
 def hub_handlers(
-    engine: Engine, clock: HybridClock, allowance_ttl_hours: int = 72, warehouse: str = "warehouse"
+    engine: Engine,
+    clock: HybridClock,
+    allowance_ttl_hours: int = 72,
+    warehouse: str = "warehouse",
+    bootstrap_customers: str = "active",
 ) -> dict[str, Handler]:
     methods = loyalty_handlers(engine, clock, allowance_ttl_hours)
     methods["orders.lookup"] = lambda store, params: order_for_return(engine, store, params.get("order_id"))
     methods["customers.lookup"] = lambda store, params: lookup_for_store(engine, clock, store, params)
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
     methods["returns.reserve"] = lambda store, params: reserve_return(engine, clock, store, params)
+    methods.update(bootstrap.handlers(engine, clock, bootstrap_customers))
     methods["sync.history"] = lambda store, params: history_page(engine, store, params)
     # The hub's wall clock, for the stores' skew measurement (edge/hub_clock.py).
     methods["clock.now"] = lambda _store, _params: {"now_ms": clock.wall_ms()}

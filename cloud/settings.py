@@ -43,6 +43,9 @@ class CloudSettings(BaseSettings):
     allowance_ttl_hours: int = Field(default=72, ge=1)
     authorise_timeout_s: float = Field(default=2.0, gt=0)
     warehouse_store: str = Field(default="warehouse", description="stock location of home deliveries/returns")
+    bootstrap_customers: str = Field(
+        default="active", pattern="^(active|all)$", description="customers a bootstrapping store gets"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8090, ge=1, le=65535)
     marketing_sender: str = Field(default="none", pattern="^(none|smtp|webhook)$")

@@ -1,4 +1,5 @@
-"""``vitrine-edge``: serve, seed, migrate and check one store's edge node."""
+"""``vitrine-edge``: serve (bootstrapping from the hub with a bundle), migrate and check one store's
+edge node; ``seed`` fills a replica from a local CSV (developer tool)."""
 
 from __future__ import annotations
 
@@ -36,14 +37,33 @@ def _fail(err: Exception) -> typer.Exit:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default from settings)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            envvar="VITRINE_EDGE_BUNDLE",
+            help="provisioning bundle from `vitrine-cloud provision-store --bundle`: the store's settings; "
+            "an empty replica bootstraps from the hub",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the store API (settings from VITRINE_EDGE_* environment variables)."""
+    """Serve the store API (settings from VITRINE_EDGE_* environment variables, or a bundle).
+
+    With a provisioning bundle the replica fills itself from the hub over the sync link (catalog and
+    prices first: the store sells as soon as they are in; then stock, customers and past sales),
+    resuming where it stopped after a restart or a dropped link."""
+    import logging
+
     import uvicorn
 
     from edge.api.app import create_app
+    from edge.bootstrap import bundle as bundles
     from edge.settings import load_settings
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
+        if bundle is not None:
+            bundles.apply(bundle)
         settings = load_settings()
         application = create_app(settings)
     except EdgeError as err:
@@ -78,7 +98,9 @@ def seed_command(
     ] = None,
     zone: Annotated[str, typer.Option(help="zone of the opening stock counts")] = "floor",
 ) -> None:
-    """Import catalog, prices, customers and past baskets from the retail CSV. Safe to re-run."""
+    """Developer tool: fill a replica from the retail CSV on this disk (catalog, prices, customers,
+    past baskets). Safe to re-run. In production a store bootstraps from the hub instead
+    (`vitrine-edge serve --bundle FILE`, docs/edge.md)."""
     if not path.is_file():
         raise _fail(FileNotFoundError(f"no such file: {path} (give --path)"))
     try:

@@ -44,6 +44,9 @@ class EdgeSettings(BaseSettings):
     mqtt_username: str = ""  # the store id, per firmware-config/mosquitto (python -m sync.credentials)
     mqtt_password: SecretStr = SecretStr("")
     mqtt_tls_ca: Path | None = None  # CA certificate: TLS to the broker (required in production)
+    # Fill the replica from the hub over the sync link (edge/bootstrap); set by the provisioning bundle.
+    bootstrap: bool = False
+    bootstrap_page_rows: int = Field(default=5000, ge=10, le=20_000)
     # Clock offset to the hub (edge/hub_clock.py): measured every clock_probe_s over the sync link;
     # /health, /metrics and the manager's sync panel warn beyond clock_skew_warn_s.
     clock_probe_s: float = Field(default=60.0, gt=0, le=86_400)

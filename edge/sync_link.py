@@ -111,6 +111,7 @@ class SyncLink:
         t.subscribe(f"{HUB_PRESENCE}/+", self._on_hub_presence)
         t.add_connection_listener(self.uplink.on_connection)
         t.add_connection_listener(self.downlink.on_connection)
+        t.add_connection_listener(self.rpc.on_connection)
         self.pump = Pump([self.uplink, self.downlink], name=f"sync-{config.store_id}")
         self._started = False
 

@@ -53,10 +53,22 @@ class RpcClient:
         finally:
             with self._lock:
                 self._pending.pop(call_id, None)
+        if not slot:
+            raise RpcTimeout(f"{method}: the link dropped before the answer")
         answer = slot[0]
         if "error" in answer:
             raise RpcError(f"{method}: {answer['error']}")
         return answer.get("result")
+
+    def on_connection(self, up: bool) -> None:
+        """Connection listener: when the link drops, calls in flight fail now (their answers are
+        lost) instead of waiting for their timeout."""
+        if up:
+            return
+        with self._lock:
+            waiting = list(self._pending.values())
+        for done, _slot in waiting:
+            done.set()
 
     def on_response(self, _topic: str, payload: bytes) -> None:
         try:

@@ -33,6 +33,10 @@ Cloud-authoritative checkpoints (cloud -> store), applied atomically, effective-
   loyalty.allowance  {store, customer_id, points, lease_id, expires_at}
   stock.summary      {store, items:[{sku, qty}]}            other stores' availability
   model.release      {model_id, sha256, url|inline_b64, manifest, signature}
+
+A new store's first fill is not made of ops: it reads the hub's state over the RPC channel in pages
+(``bootstrap.open`` / ``bootstrap.page``, :mod:`sync.bootstrap`); what changes afterwards arrives as
+the ops above.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Store provisioning: credentials issued once (only hashes are kept) and the first checkpoints.
 
-A provisioned store receives, on its downlink stream, the current catalog, price and loyalty
-rule checkpoints, so it can sell from its first connection.
+With ``bootstrap=True`` (``vitrine-cloud provision-store``, the production path) the answer also
+holds the store's provisioning bundle (:mod:`cloud.admin.bundle`) and nothing is queued on its
+downlink: the edge bootstraps its replica from the hub (:mod:`cloud.bootstrap`). Without it, the
+store receives, on its downlink stream, the current catalog, price and loyalty rule checkpoints.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from cloud.admin import bundle as bundles
 from cloud.admin import checkpoints
 from cloud.admin.credentials import mosquitto_hash, new_secret, token_hash
 from cloud.errors import ConfigError, Conflict, InvalidInput, NotFound
@@ -27,10 +30,16 @@ RESERVED_IDS = frozenset({"cloud", "hub", "warehouse"})
 
 
 def provision(
-    conn: Connection, clock: HybridClock, settings: CloudSettings, store_id: str, name: str
+    conn: Connection,
+    clock: HybridClock,
+    settings: CloudSettings,
+    store_id: str,
+    name: str,
+    *,
+    bootstrap: bool = False,
 ) -> dict[str, Any]:
-    """Create a store; returns its broker credentials, cloud API token and edge token bundle.
-    The secrets are in this answer only."""
+    """Create a store; returns its broker credentials, cloud API token and edge token bundle (and,
+    with ``bootstrap``, its provisioning bundle under ``bundle``). The secrets are in this answer only."""
     if not STORE_ID.match(store_id) or store_id in RESERVED_IDS:
         raise InvalidInput("store_id must match [a-z0-9][a-z0-9_-]{0,31} and not be a reserved name")
     if conn.execute(select(s.stores.c.store_id).where(s.stores.c.store_id == store_id)).first():
@@ -49,9 +58,10 @@ def provision(
             created_at=utc_now_text(),
         )
     )
-    checkpoints.send_all_to(conn, clock, store_id)
+    if not bootstrap:
+        checkpoints.send_all_to(conn, clock, store_id)
     prefix = f"vitrine/v1/{store_id}/"
-    return {
+    answer: dict[str, Any] = {
         "store_id": store_id,
         "name": name,
         "broker": {
@@ -72,6 +82,9 @@ def provision(
             **{f"VITRINE_EDGE_{role.upper()}_TOKEN": token for role, token in edge_tokens.items()},
         },
     }
+    if bootstrap:
+        answer["bundle"] = bundles.build(settings, store_id, name, password, edge_tokens)
+    return answer
 
 
 def get(conn: Connection, store_id: str) -> dict[str, Any]:

@@ -41,7 +41,9 @@ MAX_CSV_BYTES = 20 * 1024 * 1024
 def provision_store(body: StoreIn, hub: HubDep) -> dict[str, Any]:
     """Provision a store: returns its broker credentials, API token and edge token bundle (once)."""
     with hub.tx() as conn:
-        return stores.provision(conn, hub.clock, hub.settings, body.store_id, body.name)
+        return stores.provision(
+            conn, hub.clock, hub.settings, body.store_id, body.name, bootstrap=body.bootstrap
+        )
 
 
 @router.get("/stores")

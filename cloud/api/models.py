@@ -30,6 +30,7 @@ class Strict(BaseModel):
 class StoreIn(Strict):
     store_id: StoreId
     name: Text
+    bootstrap: bool = False  # true: answer with the provisioning bundle; the edge bootstraps from the hub
 
 
 class CatalogEdit(Strict):

@@ -40,6 +40,14 @@ def _create_indexes(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
 
 
+def _indexes(*indexes: tuple[str, str, tuple[str, ...]]) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for name, table, columns in indexes:
+            conn.execute(text(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})"))
+
+    return run
+
+
 def _order_lines(conn: Connection) -> None:
     schema.order_lines.create(conn)
     conn.execute(text("CREATE INDEX ix_order_lines_sku ON order_lines (sku, store)"))
@@ -101,6 +109,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         6,
         "return_claims, over_refunds, customer_stores, consent_proofs: refunds once, one customer everywhere",
         _return_claims,
+    ),
+    Migration(
+        7,
+        "indexes for store bootstrap (the customers a store needs)",
+        _indexes(
+            ("ix_sales_store_customer", "sales", ("store", "customer_id")),
+            ("ix_ledger_store_customer", "loyalty_ledger", ("store", "customer_id")),
+        ),
     ),
 )
 

@@ -17,6 +17,7 @@ from edge.api.errors import install_error_handlers
 from edge.api.metrics import EdgeMetrics
 from edge.api.routes import admin, customers, health, orders, products, reservations, returns, sales, stock
 from edge.api.routes.recommend import install_recommendations
+from edge.bootstrap.agent import AgentConfig, BootstrapAgent
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
 from edge.hub_clock import SkewProbe
@@ -63,12 +64,19 @@ def create_app(
         probe = SkewProbe(the_node.hub_clock, cloud.hub_ms, settings.clock_probe_s)  # hub clock offset
         if link is not None:
             probe.start()
+        agent = _start_bootstrap(settings, the_node, link)
+        if agent is not None:
+            _app.state.bootstrap = agent
         yield
+        if agent is not None:
+            agent.request_stop()
         probe.stop()
         retention.stop()
         cloud.attach(None)
         if link is not None:
-            link.stop()
+            link.stop()  # fails an RPC call in flight, so the agent's thread ends at once
+        if agent is not None:
+            agent.stop()
         if owned:
             the_node.close()
 
@@ -109,3 +117,16 @@ def _start_sync_link(settings: EdgeSettings, node: EdgeNode) -> SyncLink | None:
     link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox, on_diverged=diverged)
     link.start()
     return link
+
+
+def _start_bootstrap(settings: EdgeSettings, node: EdgeNode, link: SyncLink | None) -> BootstrapAgent | None:
+    """The bootstrap from the hub (``VITRINE_EDGE_BOOTSTRAP``, set by the provisioning bundle): runs
+    until the replica holds the hub's snapshot; a replica already bootstrapped starts no thread."""
+    if not settings.bootstrap or link is None:
+        return None
+    return BootstrapAgent(
+        node.replica,
+        lambda method, params, timeout: link.rpc.call(method, params, timeout=timeout),
+        lambda: link.transport.connected,
+        AgentConfig(page_rows=settings.bootstrap_page_rows),
+    ).start()

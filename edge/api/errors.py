@@ -48,11 +48,21 @@ def _count(app: FastAPI, status: int) -> None:
         metrics.rejected.labels(str(status)).inc()
 
 
+def _still_loading(app: FastAPI) -> str:
+    """What to add to a 404 while the store's catalog is still coming from the hub (edge/bootstrap)."""
+    agent = getattr(app.state, "bootstrap", None)
+    if agent is None or agent.cursor.selling:
+        return ""
+    percent = agent.cursor.progress()["percent"]
+    return f" (this store is still loading its catalog from the hub, {percent}% done: try again in a moment)"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         code = next((status for kind, status in STATUS_OF if isinstance(exc, kind)), 500)
         _count(request.app, code)
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        detail = str(exc) + (_still_loading(request.app) if isinstance(exc, NotFound) else "")
+        return JSONResponse({"detail": detail}, status_code=code)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

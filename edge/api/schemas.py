@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -151,6 +151,9 @@ class Health(BaseModel):
     store_id: str
     schema_version: int
     outbox_backlog: int
+    bootstrap: dict[str, Any] | None = Field(
+        default=None, description="bootstrap from the hub: state, phase, selling, percent, sections"
+    )
     storage: StorageStatus
     recovery: str | None = None
     resend_unavailable: int | None = None

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from edge.api.auth import Role, caller_role, require
 from edge.api.deps import Node
 from edge.api.presence import CallerPresence, card_token_for, keyring_of
+from edge.bootstrap.status import bootstrap_status
 from edge.settings import EdgeSettings
 from edge.web.dashboard import Dashboard, dashboard
 from edge.web.pins import Lockout, verify_pin
@@ -70,6 +71,9 @@ class SyncView(BaseModel):
     backlog: int = Field(description="ops written but not yet acknowledged by the cloud")
     oldest_unsynced_age_s: float | None
     last_contact_age_s: float | None = Field(description="seconds since the last ack or batch from the cloud")
+    bootstrap: dict[str, Any] | None = Field(
+        default=None, description="bootstrap from the hub (null when this replica was never bootstrapped)"
+    )
     recovery: str | None = Field(
         default=None, description="the cloud holds ops this replica lost: selling is stopped, what to run"
     )
@@ -201,6 +205,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         """The sync link's status (online, backlog, oldest unsynced op, last cloud contact)."""
         link = getattr(request.app.state, "sync_link", None)
         clock = node.hub_clock.status()
+        booting = bootstrap_status(request.app, node)
         if link is None:
             backlog = max(0, node.outbox.last_seq() - node.outbox.acked_seq())
             return SyncView(
@@ -209,6 +214,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 backlog=backlog,
                 oldest_unsynced_age_s=None,
                 last_contact_age_s=None,
+                bootstrap=booting,
                 clock_skew_ms=clock.skew_ms,
                 clock_warning=clock.warning,
             )
@@ -220,6 +226,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             backlog=status.backlog,
             oldest_unsynced_age_s=status.oldest_unsynced_age_s,
             last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
+            bootstrap=booting,
             recovery=node.replica.recovery or status.recovery,
             clock_skew_ms=clock.skew_ms,
             clock_warning=clock.warning,

@@ -1,7 +1,15 @@
 """Start, drive and stop a fleet: broker, cloud hub (API + workers) and N edge stores, as processes.
 
+Two ways to fill the stores (``FleetConfig.bootstrap``):
+
+* the production path (``make demo``): the hub imports head office's data (``vitrine-cloud
+  import --from online-retail``), provisions each store with a provisioning bundle, and every
+  edge starts with ``vitrine-edge serve --bundle`` and bootstraps its replica from the hub;
+* the developer path (the fleet tests): each replica is seeded from the CSV on its own disk
+  (``vitrine-edge seed``) and the hub gets the shoppers' catalog afterwards.
+
 ``Fleet(config).start()`` is idempotent over its directory: secrets, broker credentials, the cloud
-database and the seeded replicas are kept, so a second start skips seeding and provisioning.
+database and the replicas are kept, so a second start skips importing, seeding and provisioning.
 """
 
 from __future__ import annotations
@@ -54,6 +62,9 @@ class FleetConfig:
     hub_port: int = 0
     skus: int = 40
     customers: int = 60
+    bootstrap: bool = False  # True: hub import + provisioning bundles + bootstrap (production path)
+    import_months: int = 1  # bootstrap: the CSV's last N months go into the hub
+    import_max_products: int = 1500  # bootstrap: the window's N best sellers
 
 
 @dataclass
@@ -149,10 +160,22 @@ class Fleet:
         self.say(f"fleet up in {time.monotonic() - started:.1f}s")
 
     def start_processes(self) -> None:
-        """Seed (once), then start the broker, the hub and every store; returns when all answer."""
+        """Seed (once), then start the broker, the hub and every store; returns when all answer.
+        With ``bootstrap``: import at the hub, provision with bundles, and return once every store
+        sells (its catalog and prices are in; customers and history may still be coming)."""
         self.root.mkdir(parents=True, exist_ok=True)
         self.load_secrets()
         self.say(f"fleet in {self.root}: {len(self.config.stores)} stores, {self.config.workers} hub workers")
+        if self.config.bootstrap:
+            started = time.monotonic()
+            self._start_broker()
+            self._start_hub()
+            self._import_head_office()
+            self._provision()
+            self._start_stores()
+            self._wait_bootstrap("selling", lambda st: bool(st.get("selling")))
+            self.say(f"  every store sells {time.monotonic() - started:.1f}s after the fleet started")
+            return
         seeding = self._seed_stores()  # in the background while the hub starts
         self._start_broker()
         self._start_hub()
@@ -162,6 +185,8 @@ class Fleet:
 
     def prepare(self) -> None:
         """Wait for the stores' first sync, then publish the shoppers' catalog on the hub (once)."""
+        if self.config.bootstrap:
+            self._wait_bootstrap("complete", lambda st: bool(st.get("complete")))
         took = self.wait_converged(300, "initial sync")
         self.say(f"  sync     every store's outbox in the cloud after {took:.1f}s")
         try:
@@ -223,13 +248,18 @@ class Fleet:
                 continue
             r = self.hub.post(
                 "/admin/v1/stores",
-                json={"store_id": spec.store_id, "name": spec.store_id},
+                json={"store_id": spec.store_id, "name": spec.store_id, "bootstrap": self.config.bootstrap},
                 headers=self.admin,
             )
             if r.status_code != 201:
                 raise FleetError(f"provisioning {spec.store_id}: {r.status_code} {r.text[:300]}")
             bundle = r.json()
             env = bundle["edge_env"]
+            if self.config.bootstrap:
+                path = self._bundle_path(spec.store_id)
+                path.write_text(json.dumps(bundle["bundle"], indent=2) + "\n")
+                path.chmod(0o600)
+                self.say(f"  provision {spec.store_id}: bundle {path.name}")
             self.secrets["stores"][spec.store_id] = {
                 "api_token": bundle["api_token"],
                 "tokens": {
@@ -237,6 +267,62 @@ class Fleet:
                 },
             }
             self.save_secrets()
+
+    def _bundle_path(self, store_id: str) -> Path:
+        return self.root / f"{store_id}.bundle.json"
+
+    def _import_head_office(self) -> None:
+        """The hub imports head office's data (once): the CSV through the Online Retail adapter,
+        the fleet's stores named so the adapter shares customers and histories out among them."""
+        assert self.hub is not None
+        if self.secrets.get("imported"):
+            return
+        started = time.monotonic()
+        ids = ",".join(s.store_id for s in self.config.stores)
+        done = run_cli(
+            self._python("cloud.cli", "import", str(self.config.csv), "--from", "online-retail", "--stores", ids,
+                         "--months", str(self.config.import_months), "--max-products",
+                         str(self.config.import_max_products), "--out", str(self.root / "import"), "--no-progress"),
+            self._cloud_env(), 600, "vitrine-cloud import",
+        )  # fmt: skip
+        (self.logs / "import.log").write_text(done.stdout + done.stderr)
+        r = self.hub.post("/admin/v1/loyalty/rules", json=LOYALTY_RULES, headers=self.admin)
+        if r.status_code not in (200, 201):
+            raise FleetError(f"hub loyalty rules: {r.status_code} {r.text[:300]}")
+        self.secrets["imported"] = True
+        self.save_secrets()
+        last = [line for line in done.stdout.splitlines() if line.strip()][-1:] or [""]
+        self.say(
+            f"  import   head office data into the hub in {time.monotonic() - started:.1f}s ({last[0][:120]})"
+        )
+
+    def _wait_bootstrap(
+        self, what: str, reached: Callable[[dict[str, Any]], bool], timeout: float = 300
+    ) -> None:
+        started = time.monotonic()
+        deadline = started + timeout
+        pending = dict(self.stores)
+        last_say = 0.0
+        while pending and time.monotonic() < deadline:
+            self.check_alive()
+            for store_id, store in list(pending.items()):
+                try:
+                    status = store.client.get("/health").json().get("bootstrap") or {}
+                except (httpx.HTTPError, ValueError):
+                    continue
+                if reached(status):
+                    took = status.get(f"{what}_after_s")
+                    since = f"{took}s after it started" if took is not None else "(done earlier)"
+                    self.say(f"  bootstrap {store_id}: {what} {since}")
+                    del pending[store_id]
+                elif time.monotonic() - last_say > 5:
+                    last_say = time.monotonic()
+                    self.say(f"  bootstrap {store_id}: {status.get('phase')} {status.get('percent')}%")
+            time.sleep(0.25)
+        if pending:
+            raise FleetError(
+                f"bootstrap not {what} after {timeout:.0f}s: {sorted(pending)} (see logs/edge-*.log)"
+            )
 
     def _seed_stores(self) -> list[tuple[StoreSpec, subprocess.Popen[bytes]]]:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -290,9 +376,10 @@ class Fleet:
         for spec in self.config.stores:
             port = spec.port or free_port()
             proxy = LinkProxy(self.broker.port, name=spec.store_id).start()
+            bundle = ["--bundle", str(self._bundle_path(spec.store_id))] if self.config.bootstrap else []
             service = Service(
                 f"edge-{spec.store_id}",
-                self._python("edge.cli", "serve", "--host", "127.0.0.1", "--port", str(port)),
+                self._python("edge.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *bundle),
                 self._store_env(spec, proxy, port),
                 self.logs / f"edge-{spec.store_id}.log",
             )
@@ -326,6 +413,9 @@ class Fleet:
         """The cloud catalog, price list and loyalty rules for the skus shoppers buy (once)."""
         assert self.hub is not None
         self.retail = pick(self.config.csv, self.config.skus, self.config.customers)
+        if self.config.bootstrap:
+            self.retail = self._held_by_stores(self.retail)
+            return  # the hub imported the catalog, the prices and the customers
         if self.secrets.get("catalog_published"):
             return
         first = next(iter(self.stores.values()))
@@ -350,6 +440,28 @@ class Fleet:
                 raise FleetError(f"hub {path}: {r.status_code} {r.text[:300]}")
         self.secrets["catalog_published"] = True
         self.save_secrets()
+
+    def _held_by_stores(self, chosen: RetailSlice) -> RetailSlice:
+        """The shoppers' products the stores received from the hub (the import keeps a window), and
+        the shoppers the hub knows. Each store bootstrapped its own customers only: a shopper of
+        another store shows their card once (the store looks them up at the hub and keeps them)."""
+        first = next(iter(self.stores.values()))
+        skus = [
+            sku
+            for sku in chosen.skus
+            if first.client.get(f"/api/v1/products/{sku}", headers=first.headers()).status_code == 200
+        ]
+        if not skus:
+            raise FleetError(f"{first.store_id} holds none of the shoppers' products after its bootstrap")
+        known = [
+            customer
+            for customer in chosen.customers
+            if all(
+                s.client.get(f"/api/v1/customers/{customer}", headers=s.headers()).status_code == 200
+                for s in self.stores.values()
+            )
+        ]
+        return RetailSlice(skus, known)
 
     # -- observation -----------------------------------------------------------------------------
     def cloud_store(self, store_id: str) -> dict[str, Any]:

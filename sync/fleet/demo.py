@@ -1,7 +1,12 @@
 """``make demo`` / ``vitrine-sim demo``: Mosquitto, the cloud hub and three stores, with shoppers.
 
-Everything lives under ``var/demo/`` (SQLite files, broker credentials, secrets, logs) and is kept,
-so a second run skips seeding and provisioning. The stores run simulated RFID readers and scanners
+The production path: the hub imports head office's data (the Online Retail CSV through its adapter,
+customers and histories shared out among the stores), provisions each store with a provisioning
+bundle, and each store's edge starts from its bundle and bootstraps its replica from the hub.
+``--seeded`` runs the developer path instead (each replica seeded from the CSV on its own disk).
+
+Everything lives under ``var/demo/`` (SQLite files, broker credentials, bundles, secrets, logs) and
+is kept, so a second run skips importing and provisioning. The stores run simulated RFID readers and scanners
 from ``firmware-config/``; simulated shoppers buy in the stores (staff API), some with a loyalty card
 and points, some return items, and some order click & collect online (the hub's shop API), which
 the stores' staff hand over. Prints every URL and how to sign in; Ctrl-C (or SIGTERM) stops every
@@ -113,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shoppers-per-minute", type=float, default=6.0, help="per store")
     parser.add_argument("--no-devices", action="store_true", help="no simulated readers/scanners")
     parser.add_argument(
+        "--seeded", action="store_true", help="developer path: seed each replica from the CSV (no bootstrap)"
+    )
+    parser.add_argument(
         "--duration", type=float, default=0.0, help="stop by itself after S seconds (0: never)"
     )
     args = parser.parse_args(argv)
@@ -123,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     fleet = Fleet(
         FleetConfig(root=args.root, repo=REPO, csv=args.csv, stores=stores, workers=2,
-                    devices=not args.no_devices, hub_port=_port_or_free(8090), skus=40, customers=60),
+                    devices=not args.no_devices, hub_port=_port_or_free(8090), skus=40, customers=60,
+                    bootstrap=not args.seeded),
         _say,
     )  # fmt: skip
 
@@ -140,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         people = _demo_people(fleet, [s.store_id for s in stores])
         fleet.start_processes()
         _say(_banner(fleet, people))
-        _say("first sync of the seeded stores, then shoppers start (progress below)...")
+        _say(
+            "first sync of the seeded stores, then shoppers start (progress below)..."
+            if args.seeded
+            else "stores selling; their customers and histories keep coming from the hub, then shoppers start..."
+        )
         fleet.prepare()
         assert fleet.retail is not None
         conf = Shoppers(per_minute=args.shoppers_per_minute, online_share=0.2, loyalty_share=0.6,

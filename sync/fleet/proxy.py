@@ -35,6 +35,7 @@ class LinkProxy:
         self._listener.setblocking(False)
         self._thread = threading.Thread(target=self._run, name=f"proxy-{name}", daemon=True)
         self.connections = 0  # accepted while online, for the figures
+        self.bytes_relayed = 0  # both directions, MQTT framing included (bench/bootstrap.py)
 
     @property
     def online(self) -> bool:
@@ -106,6 +107,7 @@ class LinkProxy:
         if not data:
             self._close(sock)
             return
+        self.bytes_relayed += len(data)
         try:
             peer.setblocking(True)
             peer.settimeout(5)

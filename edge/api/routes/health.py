@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from edge.api.deps import Metrics, Node
 from edge.api.schemas import ClockHealth, Health, StorageStatus
+from edge.bootstrap.status import bootstrap_status
 from edge.node import EdgeNode
 from edge.replica.faults import fault_of, free_bytes
 
@@ -26,12 +27,13 @@ def health(node: Node, request: Request) -> Health:
     try:
         schema_version = node.replica.schema_version()
         backlog = node.outbox.backlog()
+        booting = bootstrap_status(request.app, node)
     except sqlite3.Error as err:  # a failing disk must not turn the health check into a 500
         fault = fault_of(err)
         if fault is None:
             raise
         node.replica.storage.record(fault)
-        schema_version, backlog = -1, -1
+        schema_version, backlog, booting = -1, -1, None
     storage = storage_status(node)
     link = getattr(request.app.state, "sync_link", None)
     status = link.status() if link is not None else None
@@ -45,6 +47,7 @@ def health(node: Node, request: Request) -> Health:
         recovery=recovery,
         resend_unavailable=status.resend_unavailable if status else None,
         clock=ClockHealth(**asdict(node.hub_clock.status()), hlc_lead_ms=node.replica.clock.lead_ms()),
+        bootstrap=booting,
     )
 
 

@@ -128,6 +128,15 @@ const panels = {
     clock.dataset.warning = s.clock_warning ? "true" : "false";
     clock.title = s.clock_warning || "";
     if (s.clock_warning) $("sync-hint").textContent = `${$("sync-hint").textContent} ${s.clock_warning}`.trim();
+    const b = s.bootstrap;
+    $("sync-bootstrap-row").hidden = !b;
+    if (b) {
+      const part = b.sections && b.sections[b.phase];
+      $("sync-bootstrap").textContent = b.complete ? "complete"
+        : `${b.phase}${part ? ` ${part.done}/${part.total}` : ""} (${b.percent}%)${b.selling ? ", selling" : ", not selling yet"}`
+          + (b.error ? ` — ${b.error}` : "");
+      $("sync-bootstrap").dataset.state = b.state;
+    }
     backlogHistory.push(backlog);
     if (backlogHistory.length > 60) backlogHistory.shift();
     sparkline($("backlog-chart"), backlogHistory);

@@ -1,0 +1,1 @@
+"""The hub side of a store's bootstrap (``sync.bootstrap``): the snapshot header and its pages."""
