@@ -65,6 +65,7 @@ class FleetConfig:
     bootstrap: bool = False  # True: hub import + provisioning bundles + bootstrap (production path)
     import_months: int = 1  # bootstrap: the CSV's last N months go into the hub
     import_max_products: int = 1500  # bootstrap: the window's N best sellers
+    train_model: bool = False  # bootstrap: train on the hub's history and release to every store
 
 
 @dataclass
@@ -172,6 +173,8 @@ class Fleet:
             self._start_hub()
             self._import_head_office()
             self._provision()
+            if self.config.train_model:
+                self._trust_model_key()
             self._start_stores()
             self._wait_bootstrap("selling", lambda st: bool(st.get("selling")))
             self.say(f"  every store sells {time.monotonic() - started:.1f}s after the fleet started")
@@ -294,6 +297,44 @@ class Fleet:
         last = [line for line in done.stdout.splitlines() if line.strip()][-1:] or [""]
         self.say(
             f"  import   head office data into the hub in {time.monotonic() - started:.1f}s ({last[0][:120]})"
+        )
+
+    def _model_key(self) -> Path:
+        return self.root / "model-signing.pem"
+
+    def _trust_model_key(self) -> None:
+        """Every store trusts the hub's model-signing key before it starts, so the first release
+        is accepted (vitrine-cloud train --public-key-only creates the key if missing)."""
+        done = run_cli(
+            self._python("cloud.cli", "train", "--key", str(self._model_key()), "--public-key-only"),
+            self._cloud_env(), 120, "vitrine-cloud train --public-key-only",
+        )  # fmt: skip
+        line = next(
+            (x for x in done.stdout.splitlines() if x.startswith("VITRINE_EDGE_MODEL_PUBLIC_KEY=")), ""
+        )
+        if not line:
+            raise FleetError(f"no public key from vitrine-cloud train: {done.stdout[-300:]}")
+        key = line.split("=", 1)[1]
+        for spec in self.config.stores:
+            self.secrets.setdefault("store_env", {}).setdefault(spec.store_id, {})[
+                "VITRINE_EDGE_MODEL_PUBLIC_KEY"
+            ] = key
+        self.save_secrets()
+
+    def train_and_release(self) -> None:
+        """Train the recommender on the hub's history and release it to every store (once)."""
+        if self.secrets.get("model_released"):
+            return
+        started = time.monotonic()
+        done = run_cli(
+            self._python("cloud.cli", "train", "--key", str(self._model_key()), "--out", str(self.root / "models")),
+            self._cloud_env(), 900, "vitrine-cloud train",
+        )  # fmt: skip
+        (self.logs / "train.log").write_text(done.stdout + done.stderr)
+        self.secrets["model_released"] = True
+        self.save_secrets()
+        self.say(
+            f"  model    trained on the hub's history and released to every store in {time.monotonic() - started:.1f}s"
         )
 
     def _wait_bootstrap(

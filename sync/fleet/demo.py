@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from sync.fleet.cluster import Fleet, FleetConfig, StoreSpec
+from sync.fleet.cluster import Fleet, FleetConfig, Store, StoreSpec
 from sync.fleet.errors import FleetError
 from sync.fleet.scenario import DEFAULT_CSV, Shoppers
 from sync.fleet.shoppers import StoreShoppers
@@ -76,6 +76,14 @@ def _demo_people(fleet: Fleet, store_ids: list[str]) -> dict[str, str]:
     return dict(people)
 
 
+def _kiosk_device_token(store: Store) -> str:
+    """The device token of kiosk-1, issued by the store's manager (it reaches that kiosk's session only)."""
+    r = store.client.post("/api/v1/devices/sessions/kiosk-1/kiosk-token", headers=store.headers("manager"))
+    if r.status_code != 200:
+        raise FleetError(f"{store.store_id}: no kiosk device token: {r.status_code} {r.text[:200]}")
+    return str(r.json()["token"])
+
+
 def _banner(fleet: Fleet, people: dict[str, str]) -> str:
     lines = ["", "Vitrine demo running", "", f"hub (cloud)   {fleet.hub_url}/docs"]
     lines.append(f"  admin token  {fleet.secrets['admin_token']}")
@@ -84,7 +92,7 @@ def _banner(fleet: Fleet, people: dict[str, str]) -> str:
         lines += [
             "",
             f"{store.store_id}  ({store.url}, API docs {store.url}/docs)",
-            f"  kiosk     {store.url}/kiosk      set-up: kiosk id kiosk-1, token {store.tokens['kiosk']}",
+            f"  kiosk     {store.url}/kiosk      set-up: kiosk id kiosk-1, token {_kiosk_device_token(store)}",
             f"  handheld  {store.url}/handheld   sign in with staff PIN {people['staff_pin']} (alice)",
             f"  manager   {store.url}/manager    sign in with manager PIN {people['manager_pin']} (maud)",
         ]
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     fleet = Fleet(
         FleetConfig(root=args.root, repo=REPO, csv=args.csv, stores=stores, workers=2,
                     devices=not args.no_devices, hub_port=_port_or_free(8090), skus=40, customers=60,
-                    bootstrap=not args.seeded),
+                    bootstrap=not args.seeded, train_model=not args.seeded),
         _say,
     )  # fmt: skip
 
@@ -155,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             else "stores selling; their customers and histories keep coming from the hub, then shoppers start..."
         )
         fleet.prepare()
+        if not args.seeded:
+            fleet.train_and_release()  # the kiosks' "goes well with" comes from the model, not popularity
         assert fleet.retail is not None
         conf = Shoppers(per_minute=args.shoppers_per_minute, online_share=0.2, loyalty_share=0.6,
                         return_share=0.08, redeem_share=0.3)  # fmt: skip
