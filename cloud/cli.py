@@ -115,6 +115,7 @@ def worker(
                 tls_ca=Path(settings.broker_tls_ca) if settings.broker_tls_ca else None,
             ),
             downlink=downlink,
+            summary_interval_s=settings.summary_interval_s,
             rpc_handlers=hub_handlers(
                 engine,
                 HybridClock(f"{settings.node_id}-{settings.worker_id}"),

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cloud import bulk, bulk_customers, customers, downlink, orders, sales
+from cloud import bulk, bulk_customers, customers, downlink, orders, sales, stock_summary
 from cloud.errors import InvalidInput
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -60,6 +61,28 @@ def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None)
             group = []
             _apply_one(conn, op, clock)
     _flush(conn, group, clock)
+    _mark_availability(conn, ops)
+
+
+def _mark_availability(conn: Connection, ops: Sequence[Op]) -> None:
+    """Mark the figures these ops change, for the live summaries to the other stores."""
+    touched = [op for op in ops if op.type in _AVAILABILITY_TYPES]
+    if not touched:
+        return
+    ids = sorted({str(op.body.get("order_id")) for op in touched if op.type.startswith("order.")})
+    o = s.orders
+    lines_of = {
+        str(oid): (str(store), json.loads(lines))
+        for oid, store, lines in (
+            conn.execute(select(o.c.order_id, o.c.store, o.c.lines).where(o.c.order_id.in_(ids)))
+            if ids
+            else ()
+        )
+    }
+    stock_summary.mark(conn, stock_summary.changes_of(touched, lines_of))
+
+
+_AVAILABILITY_TYPES = frozenset({"stock.delta", "stock.count", "order.placed", "order.transition"})
 
 
 # Why a group may gather ops from all over a batch: the bulk types' projections depend only on

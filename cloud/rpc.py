@@ -5,7 +5,10 @@
   the return of an online order it never saw; the answer carries no other customer data.
 * ``orders.place`` {kind, store, customer_id, lines:[{sku, qty}]} → the order: a kiosk orders an
   item held by another store for click & collect (or reservation) there; the hub places it with
-  the same service as the web shop (stock check, price, ``order.placed`` to that store).
+  the same service as the web shop (stock check, price, ``order.placed`` to that store). Refusals
+  carry a code: ``out_of_stock`` (the message names the stores that have it, or says none does),
+  ``unknown_product`` (head office does not sell it), ``retry`` (the customer has not reached the
+  hub yet).
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
   never saw them (canonical id, stamped fields, identities, loyalty balance): see
   :mod:`cloud.customer_lookup`.
@@ -15,14 +18,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
-from cloud import customer_lookup, orders
-from cloud.errors import InvalidInput
+from cloud import customer_lookup, customers, orders
+from cloud.errors import InvalidInput, NotFound
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
 from cloud.shop import ordering
+from cloud.storage import schema as s
 from sync.hlc import HybridClock
+from sync.rpc import RpcRefusal
 
 
 def order_for_return(engine: Engine, order_id: Any) -> dict[str, Any]:
@@ -60,16 +65,54 @@ def place_for_store(
         isinstance(x, dict) and isinstance(x.get("sku"), str) and isinstance(x.get("qty"), int) for x in lines
     ):
         raise InvalidInput("lines must be [{sku, qty}]")
-    with engine.begin() as conn:
-        return ordering.place(
-            conn,
-            clock,
-            kind=kind,
-            lines=[{"sku": x["sku"], "qty": x["qty"]} for x in lines],
-            customer_id=customer,
-            store=store,
-            warehouse=warehouse,
+    try:
+        with engine.begin() as conn:
+            known_customer(conn, customer)
+            return ordering.place(
+                conn,
+                clock,
+                kind=kind,
+                lines=[{"sku": x["sku"], "qty": x["qty"]} for x in lines],
+                customer_id=customer,
+                store=store,
+                warehouse=warehouse,
+            )
+    except ordering.OutOfStock as err:
+        raise RpcRefusal(out_of_stock_message(store, err.alternatives), "out_of_stock") from err
+    except NotFound as err:
+        raise RpcRefusal(
+            f"Head office does not sell this product ({err}). Check the product, or ask staff.",
+            "unknown_product",
+        ) from err
+
+
+def known_customer(conn: Connection, customer_id: str) -> None:
+    """A customer enrolled at a store a moment ago may not have reached the hub yet: say so."""
+    cid = customers.canonical(conn, customer_id)
+    if (
+        conn.execute(select(s.customers.c.customer_id).where(s.customers.c.customer_id == cid)).first()
+        is None
+    ):
+        raise RpcRefusal(
+            "Head office does not know this customer yet (a new card takes a moment to reach it). "
+            "Try again in a minute.",
+            "retry",
         )
+
+
+def out_of_stock_message(store: str, alternatives: dict[str, list[dict[str, Any]]]) -> str:
+    """What the person at the kiosk reads: which store has it instead, or that none does."""
+    parts = []
+    for sku, where in sorted(alternatives.items()):
+        if where:
+            places = ", ".join(f"{w['store']} ({w['qty']})" for w in where[:5])
+            parts.append(f"{store} no longer has enough of {sku}; order it from {places} instead.")
+        else:
+            parts.append(
+                f"{sku} is not available in any store in that quantity right now. "
+                "Choose fewer, or ask staff when it is expected back."
+            )
+    return " ".join(parts)
 
 
 def hub_handlers(

@@ -42,6 +42,12 @@ class CloudSettings(BaseSettings):
     allowance_default_points: int = Field(default=500, ge=0)
     allowance_ttl_hours: int = Field(default=72, ge=1)
     authorise_timeout_s: float = Field(default=2.0, gt=0)
+    summary_interval_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="live availability: at most one stock.summary per source store per this many seconds",
+    )
     warehouse_store: str = Field(default="warehouse", description="stock location of home deliveries/returns")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8090, ge=1, le=65535)

@@ -1,4 +1,5 @@
-"""Products as the web shop shows them: online price and live availability per store."""
+"""Products as the web shop shows them: online price and live availability per store, each figure
+with ``as_of`` (when it last changed at that store) and its ``age_s``."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from cloud import availability
+from cloud import availability, stock_summary
 from cloud.admin import catalog, pricing
 from cloud.errors import NotFound
+from cloud.timefmt import age_s
 
 
 def product(conn: Connection, sku: str, store: str | None = None) -> dict[str, Any]:
@@ -19,11 +21,16 @@ def product(conn: Connection, sku: str, store: str | None = None) -> dict[str, A
         price: int | None = pricing.price_at(conn, sku, store)
     except NotFound:
         price = None
-    per_store = availability.by_store(conn, sku)
+    per_store = {
+        st: items[sku] for st, items in stock_summary.figures(conn, None, [sku]).items() if sku in items
+    }
     return {
         **item,
         "price_cents": price,
-        "availability": [{"store": st, "qty": max(0, q)} for st, q in sorted(per_store.items())],
+        "availability": [
+            {"store": st, "qty": max(0, q), "as_of": at or None, "age_s": age_s(at) if at else None}
+            for st, (q, at) in sorted(per_store.items())
+        ],
     }
 
 

@@ -45,6 +45,12 @@ def _order_lines(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_order_lines_sku ON order_lines (sku, store)"))
 
 
+def _live_availability(conn: Connection) -> None:
+    for table in (schema.availability_marks, schema.summary_sources, schema.summary_targets):
+        table.create(conn)
+    conn.execute(text("CREATE INDEX ix_availability_marks_pending ON availability_marks (store, pending)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -83,6 +89,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
+    Migration(
+        5, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
+    ),
 )
 
 

@@ -271,5 +271,11 @@ V3_STOCK_LEVELS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS)
+V4_SUMMARY_AS_OF = Migration(
+    4,
+    "stock_summary.as_of: when each other store's figure last changed (live availability)",
+    ("ALTER TABLE stock_summary ADD COLUMN as_of TEXT",),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS, V4_SUMMARY_AS_OF)
 LATEST_VERSION = MIGRATIONS[-1].version

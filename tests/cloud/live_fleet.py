@@ -77,7 +77,9 @@ class LiveFleet:
     def start_hub(self, workers: int = 2) -> httpx.Client:
         port = free_port()
         service = self._start(
-            "hub-api", ["cloud.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], self.cloud_env("api")
+            "hub-api",
+            ["cloud.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            self.cloud_env("api"),
         )
         self.hub = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0)
         wait_http(self.hub, "/health", service)

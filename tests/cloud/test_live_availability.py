@@ -82,7 +82,10 @@ def test_a_sale_at_b_shows_at_a_and_online_and_a_orders_what_only_b_holds(
         )
         assert at_a["as_of"].endswith("Z") and 0 <= at_a["age_s"] < 60, at_a
         shop = wait_until(
-            fleet, lambda: (x := online(fleet, "TEE-1", "b")) and x["qty"] == 4 and x, SECONDS, "B's sale online"
+            fleet,
+            lambda: (x := online(fleet, "TEE-1", "b")) and x["qty"] == 4 and x,
+            SECONDS,
+            "B's sale online",
         )
         assert shop["as_of"].endswith("Z") and 0 <= shop["age_s"] < 60, shop
         assert time.monotonic() - sold < SECONDS
@@ -97,7 +100,10 @@ def test_a_sale_at_b_shows_at_a_and_online_and_a_orders_what_only_b_holds(
         assert r.status_code == 201, r.text
         cid = r.json()["customer_id"]
         wait_until(
-            fleet, lambda: hub.get(f"/shop/v1/customers/{cid}", headers=SHOP).status_code == 200, 20, "customer"
+            fleet,
+            lambda: hub.get(f"/shop/v1/customers/{cid}", headers=SHOP).status_code == 200,
+            20,
+            "customer",
         )
         mugs = wait_until(fleet, lambda: elsewhere(a, "MUG-1", "b"), SECONDS, "B's mugs at A")
         assert mugs["qty"] == 2
