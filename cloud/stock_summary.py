@@ -188,11 +188,15 @@ def welcome(conn: Connection, clock: HybridClock) -> int:
     active = downlink.active_stores(conn)
     known = set(conn.execute(select(s.summary_targets.c.store)).scalars())
     queued = 0
+    earlier = [t for t in active if t in known]  # newcomers of this round learn each other below
     for new in (t for t in active if t not in known):
-        if insert_ignore(conn, s.summary_targets, {"store": new, "full_at": utc_now_text()}, ["store"]):
-            others = [t for t in active if t != new]
-            if others:  # the newcomer learns every other store, and they learn the newcomer
-                queued += push(conn, clock, others, [new]) + push(conn, clock, [new], others)
+        if not insert_ignore(conn, s.summary_targets, {"store": new, "full_at": utc_now_text()}, ["store"]):
+            continue  # another worker welcomed it
+        others = [t for t in active if t != new]
+        if others:  # the newcomer learns every other store...
+            queued += push(conn, clock, others, [new])
+        if earlier:  # ...and the stores welcomed in earlier rounds learn the newcomer
+            queued += push(conn, clock, [new], earlier)
     return queued
 
 
