@@ -247,7 +247,8 @@ def push_stock_summaries(
         str | None, typer.Option(help="comma-separated store ids of one region (default: all)")
     ] = None,
 ) -> None:
-    """Push other stores' availability to stores ("available at store X")."""
+    """Manual override: queue FULL summaries of other stores' availability ("available at store X").
+    The workers publish live changes on their own; use this after restoring an edge's replica."""
     from cloud import stock_summary
     from cloud.hub import Hub
 

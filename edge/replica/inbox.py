@@ -191,20 +191,20 @@ class ReplicaInbox:
         if not op.body.get("partial"):
             tx.execute("DELETE FROM stock_summary WHERE store = ?", (store,))
         default_as_of = _iso_of(op.hlc)
-        rows = [
-            {
-                "store": store,
-                "sku": str(i["sku"]),
-                "qty": int(i["qty"]),
-                "hlc": op.hlc,
-                "as_of": str(i.get("as_of") or default_as_of),
-            }
-            for i in op.body["items"]
+        figures = [
+            (str(i["sku"]), int(i["qty"]), str(i.get("as_of") or default_as_of)) for i in op.body["items"]
         ]
-        gone = [(store, r["sku"]) for r in rows if r["qty"] <= 0]
+        gone = [(store, sku) for sku, qty, _ in figures if qty <= 0]
         if gone:
             tx.conn.executemany("DELETE FROM stock_summary WHERE store = ? AND sku = ?", gone)
-        tx.db.table("stock_summary").insert_all((r for r in rows if r["qty"] > 0), replace=True)
+        tx.db.table("stock_summary").insert_all(
+            (
+                {"store": store, "sku": sku, "qty": qty, "hlc": op.hlc, "as_of": as_of}
+                for sku, qty, as_of in figures
+                if qty > 0
+            ),
+            replace=True,
+        )
 
     # -- relayed ops ----------------------------------------------------------------------------
     def _stock_delta(self, tx: Tx, op: Op) -> None:

@@ -114,6 +114,8 @@ def test_handheld_price_check_receive_return_and_adjust(
         page.press("#price-code", "Enter")
         expect(page.locator("#price-card")).to_contain_text("WHITE HANGING HEART T-LIGHT HOLDER")
         expect(page.locator("#price-card")).to_contain_text(f"Stock here: {product['on_hand'] - 3}")
+        expect(page.locator("#stock-here")).to_contain_text("· just now")  # the sale above moved it
+        expect(page.locator("#stock-elsewhere")).to_contain_text("No other store has it")
 
         page.click('nav.tasks button[data-task="receive"]')
         page.fill("#receive-code", "85123A")
