@@ -134,3 +134,10 @@ def test_a_sale_at_b_shows_at_a_and_online_and_a_orders_what_only_b_holds(
         assert r.status_code == 409, r.text
         assert r.headers.get("X-Vitrine-Reason") == "out_of_stock"
         assert "not available in any store" in r.json()["detail"]
+        r = a.client.post(
+            "/ui/kiosk/pickup-orders",
+            json={"customer_id": cid, "sku": "NOPE-1", "store": "b", "qty": 1},
+            headers=a.auth(),
+        )
+        assert r.status_code == 404 and r.headers.get("X-Vitrine-Reason") == "unknown_product", r.text
+        assert "does not sell" in r.json()["detail"]
