@@ -46,7 +46,24 @@ def default_clock() -> HybridClock:
 
 
 def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None) -> None:
-    clock = clock or default_clock()
+    # Availability marks are written once, at the end of the outermost apply: handlers may emit
+    # (and queue) cloud ops, and every writer takes downlink rows before marks (cloud.stock_summary).
+    depth = int(conn.info.get(_DEPTH, 0))
+    conn.info[_DEPTH] = depth + 1
+    try:
+        _apply(conn, ops, clock or default_clock())
+        if depth == 0:
+            _mark_availability(conn, conn.info.pop(_MARKS, []))
+    finally:
+        conn.info[_DEPTH] = depth
+        if depth == 0:
+            conn.info.pop(_MARKS, None)
+
+
+_DEPTH, _MARKS = "vitrine.apply_depth", "vitrine.apply_marks"
+
+
+def _apply(conn: Connection, ops: Sequence[Op], clock: HybridClock) -> None:
     hub_orders = _hub_orders(conn, ops)
     group: list[Op] = []
     for op in ops:
@@ -61,12 +78,12 @@ def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None)
             group = []
             _apply_one(conn, op, clock)
     _flush(conn, group, clock)
-    _mark_availability(conn, ops)
+    conn.info.setdefault(_MARKS, []).extend(op for op in ops if op.type in _AVAILABILITY_TYPES)
 
 
 def _mark_availability(conn: Connection, ops: Sequence[Op]) -> None:
     """Mark the figures these ops change, for the live summaries to the other stores."""
-    touched = [op for op in ops if op.type in _AVAILABILITY_TYPES]
+    touched = list(ops)
     if not touched:
         return
     ids = sorted({str(op.body.get("order_id")) for op in touched if op.type.startswith("order.")})
@@ -177,9 +194,9 @@ def emit(
     """Create cloud ops, fold them into the projections and queue them for ``store`` (all of them)
     or only the types in ``relay``. Same transaction as the caller's state change."""
     ops = downlink.new_ops(conn, clock, specs)
-    apply(conn, ops, clock)
-    if store is not None and _is_store(conn, store):
+    if store is not None and _is_store(conn, store):  # queued before apply marks (lock order)
         downlink.queue(conn, store, [op for op in ops if relay is None or op.type in relay])
+    apply(conn, ops, clock)
     return ops
 
 

@@ -13,11 +13,13 @@ worker calls :func:`publish_round` a few times a second, which
 Each figure is ``{sku, qty, as_of}``: quantity on hand minus what placed orders hold (0 when none
 is left, so the receiver drops it), and the time of the newest change it reflects.
 
-Coordination between N workers is the database: a source's turn is claimed by a conditional
-UPDATE of its ``summary_sources`` row (``dirty AND next_at <= now``), in the same transaction
-that reads the marks, queues the ops and clears the marks it published (only if no change came
-since: ``version`` unchanged). Whoever marks takes the ``summary_sources`` row first, then the
-marks, as the publisher does, so a change is either in a summary or still pending, never lost.
+Coordination between N workers is the database. A source's turn is claimed by a conditional
+UPDATE of its ``summary_sources`` row (``next_at <= now``), which only publishers touch; in the same
+transaction the publisher reads the pending marks, queues the ops, then clears the marks it
+published only if no change came since (``version`` unchanged): a change is either in a summary or
+still pending, never lost. Lock order, the same for every writer on PostgreSQL: the ``cloud``
+journal and downlink rows before the marks (ingest and the web shop mark at the end of their
+transaction; the publisher clears marks last), so they cannot deadlock.
 """
 
 from __future__ import annotations
@@ -50,13 +52,11 @@ class Round:
 
 # -- marking (inside the transaction that changes a figure) ------------------------------------------
 def mark(conn: Connection, changes: Mapping[tuple[str, str], str]) -> None:
-    """Note that the figures of ``(store, sku)`` changed, ``as_of`` each change's time."""
+    """Note that the figures of ``(store, sku)`` changed, ``as_of`` each change's time. Call it
+    last in the transaction (after any cloud op was queued: see the lock order above)."""
     if not changes:
         return
-    ss, m = s.summary_sources, s.availability_marks
-    for store in sorted({store for store, _ in changes}):  # lock order: sources, then marks
-        insert_ignore(conn, ss, {"store": store, "dirty": True, "next_at": 0.0, "published": 0}, ["store"])
-        conn.execute(update(ss).where(ss.c.store == store).values(dirty=True))
+    m = s.availability_marks
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(m)
     stmt = stmt.on_conflict_do_update(
@@ -201,9 +201,14 @@ def welcome(conn: Connection, clock: HybridClock) -> int:
 
 
 def due_sources(conn: Connection, now: float) -> list[str]:
-    ss = s.summary_sources
+    """Source stores with pending marks whose turn has come."""
+    m, ss = s.availability_marks, s.summary_sources
+    pending = select(m.c.store).where(m.c.pending.is_(True)).distinct().subquery()
     rows = conn.execute(
-        select(ss.c.store).where(ss.c.dirty.is_(True), ss.c.next_at <= now).order_by(ss.c.store)
+        select(pending.c.store)
+        .outerjoin(ss, ss.c.store == pending.c.store)
+        .where(func.coalesce(ss.c.next_at, 0.0) <= now)
+        .order_by(pending.c.store)
     )
     return [str(r) for r in rows.scalars()]
 
@@ -212,38 +217,41 @@ def publish_source(conn: Connection, clock: HybridClock, store: str, now: float,
     """If ``store``'s turn has come and no other worker took it, publish its changed figures to every
     other active store; returns the ops queued (0 when not claimed or nothing to say)."""
     ss, m = s.summary_sources, s.availability_marks
+    insert_ignore(conn, ss, {"store": store, "next_at": 0.0, "published": 0}, ["store"])
     claimed = conn.execute(
         update(ss)
-        .where(ss.c.store == store, ss.c.dirty.is_(True), ss.c.next_at <= now)
-        .values(dirty=False, next_at=now + interval_s, published=ss.c.published + 1)
+        .where(ss.c.store == store, ss.c.next_at <= now)
+        .values(next_at=now + interval_s, published=ss.c.published + 1)
     ).rowcount
     if claimed != 1:
         return 0
     pending = {
         str(sku): int(version)
         for sku, version in conn.execute(
-            select(m.c.sku, m.c.version).where(m.c.store == store, m.c.pending.is_(True))
+            select(m.c.sku, m.c.version).where(m.c.pending.is_(True), m.c.store == store)
         )
     }
     if not pending:
         return 0
-    conn.execute(
+    active = downlink.active_stores(conn)
+    targets = [t for t in active if t != store]
+    queued = 0
+    if store in active and targets:  # otherwise nobody to tell: a newcomer gets the full picture
+        current = figures(conn, [store], sorted(pending))[store]
+        items: list[dict[str, int | str]] = []
+        for sku in sorted(pending):
+            q, at = current.get(sku, (0, ""))
+            items.append({"sku": sku, "qty": max(0, q), "as_of": at or utc_now_text()})
+        ops = downlink.new_ops(conn, clock, _summary_ops(store, items, True))
+        downlink.broadcast(conn, ops, targets)
+        queued = len(ops) * len(targets)
+    conn.execute(  # last: a mark changed since we read it (other version) stays pending
         update(m)
         .where(m.c.store == store, m.c.sku == bindparam("k_sku"), m.c.version == bindparam("k_version"))
         .values(pending=False),
         [{"k_sku": sku, "k_version": version} for sku, version in sorted(pending.items())],
     )
-    targets = [t for t in downlink.active_stores(conn) if t != store]
-    if store not in downlink.active_stores(conn) or not targets:
-        return 0
-    current = figures(conn, [store], sorted(pending))[store]
-    items: list[dict[str, int | str]] = []
-    for sku in sorted(pending):
-        q, at = current.get(sku, (0, ""))
-        items.append({"sku": sku, "qty": max(0, q), "as_of": at or utc_now_text()})
-    ops = downlink.new_ops(conn, clock, _summary_ops(store, items, True))
-    downlink.broadcast(conn, ops, targets)
-    return len(ops) * len(targets)
+    return queued
 
 
 def publish_round(engine: Engine, clock: HybridClock, interval_s: float, now: float | None = None) -> Round:

@@ -48,7 +48,7 @@ def _order_lines(conn: Connection) -> None:
 def _live_availability(conn: Connection) -> None:
     for table in (schema.availability_marks, schema.summary_sources, schema.summary_targets):
         table.create(conn)
-    conn.execute(text("CREATE INDEX ix_availability_marks_pending ON availability_marks (store, pending)"))
+    conn.execute(text("CREATE INDEX ix_availability_marks_pending ON availability_marks (pending, store)"))
 
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -358,8 +358,8 @@ order_lines = Table(
 )
 
 # Live availability (``cloud.stock_summary``): which (store, sku) figures changed since they were
-# last published to the other stores, and when each source store may publish again. The ingest
-# transaction that changes a figure marks it; any worker may publish, the rows coordinate them.
+# last published to the other stores (marked by the transaction that changes them), and when each
+# source store may publish again (claimed by the publishing worker; ingest never touches it).
 availability_marks = Table(
     "availability_marks",
     metadata,
@@ -375,9 +375,8 @@ summary_sources = Table(
     "summary_sources",
     metadata,
     Column("store", String(64), primary_key=True),
-    Column("dirty", Boolean, nullable=False),  # some mark of this store is pending
     Column("next_at", Float, nullable=False),  # epoch seconds: no summary of this store before then
-    Column("published", BigInteger, nullable=False),  # summaries published so far
+    Column("published", BigInteger, nullable=False),  # turns taken so far
 )
 
 # Stores that received the full picture of every other store once (then only changes).
