@@ -30,8 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from cloud import downlink
 from cloud.storage import schema as s
@@ -56,48 +55,47 @@ def mark(conn: Connection, changes: Mapping[tuple[str, str], str]) -> None:
     last in the transaction (after any cloud op was queued: see the lock order above)."""
     if not changes:
         return
-    m = s.availability_marks
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(m)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["store", "sku"],
-        set_={
-            "version": m.c.version + 1,
-            "pending": True,
-            "as_of": case((stmt.excluded.as_of > m.c.as_of, stmt.excluded.as_of), else_=m.c.as_of),
-        },
-    )
-    conn.execute(
-        stmt,
-        [
-            {"store": store, "sku": sku, "as_of": at, "version": 1, "pending": True}
-            for (store, sku), at in sorted(changes.items())
-        ],
-    )
+    # One multi-row upsert per 500 marks, as plain SQL (the same text on SQLite and PostgreSQL):
+    # this runs in every ingest batch, where a statement per row would cost more than the ingest.
+    param = "%s" if conn.dialect.paramstyle in ("format", "pyformat") else "?"
+    true = "true" if conn.dialect.name == "postgresql" else "1"
+    rows = [(store, sku, at) for (store, sku), at in sorted(changes.items())]
+    for i in range(0, len(rows), 500):
+        part = rows[i : i + 500]
+        values = ", ".join([f"({param}, {param}, {param}, 1, {true})"] * len(part))
+        conn.exec_driver_sql(
+            f"INSERT INTO {_MARKS} (store, sku, as_of, version, pending) VALUES {values} "
+            f"ON CONFLICT (store, sku) DO UPDATE SET version = {_MARKS}.version + 1, pending = {true}, "
+            f"as_of = CASE WHEN excluded.as_of > {_MARKS}.as_of THEN excluded.as_of ELSE {_MARKS}.as_of END",
+            tuple(x for row in part for x in row),
+        )
+
+
+_MARKS = s.availability_marks.name
 
 
 def changes_of(
     ops: Iterable[Any], lines_of: Mapping[str, tuple[str, list[dict[str, Any]]]]
 ) -> dict[tuple[str, str], str]:
     """The figures ``ops`` change: stock ops by their (store, sku); order ops by their order's lines
-    (``lines_of``: order id -> (store, lines)). ``as_of`` is the op's HLC wall time."""
-    out: dict[tuple[str, str], str] = {}
+    (``lines_of``: order id -> (store, lines)). ``as_of`` is the newest op's HLC wall time."""
+    newest: dict[tuple[str, str], str] = {}
 
-    def note(store: str, sku: str, at: str) -> None:
+    def note(store: str, sku: str, hlc: str) -> None:
         key = (store, sku)
-        if at > out.get(key, ""):
-            out[key] = at
+        if hlc > newest.get(key, ""):
+            newest[key] = hlc
 
     for op in ops:
         if op.type in ("stock.delta", "stock.count"):
-            note(str(op.body["store"]), str(op.body["sku"]), of_hlc(op.hlc))
+            note(str(op.body["store"]), str(op.body["sku"]), op.hlc)
         elif op.type in ("order.placed", "order.transition"):
             found = lines_of.get(str(op.body.get("order_id")))
             if found is not None:
                 store, lines = found
                 for line in lines:
-                    note(store, str(line["sku"]), of_hlc(op.hlc))
-    return out
+                    note(store, str(line["sku"]), op.hlc)
+    return {key: of_hlc(hlc) for key, hlc in newest.items()}
 
 
 # -- figures -------------------------------------------------------------------------------------------
