@@ -181,20 +181,31 @@ def push(
     return queued
 
 
-def welcome(conn: Connection, clock: HybridClock) -> int:
-    """Full summaries of every other store for each active store that never had them."""
+WELCOME_PER_ROUND = 20  # newcomers per round: a hub upgraded under a large fleet catches up gradually
+
+
+def welcome(conn: Connection, clock: HybridClock, limit: int = WELCOME_PER_ROUND) -> int:
+    """Full summaries of every other store for each active store that never had them, and the
+    newcomer's full summary to the stores welcomed in earlier rounds; returns ops queued."""
     active = downlink.active_stores(conn)
     known = set(conn.execute(select(s.summary_targets.c.store)).scalars())
+    newcomers = [t for t in active if t not in known][:limit]
+    if not newcomers:
+        return 0
+    items = available(conn, active)
+    earlier = [t for t in active if t in known]  # newcomers of one round learn each other below
     queued = 0
-    earlier = [t for t in active if t in known]  # newcomers of this round learn each other below
-    for new in (t for t in active if t not in known):
+    for new in newcomers:
         if not insert_ignore(conn, s.summary_targets, {"store": new, "full_at": utc_now_text()}, ["store"]):
             continue  # another worker welcomed it
-        others = [t for t in active if t != new]
-        if others:  # the newcomer learns every other store...
-            queued += push(conn, clock, others, [new])
-        if earlier:  # ...and the stores welcomed in earlier rounds learn the newcomer
-            queued += push(conn, clock, [new], earlier)
+        specs = [op for src in active if src != new for op in _summary_ops(src, items[src], False)]
+        if specs:
+            downlink.queue(conn, new, downlink.new_ops(conn, clock, specs))
+            queued += len(specs)
+        if earlier:
+            ops = downlink.new_ops(conn, clock, _summary_ops(new, items[new], False))
+            downlink.broadcast(conn, ops, earlier)
+            queued += len(ops) * len(earlier)
     return queued
 
 

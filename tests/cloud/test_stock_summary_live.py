@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 from sqlalchemy import Engine
@@ -17,7 +18,7 @@ from cloud import stock_summary
 from cloud.ingest.apply import StreamApplier
 from cloud.projections import apply as project
 from sync.hlc import HybridClock
-from tests.cloud.helpers import StoreStream, downlink, seed
+from tests.cloud.helpers import ADMIN, StoreStream, downlink, seed
 
 INTERVAL_S = 1.0
 
@@ -134,3 +135,24 @@ def test_only_changed_skus_travel_and_a_sold_out_sku_is_dropped(client: httpx.Cl
     last = summaries(engine, "a", "b")[-1]
     assert last["partial"] and [(x["sku"], x["qty"]) for x in last["items"]] == [("MUG-1", 0)]
     assert replay(summaries(engine, "a", "b")) == {"TEE-1": 2}
+
+
+def test_a_store_that_joins_gets_the_full_picture_and_the_others_get_its(
+    client: httpx.Client, engine: Engine
+) -> None:
+    seed(client)
+    applier = StreamApplier(engine, project)
+    clock = HybridClock("w1")
+    b = StoreStream("b")
+    applier.apply("b", [b.op("stock.count", {"sku": "TEE-1", "store": "b", "zone": "", "qty": 4})])
+    stock_summary.publish_round(engine, clock, INTERVAL_S, now=10.0)
+    r = client.post("/admin/v1/stores", json={"store_id": "c", "name": "Store c"}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    stock_summary.publish_round(engine, clock, INTERVAL_S, now=10.1)
+    stock_summary.publish_round(engine, clock, INTERVAL_S, now=10.2)  # nothing new: nothing sent
+    assert summaries(engine, "c", "b") == [
+        {"store": "b", "items": [{"sku": "TEE-1", "qty": 4, "as_of": ANY}]}
+    ]
+    assert summaries(engine, "c", "a") == [{"store": "a", "items": []}]
+    assert summaries(engine, "a", "c") == summaries(engine, "b", "c") == [{"store": "c", "items": []}]
+    assert replay(summaries(engine, "a", "b")) == {"TEE-1": 4}
