@@ -3,17 +3,23 @@ with the hub on SQLite and on PostgreSQL.
 
 Nobody pushes summaries by hand: a sale at store B reaches store A's edge (its stock API, which
 the kiosk and the handheld pages read) and the shop API within seconds, each figure with its age;
-a kiosk at A orders a product only B holds; a refused order says what to do.
+a kiosk at A orders a product only B holds; a refused order says what to do; a burst of 200 sales
+gives a bounded number of summaries (at most one per second, the interval set here) that converge.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from cloud.storage import make_engine
+from cloud.storage import schema as s
 from sync.broker import MosquittoProcess
 from tests.cloud.helpers import SHOP, seed
 from tests.cloud.live_fleet import Edge, LiveFleet, live_fleet
@@ -47,6 +53,21 @@ def online(fleet: LiveFleet, sku: str, store: str) -> dict[str, Any] | None:
     r = fleet.hub.get(f"/shop/v1/products/{sku}", headers=SHOP)
     assert r.status_code == 200, r.text
     return next((x for x in r.json()["availability"] if x["store"] == store), None)
+
+
+def summaries_from(db_url: str, source: str, target: str) -> int:
+    """Live (partial) summaries of ``source`` queued to ``target`` so far, read from the hub's database."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            bodies = conn.execute(
+                select(s.downlink_ops.c.body).where(
+                    s.downlink_ops.c.store == target, s.downlink_ops.c.type == "stock.summary"
+                )
+            ).scalars()
+            return sum(1 for b in bodies if (x := json.loads(b))["store"] == source and x.get("partial"))
+    finally:
+        engine.dispose()
 
 
 def test_a_sale_at_b_shows_at_a_and_online_and_a_orders_what_only_b_holds(
@@ -141,3 +162,21 @@ def test_a_sale_at_b_shows_at_a_and_online_and_a_orders_what_only_b_holds(
         )
         assert r.status_code == 404 and r.headers.get("X-Vitrine-Reason") == "unknown_product", r.text
         assert "does not sell" in r.json()["detail"]
+
+        # a burst of 200 sales at B: a bounded number of summaries, converging on the right figure
+        r = b.client.post("/api/v1/stock/receipts", json={"sku": "TEE-1", "qty": 300}, headers=b.auth())
+        assert r.status_code == 201, r.text
+        wait_until(
+            fleet, lambda: (elsewhere(a, "TEE-1", "b") or {}).get("qty") == 304, SECONDS, "the receipt"
+        )
+        before, started = summaries_from(db_url, "b", "a"), time.monotonic()
+        for _ in range(200):
+            r = b.client.post("/api/v1/sales", json={"lines": [{"sku": "TEE-1", "qty": 1}]}, headers=b.auth())
+            assert r.status_code == 201, r.text
+        wait_until(
+            fleet, lambda: (elsewhere(a, "TEE-1", "b") or {}).get("qty") == 104, SECONDS, "the burst at A"
+        )
+        took = time.monotonic() - started
+        sent = summaries_from(db_url, "b", "a") - before
+        assert 1 <= sent <= math.ceil(took / 1.0) + 2, (sent, took)  # interval 1 s
+        assert (online(fleet, "TEE-1", "b") or {}).get("qty") == 104
