@@ -8,7 +8,7 @@
   the same service as the web shop (stock check, price, ``order.placed`` to that store). Refusals
   carry a code: ``out_of_stock`` (the message names the stores that have it, or says none does),
   ``unknown_product`` (head office does not sell it), ``retry`` (the customer has not reached the
-  hub yet).
+  hub yet, or its database is unavailable: transient).
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
   never saw them (canonical id, stamped fields, identities, loyalty balance): see
   :mod:`cloud.customer_lookup`.
@@ -19,9 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import OperationalError
 
 from cloud import customer_lookup, customers, orders
-from cloud.errors import InvalidInput, NotFound
+from cloud.errors import InvalidInput, NotFound, StorageError
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
 from cloud.shop import ordering
@@ -83,6 +84,10 @@ def place_for_store(
         raise RpcRefusal(
             f"Head office does not sell this product ({err}). Check the product, or ask staff.",
             "unknown_product",
+        ) from err
+    except (StorageError, OperationalError) as err:
+        raise RpcRefusal(
+            "Head office cannot take the order this minute. Try again in a minute.", "retry"
         ) from err
 
 
