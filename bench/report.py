@@ -62,6 +62,13 @@ BENCHES = (
         "reads/s",
     ),
     Bench(
+        "epc",
+        "bench/epc.py",
+        "EPC decode (SGTIN-96 → GTIN-14)",
+        (("drivers.epc", "drivers_epc_us"), ("epcpy peer", "epcpy_us")),
+        "µs per decode",
+    ),
+    Bench(
         "scan",
         "bench/scan.py",
         "Barcode decode rate",
@@ -81,6 +88,16 @@ BENCHES = (
         "Cloud ingest scaling",
         (("1 worker", "ops_s_1"), ("2 workers", "ops_s_2"), ("4 workers", "ops_s_4")),
         "ops/s",
+    ),
+    Bench(
+        "head_office_import",
+        "bench/head_office_import.py",
+        "Head-office import: products file on PostgreSQL",
+        (
+            ("vitrine-cloud import", "postgresql_products_s"),
+            ("admin per-row import", "postgresql_baseline_products_s"),
+        ),
+        "s",
     ),
 )
 

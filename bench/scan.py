@@ -2,9 +2,13 @@
 
 Side by side on the same images, in one run:
 
-1. decode rate per retail set (EAN/UPC, QR, Micro QR, GS1 DataBar, DataMatrix, Code 128, ITF) and
-   decodes on the false-positive sets, for pyzbar, OpenCV's QR detector, OpenCV's barcode detector,
-   zxing-cpp with its defaults (the peer), zxing-cpp configured for retail, and the default chain;
+1. decode rate and misreads per retail set (EAN/UPC, QR, Micro QR, GS1 DataBar, DataMatrix, Code 128,
+   ITF) and decodes on the false-positive sets, for pyzbar, OpenCV's QR detector, OpenCV's barcode
+   detector, zxing-cpp with its defaults (the peer), zxing-cpp configured for retail, and the default
+   chain — with the store's catalog as confirmer (the products the corpus expects, as a store's
+   catalog holds what is on its shelves) and without one. A misread is an image for which a decoder
+   returns content other than the image carries (a right EAN/UPC whose add-on was not read names the
+   right product: counted apart as ``add_on_missing``);
 2. the chain choice: which (decoder, transform) fallback steps recover the images the primary step
    misses, picked greedily by images recovered per millisecond, steps with any false positive
    excluded — printed next to the shipped ``DEFAULT_FALLBACKS``;
@@ -17,7 +21,7 @@ EAN/UPC as GTIN-14 (+ add-on when the expectation has one) and GS1 as (AI, value
 
     python bench/scan.py [--quick] [--path ../shared/data/barcodes]
 
-The last line is one JSON object: decode_rate, peer_decode_rate, false_positives, p99_ms_1080p, ...
+The last line is one JSON object: decode_rate, peer_decode_rate, misreads, false_positives, p99_ms_1080p, ...
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +47,16 @@ from drivers.scan.chain import (
     decoder_factories,
     default_chain,
 )
-from drivers.scan.corpus import CorpusImage, false_positive_sets, images_of, matches, retail_sets
+from drivers.scan.corpus import (
+    CorpusImage,
+    add_on_missing,
+    expected_gtin,
+    false_positive_sets,
+    images_of,
+    matches,
+    misread,
+    retail_sets,
+)
 from drivers.scan.decoders import Decoder, ZxingDecoder
 from drivers.scan.decoders.base import Image
 from drivers.scan.images import letterbox, load_image
@@ -68,29 +82,49 @@ def found_expected(image: CorpusImage, symbols: list[Decoded]) -> bool:
     return any(matches(image, s) for s in symbols)
 
 
+@dataclass
+class Table:
+    hits: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    misreads: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    add_on_missing: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    false_pos: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
 def rate_table(
     decoders: dict[str, Callable[[Image], list[Decoded]]],
     retail: dict[str, Loaded],
     negative: dict[str, Loaded],
     only_sets: dict[str, Callable[[str], bool]],
-) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, float]]:
-    """hits[decoder][set], false positives[decoder], seconds[decoder]."""
-    hits: dict[str, dict[str, int]] = defaultdict(dict)
-    false_pos: dict[str, int] = defaultdict(int)
-    seconds: dict[str, float] = defaultdict(float)
+) -> Table:
+    """Per decoder and set: images decoded to their content, images misread; false positives."""
+    table = Table()
     for name, decode in decoders.items():
         wanted = only_sets.get(name, lambda _s: True)
         for set_name, items in retail.items():
             if not wanted(set_name):
                 continue
             t0 = time.perf_counter()
-            hits[name][set_name] = sum(found_expected(im, decode(px)) for im, px in items)
-            seconds[name] += time.perf_counter() - t0
+            hits = wrong = 0
+            for im, px in items:
+                symbols = decode(px)
+                hits += found_expected(im, symbols)
+                bad = [sym for sym in symbols if misread(im, sym)]
+                if bad:
+                    wrong += 1
+                    table.examples[name].append(
+                        f"{set_name}/{im.path.name}: {bad[0].symbology} {bad[0].text!r}"
+                    )
+                table.add_on_missing[name] += any(add_on_missing(im, sym) for sym in symbols)
+            table.hits[name][set_name] = hits
+            table.misreads[name][set_name] = wrong
+            table.seconds[name] += time.perf_counter() - t0
         for items in negative.values():
             t0 = time.perf_counter()
-            false_pos[name] += sum(len(decode(px)) for _im, px in items)
-            seconds[name] += time.perf_counter() - t0
-    return hits, false_pos, seconds
+            table.false_pos[name] += sum(len(decode(px)) for _im, px in items)
+            table.seconds[name] += time.perf_counter() - t0
+    return table
 
 
 def choose_fallbacks(
@@ -214,8 +248,11 @@ def run(args: argparse.Namespace) -> int:
     factories = decoder_factories()
     base: dict[str, Decoder] = {name: make() for name, make in factories.items() if name != "zxing-default"}
     peer = ZxingDecoder(name="zxing-cpp (peer)", plain_text=True)
-    chain = default_chain()
-    unbounded = default_chain(budget_ms=None, decoders=base)
+    catalog = {g for items in retail.values() for im, _px in items if (g := expected_gtin(im))}
+    print(f"store catalog (confirmer): the {len(catalog)} GTINs the corpus expects", flush=True)
+    chain = default_chain(known_product=catalog.__contains__)
+    unbounded = default_chain(budget_ms=None, decoders=base, known_product=catalog.__contains__)
+    no_catalog = default_chain(decoders=base)
     contenders: dict[str, Callable[[Image], list[Decoded]]] = {
         "pyzbar": base["zbar"].decode,
         "opencv-qr": base["opencv-qr"].decode,
@@ -223,6 +260,7 @@ def run(args: argparse.Namespace) -> int:
         "zxing-cpp (peer)": peer.decode,
         "zxing-cpp retail": base["zxing"].decode,
         "chain (no budget)": unbounded.decode,
+        "chain, no catalog": no_catalog.decode,
         "default chain": chain.decode,
     }
     if args.quick:
@@ -230,13 +268,17 @@ def run(args: argparse.Namespace) -> int:
     qr_only: dict[str, Callable[[str], bool]] = {}
     if args.quick:
         qr_only["opencv-qr"] = lambda s: "qr" in s
-    hits, false_pos, seconds = rate_table(contenders, retail, negative, qr_only)
+    table = rate_table(contenders, retail, negative, qr_only)
+    hits, false_pos, seconds, misreads = table.hits, table.false_pos, table.seconds, table.misreads
 
     names = list(contenders)
-    print("\ndecode rate per set (images with the expected content / images)")
+    print("\ndecode rate per set (images with the expected content / images; misread images after '/')")
     print(f"{'set':22s} {'n':>4s} " + " ".join(f"{n[:16]:>16s}" for n in names))
     for set_name, items in retail.items():
-        cells = [f"{hits[n][set_name]:>16d}" if set_name in hits[n] else f"{'-':>16s}" for n in names]
+        cells = [
+            f"{hits[n][set_name]:>12d} /{misreads[n][set_name]:2d}" if set_name in hits[n] else f"{'-':>16s}"
+            for n in names
+        ]
         print(f"{set_name:22s} {len(items):4d} " + " ".join(cells))
 
     def rate(name: str) -> float:
@@ -248,6 +290,10 @@ def run(args: argparse.Namespace) -> int:
             f"{rate(n):16.3f}" if len(hits[n]) == len(retail) else f"{'(QR sets only)':>16s}" for n in names
         )
     )
+    print(
+        f"{'misread images':22s} {n_images:4d} " + " ".join(f"{sum(misreads[n].values()):16d}" for n in names)
+    )
+    print(f"{'add-on not read':22s} {'':4s} " + " ".join(f"{table.add_on_missing[n]:16d}" for n in names))
     print(f"{'false positives':22s} {n_negative:4d} " + " ".join(f"{false_pos[n]:16d}" for n in names))
     print(f"{'seconds':22s} {'':4s} " + " ".join(f"{seconds[n]:16.2f}" for n in names), flush=True)
 
@@ -319,7 +365,14 @@ def run(args: argparse.Namespace) -> int:
         "peer_retail_decode_rate": round(rate("zxing-cpp retail"), 4),
         "pyzbar_decode_rate": round(rate("pyzbar"), 4),
         "unbounded_chain_decode_rate": round(rate("chain (no budget)"), 4) if not args.quick else None,
+        "misreads": sum(misreads["default chain"].values()),
+        "misreads_per_set": {k: v for k, v in misreads["default chain"].items() if v},
         "false_positives": false_pos["default chain"],
+        "add_on_missing": table.add_on_missing["default chain"],
+        "peer_misreads": sum(misreads["zxing-cpp (peer)"].values()),
+        "no_catalog_decode_rate": round(rate("chain, no catalog"), 4),
+        "no_catalog_misreads": sum(misreads["chain, no catalog"].values()),
+        "catalog_gtins": len(catalog),
         "p50_ms_480p": round(pct(lat["default chain"]["480p"], 50), 2),
         "p99_ms_480p": round(pct(lat["default chain"]["480p"], 99), 2),
         "p50_ms_1080p": round(pct(lat["default chain"]["1080p"], 50), 2),
@@ -334,9 +387,12 @@ def run(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - started, 1),
     }
     margin = figures["decode_rate"] - figures["peer_decode_rate"]
+    for name in ("default chain", "chain, no catalog", "zxing-cpp (peer)"):
+        for example in table.examples[name]:
+            print(f"misread by {name}: {example}")
     print(
         f"\ndefault chain {figures['decode_rate']:.3f} vs zxing-cpp alone {figures['peer_decode_rate']:.3f} "
-        f"(+{margin:.3f}); false positives {figures['false_positives']}; "
+        f"(+{margin:.3f}); misreads {figures['misreads']}; false positives {figures['false_positives']}; "
         f"p99 1080p {figures['p99_ms_1080p']:.1f} ms; median of chain 480p "
         f"{statistics.median(lat['default chain']['480p']):.1f} ms"
     )

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -153,6 +154,88 @@ def provision_store(store_id: str, name: Annotated[str, typer.Option()] = "", db
     finally:
         hub.close()
     typer.echo(json.dumps(bundle, indent=2))
+
+
+@app.command("import")
+def import_data(
+    source: Annotated[Path, typer.Argument(help="directory in the neutral format, or the --from file")],
+    *,
+    db: DbOpt = None,
+    from_format: Annotated[
+        str | None, typer.Option("--from", help="convert SOURCE from this layout first: online-retail")
+    ] = None,
+    stores: Annotated[str, typer.Option(help="--from: comma-separated store ids of the fleet")] = "",
+    months: Annotated[int | None, typer.Option(help="--from: keep the file's last N months")] = None,
+    max_products: Annotated[int | None, typer.Option(help="--from: keep the N best sellers")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="--from: directory for the converted files (var/import/<layout>)")
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(help="where the report and rejects go (default: the import directory)")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="progress bars on stderr")] = True,
+) -> None:
+    """Import head office's data (docs/import.md): every row imported, unchanged or rejected with
+    its reason; counts per reason printed, rejects written next to the report. Re-running changes
+    nothing. Exit 1 only when the input is unusable (no such directory, wrong columns)."""
+    from cloud.hub import Hub
+    from cloud.importing import run_import
+    from cloud.importing.progress import Bars
+    from cloud.storage import migrate as run_migrations
+
+    bars = Bars(disable=not progress)
+    directory = source
+    try:
+        if from_format is not None:
+            directory = _convert(
+                layout=from_format,
+                source=source,
+                stores=stores,
+                months=months,
+                max_products=max_products,
+                out=out,
+                bars=bars,
+            )
+        hub = Hub.from_settings(_settings(db))
+        try:
+            run_migrations(hub.engine)  # idempotent; a fresh database is usable at once
+            report = run_import(hub, directory, progress=bars, report_dir=report_dir)
+        finally:
+            bars.close()
+            hub.close()
+    except CloudError as err:
+        raise _fail(err) from err
+    for line in report.lines():
+        typer.echo(line)
+
+
+def _convert(
+    *,
+    layout: str,
+    source: Path,
+    stores: str,
+    months: int | None,
+    max_products: int | None,
+    out: Path | None,
+    bars: Callable[[str, int, int], None],
+) -> Path:
+    from cloud.importing import online_retail
+    from cloud.importing.errors import UnusableInput
+
+    if layout != "online-retail":
+        raise UnusableInput(f"unknown layout {layout!r} for --from (known: online-retail)")
+    target = out or Path("var") / "import" / layout
+    report = online_retail.convert(
+        source,
+        target,
+        [s.strip() for s in stores.split(",") if s.strip()],
+        months=months,
+        max_products=max_products,
+        progress=bars,
+    )
+    for line in report.lines():
+        typer.echo(line)
+    return target
 
 
 @app.command("expire-points")

@@ -38,7 +38,10 @@ class Hub:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as err:
-            raise StorageError(f"database unavailable: {err.orig}") from err
+            raise StorageError(
+                f"the hub's database is unavailable, full or failing ({err.orig}); retry in a moment "
+                "(operators: docs/operations.md, storage faults)"
+            ) from err
         except DataError as err:  # e.g. a number out of the column's range
             raise InvalidInput(f"value not storable: {err.orig}") from err
         except UnicodeEncodeError as err:

@@ -9,6 +9,8 @@
   carry a code: ``out_of_stock`` (the message names the stores that have it, or says none does),
   ``unknown_product`` (head office does not sell it), ``retry`` (the customer has not reached the
   hub yet, or its database is unavailable: transient).
+* ``sync.history`` {after, limit} → {hwm, ops}: the calling store's own ops as the hub holds them,
+  for ``vitrine-edge restore-from-cloud`` (see :mod:`cloud.ingest.history`).
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
   never saw them (canonical id, stamped fields, identities, loyalty balance): see
   :mod:`cloud.customer_lookup`.
@@ -23,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from cloud import customer_lookup, customers, orders
 from cloud.errors import InvalidInput, NotFound, StorageError
+from cloud.ingest.history import history_page
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
 from cloud.shop import ordering
@@ -30,25 +33,47 @@ from cloud.storage import schema as s
 from sync.hlc import HybridClock
 from sync.rpc import RpcRefusal
 
+OWN_ORDER_FIELDS = (
+    "order_id",
+    "kind",
+    "customer_id",
+    "store",
+    "channel",
+    "state",
+    "lines",
+    "total_cents",
+    "points_redeemed",
+    "created_at",
+)
+RETURNABLE_STATES = frozenset({"collected", "shipped"})
 
-def order_for_return(engine: Engine, order_id: Any) -> dict[str, Any]:
+
+def order_for_return(engine: Engine, store: str, order_id: Any) -> dict[str, Any]:
+    """The hub's answer to ``store`` looking up an order to take its return.
+
+    Its own orders (fulfilled by ``store``) come whole. Any other order is a return authority's
+    answer: for an order that can be returned (collected or shipped) what a refund needs (kind,
+    channel, state, lines with unit prices, total), nothing about the customer or the fulfilling
+    store; for any other order only its state, so the store can tell the customer why not."""
     if not isinstance(order_id, str) or not 0 < len(order_id) <= 64:
         raise InvalidInput("order_id must be a string of 1-64 characters")
     with engine.connect() as conn:
         order = orders.get(conn, order_id)
-    keep = (
-        "order_id",
-        "kind",
-        "customer_id",
-        "store",
-        "channel",
-        "state",
-        "lines",
-        "total_cents",
-        "points_redeemed",
-        "created_at",
-    )
-    return {k: order[k] for k in keep}
+    if order.get("store") == store:
+        return {k: order[k] for k in OWN_ORDER_FIELDS}
+    if order["state"] not in RETURNABLE_STATES:
+        return {"order_id": order["order_id"], "state": order["state"]}
+    return {
+        "order_id": order["order_id"],
+        "kind": order["kind"],
+        "channel": order["channel"],
+        "state": order["state"],
+        "lines": [
+            {"sku": line["sku"], "qty": line["qty"], "unit_cents": line["unit_cents"]}
+            for line in order["lines"]
+        ],
+        "total_cents": order["total_cents"],
+    }
 
 
 STORE_ORDER_KINDS = frozenset({"click_collect", "reserve_in_store"})
@@ -124,9 +149,12 @@ def hub_handlers(
     engine: Engine, clock: HybridClock, allowance_ttl_hours: int = 72, warehouse: str = "warehouse"
 ) -> dict[str, Handler]:
     methods = loyalty_handlers(engine, clock, allowance_ttl_hours)
-    methods["orders.lookup"] = lambda _store, params: order_for_return(engine, params.get("order_id"))
+    methods["orders.lookup"] = lambda store, params: order_for_return(engine, store, params.get("order_id"))
     methods["customers.lookup"] = lambda _store, params: customer_lookup.customer_for_store(
         engine, clock, params
     )
     methods["orders.place"] = lambda _store, params: place_for_store(engine, clock, warehouse, params)
+    methods["sync.history"] = lambda store, params: history_page(engine, store, params)
+    # The hub's wall clock, for the stores' skew measurement (edge/hub_clock.py).
+    methods["clock.now"] = lambda _store, _params: {"now_ms": clock.wall_ms()}
     return methods

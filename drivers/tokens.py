@@ -10,6 +10,11 @@ expires-at, ...}`` (epoch seconds) plus ``"c": card id`` (loyalty) or ``"o": ord
 (pickup). ``signature`` is base64url (no padding) of HMAC-SHA256 under the deployment key named by
 ``k`` over the ASCII bytes ``"<prefix>.<payload>"`` — the prefix is signed, so a loyalty token cannot
 be replayed as a pickup token. Keys rotate by adding a new id to the :class:`Keyring`.
+
+Clock skew: a token is refused as "issued in the future" only when its ``iat`` is more than
+``CLOCK_SKEW_S`` (24 h, the hybrid logical clock's bound on a remote clock) ahead of the verifier's
+clock, so a card enrolled on a store whose clock runs hours ahead still opens at every other store
+(the store shows its skew and warns, edge/hub_clock.py). ``exp`` is checked without tolerance.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from enum import StrEnum
 
 from drivers.errors import DriverError
 
-CLOCK_SKEW_S = 60
+CLOCK_SKEW_S = 24 * 3600  # tolerated lead of a token's issued-at over the verifier's clock
 _MIN_KEY_BYTES = 16
 
 

@@ -51,6 +51,22 @@ def serve(
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="info")
 
 
+@app.command("kiosk-token")
+def kiosk_token(
+    session: Annotated[str, typer.Argument(help="the kiosk's device session, e.g. kiosk-1")],
+) -> None:
+    """Print the token to install on the kiosk of SESSION: it reaches that device session only
+    (derived from VITRINE_EDGE_KIOSK_TOKEN; rotating that token revokes every kiosk's)."""
+    from edge.api.auth import kiosk_device_token
+    from edge.settings import load_settings
+
+    try:
+        token = kiosk_device_token(load_settings().kiosk_token.get_secret_value(), session)
+    except (EdgeError, ValueError) as err:
+        raise _fail(err) from err
+    typer.echo(token)
+
+
 @app.command("seed")
 def seed_command(
     db: DbOption = Path("var/edge/store-1.db"),
@@ -153,10 +169,6 @@ def export_ops(
     typer.echo(f"acked_seq={acked}", err=True)
 
 
-if __name__ == "__main__":
-    app()
-
-
 @app.command("backup")
 def backup_command(
     dest: Annotated[Path, typer.Argument(help="new backup file (must not exist)")],
@@ -173,6 +185,47 @@ def backup_command(
     typer.echo(
         f"{result.path}: {result.bytes} bytes, outbox last seq {result.last_seq} "
         f"(acked by the cloud up to {result.acked_seq}), integrity OK"
+    )
+
+
+@app.command("restore-from-cloud")
+def restore_from_cloud_command(
+    db: DbOption = Path("var/edge/store-1.db"),
+    store_id: StoreOption = "store-1",
+    timeout: Annotated[float, typer.Option(help="seconds to wait for each answer of the hub")] = 20.0,
+) -> None:
+    """Catch up with the hub after this replica went back in time (older backup, emptied file).
+
+    Stop the edge first. Uses the sync link's settings (VITRINE_EDGE_MQTT_*): the hub's copy of
+    this store's ops is written back, sales made since the restore are kept and sent next.
+    """
+    from edge.cloud_history import fetch_history
+    from edge.replica.recovery import restore_from_cloud
+    from edge.settings import load_settings
+
+    try:
+        settings = load_settings(db_path=db, store_id=store_id)
+        replica = Replica.open(db, store_id)
+    except EdgeError as err:
+        raise _fail(err) from err
+    bar = tqdm(desc="ops from the hub", unit=" ops")
+    try:
+        with fetch_history(settings, timeout) as fetch:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            report = restore_from_cloud(replica, fetch, progress)
+    except EdgeError as err:
+        raise _fail(err) from err
+    finally:
+        bar.close()
+        replica.close()
+    typer.echo(
+        f"restored from the cloud: {report.recovered} op(s) written back from the hub (its mark {report.hub_mark}), "
+        f"{report.moved} op(s) made here since the backup kept and queued after it. The edge may be started."
     )
 
 
@@ -196,3 +249,7 @@ def restore_command(
         f"restored {result.path} (outbox last seq {result.last_seq}). Before starting the edge, check "
         "that the hub's high-water mark for this store is not above it (docs/operations.md)."
     )
+
+
+if __name__ == "__main__":
+    app()

@@ -56,6 +56,18 @@ class CloudRpc:
             return None
         return bool(answer.get("approved"))
 
+    def hub_ms(self) -> int | None:
+        """The hub's wall clock (epoch ms, ``clock.now``; edge/hub_clock.py times the round trip);
+        None while offline or when the hub does not answer."""
+        try:
+            answer = self._call("clock.now", {})
+        except RpcError as err:
+            log.info("the cloud did not tell its time: %s", err)
+            return None
+        if not isinstance(answer, dict) or not isinstance(answer.get("now_ms"), int):
+            return None
+        return int(answer["now_ms"])
+
     def order_for_return(self, order_id: str) -> dict[str, Any] | None:
         try:
             answer = self._call("orders.lookup", {"order_id": order_id})

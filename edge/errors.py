@@ -2,7 +2,8 @@
 
 The HTTP API maps :class:`NotFound` to 404, :class:`Invalid` to 422, :class:`Conflict` to 409 and
 :class:`Unauthorised`/:class:`Forbidden` to 401/403. Anything else derived from :class:`EdgeError`
-(e.g. :class:`ConfigError`, :class:`StorageError`) is a deployment problem, reported at start-up.
+(e.g. :class:`ConfigError`) is a deployment problem, reported at start-up; :class:`StorageError`
+(a busy, full or failing replica) is a 503.
 """
 
 from __future__ import annotations
@@ -38,3 +39,18 @@ class ConfigError(EdgeError):
 
 class StorageError(EdgeError):
     """The replica cannot be opened or migrated."""
+
+
+class RecoveryNeeded(StorageError):
+    """The cloud holds ops of this store that the replica lost (restored from an older backup,
+    emptied): selling would reuse their numbers, so nothing is written until
+    ``vitrine-edge restore-from-cloud`` has run."""
+
+
+class StorageFault(StorageError):
+    """The replica's disk is full or failing (SQLite FULL, IOERR, CORRUPT...): the API answers 503
+    and ``/health`` is degraded until a write succeeds again. ``kind`` names the fault for metrics."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from edge.hub_clock import HubClock
 from edge.replica.database import Replica
 from edge.replica.inbox import ReplicaInbox
 from edge.replica.outbox import ReplicaOutbox
@@ -45,6 +46,7 @@ class EdgeNode:
     orders: OrderService
     customers: CustomerService
     loyalty: LoyaltyService
+    hub_clock: HubClock
 
     @classmethod
     def open(
@@ -60,7 +62,9 @@ class EdgeNode:
         customer_directory: CustomerDirectory | None = None,
     ) -> EdgeNode:
         replica = Replica.open(db_path, store_id, HybridClock(store_id, wall=wall))
-        ctx = StoreContext(replica=replica, store_id=store_id, default_zone=default_zone, wall=wall)
+        # Business times follow the hub's clock as this store knows it (edge/hub_clock.py).
+        hub_clock = HubClock(replica, wall)
+        ctx = StoreContext(replica=replica, store_id=store_id, default_zone=default_zone, wall=hub_clock.now)
         return cls(
             store_id=store_id,
             replica=replica,
@@ -74,6 +78,7 @@ class EdgeNode:
             orders=OrderService(ctx),
             customers=CustomerService(ctx, customer_directory),
             loyalty=LoyaltyService(ctx),
+            hub_clock=hub_clock,
         )
 
     def attach_cloud(self, cloud: CloudPort) -> None:

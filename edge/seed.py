@@ -3,7 +3,8 @@
 What is written, and why it is consistent:
 
 * catalog from StockCode/Description (non-product codes such as POST, DOT, M, BANK CHARGES,
-  AMAZONFEE, D, CRUK, PADS, gift vouchers are excluded), with a deterministic synthetic GTIN-13;
+  AMAZONFEE, D, CRUK, PADS, gift vouchers are excluded), with a deterministic synthetic GTIN-14
+  (``sync.gtin.synthetic_gtin``, the hub's import uses the same);
   price = the latest positive UnitPrice, as price version 0 effective from the epoch;
 * past invoices become sales (channel ``store``) and ``C…`` invoices become returns. They are
   *pre-sync baseline*: stored with ``baseline = 1`` and no ops, because they happened before this
@@ -32,12 +33,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from edge.errors import Invalid
-from edge.gtin import synthetic_gtin13
 from edge.replica import queries as q
 from edge.replica.database import Replica, Tx
 from edge.services.loyalty import write_entry
 from edge.services.pricing import points_earned
 from edge.services.stock import record_count
+from sync.gtin import synthetic_gtin
 
 DEFAULT_CSV = Path("..") / "shared" / "data" / "retail" / "online_retail_2010-12_2011-10.csv.gz"
 PRODUCT_CODE = re.compile(r"^(\d{5}[A-Za-z]{0,3}|DCGS[A-Z0-9]+)$")
@@ -210,7 +211,7 @@ def _seed_catalog(tx: Tx, products: dict[str, Product], report: SeedReport) -> N
     for sku, product in sorted(products.items()):
         if sku in existing:
             continue
-        gtin: str | None = synthetic_gtin13(sku)
+        gtin: str | None = synthetic_gtin(sku)
         if gtin in taken:
             gtin = None
         else:

@@ -35,12 +35,19 @@ class EdgeSettings(BaseSettings):
     manager_token: SecretStr = SecretStr("")
     default_zone: str = Field(default="floor", pattern=r"^[a-z0-9_-]{1,32}$")
     reservation_max_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # Acknowledged ops are kept this long, so a hub restored from a backup gets them again
+    # (docs/operations.md "Restores"); 0 keeps them forever.
+    outbox_retention_days: int = Field(default=35, ge=0, le=3650)
     # Sync link to the cloud (edge/sync_link.py). Empty mqtt_host: the node runs offline-only.
     mqtt_host: str = ""
     mqtt_port: int = Field(default=8883, ge=1, le=65535)
     mqtt_username: str = ""  # the store id, per firmware-config/mosquitto (python -m sync.credentials)
     mqtt_password: SecretStr = SecretStr("")
     mqtt_tls_ca: Path | None = None  # CA certificate: TLS to the broker (required in production)
+    # Clock offset to the hub (edge/hub_clock.py): measured every clock_probe_s over the sync link;
+    # /health, /metrics and the manager's sync panel warn beyond clock_skew_warn_s.
+    clock_probe_s: float = Field(default=60.0, gt=0, le=86_400)
+    clock_skew_warn_s: float = Field(default=2.0, gt=0, le=86_400)
 
     @field_validator("kiosk_token", "staff_token", "manager_token")
     @classmethod
@@ -66,6 +73,11 @@ class EdgeSettings(BaseSettings):
             raise ValueError("mqtt_password must be set when mqtt_username is (VITRINE_EDGE_MQTT_PASSWORD)")
         if password and (password.lower() in PLACEHOLDER_TOKENS or len(set(password)) < 4):
             raise ValueError("mqtt_password is a placeholder; use the store's generated broker password")
+        if self.mqtt_username and self.mqtt_username != self.store_id:
+            raise ValueError(
+                "mqtt_username must be the store id: the broker lets a store's user connect only with "
+                "the client id equal to its store id (firmware-config/mosquitto)"
+            )
         return self
 
 

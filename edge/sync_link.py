@@ -20,7 +20,7 @@ from sync.rpc import RpcClient
 from sync.sender import SenderConfig
 from sync.topics import HUB_PRESENCE, StoreTopics
 from sync.transport import MqttConfig, OutgoingFilter, Transport
-from sync.uplink import UplinkAgent
+from sync.uplink import OnDiverged, UplinkAgent
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class SyncLinkConfig:
         return MqttConfig(
             host=self.broker_host,
             port=self.broker_port,
-            client_id=f"edge-{self.store_id}",
+            client_id=self.store_id,  # the broker binds a store's user to this id (sync.credentials)
             username=self.username,
             password=self.password,
             tls_ca=self.tls_ca,
@@ -67,6 +67,8 @@ class SyncStatus:
     backlog: int  # ops written but not yet acknowledged by the cloud
     oldest_unsynced_age_s: float | None
     last_contact_at: float | None  # unix time of the last ack or batch from the cloud
+    recovery: str | None = None  # the cloud holds ops this replica lost: what to run
+    resend_unavailable: int | None = None  # the cloud asked again for ops older than the retention
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,8 @@ class SyncStatus:
             "backlog": self.backlog,
             "oldest_unsynced_age_s": self.oldest_unsynced_age_s,
             "last_contact_at": self.last_contact_at,
+            "recovery": self.recovery,
+            "resend_unavailable": self.resend_unavailable,
         }
 
 
@@ -84,6 +88,7 @@ class SyncLink:
         outbox: Outbox,
         inbox: Inbox,
         outgoing_filter: OutgoingFilter | None = None,
+        on_diverged: OnDiverged | None = None,
     ) -> None:
         self.config = config
         self.outbox = outbox
@@ -95,6 +100,7 @@ class SyncLink:
             self.topics.up,
             self.transport.publish,
             SenderConfig(ack_timeout_s=config.ack_timeout_s),
+            on_diverged=on_diverged,
         )
         self.downlink = DownlinkAgent(inbox, CLOUD_ORIGIN, self.topics.ack_down, self.transport.publish)
         self.rpc = RpcClient(self.topics, self.transport.publish)
@@ -102,11 +108,15 @@ class SyncLink:
         t.subscribe(self.topics.ack_up, self.uplink.on_ack_message)
         t.subscribe(self.topics.down, self.downlink.on_batch_message)
         t.subscribe(self.topics.rpc_res, self.rpc.on_response)
-        t.subscribe(f"{HUB_PRESENCE}/+", self.uplink.on_peer_presence)
+        t.subscribe(f"{HUB_PRESENCE}/+", self._on_hub_presence)
         t.add_connection_listener(self.uplink.on_connection)
         t.add_connection_listener(self.downlink.on_connection)
         self.pump = Pump([self.uplink, self.downlink], name=f"sync-{config.store_id}")
         self._started = False
+
+    def _on_hub_presence(self, topic: str, payload: bytes) -> None:
+        self.uplink.on_peer_presence(topic, payload)
+        self.downlink.on_peer_presence(topic, payload)
 
     def start(self) -> None:
         if not self._started:
@@ -133,4 +143,11 @@ class SyncLink:
             if oldest:
                 age = max(0.0, time.time() - int(oldest[0].hlc.split(".", 1)[0]) / 1000)
         contacts = [t for t in (self.uplink.stats.last_ack_at, self.downlink.stats.last_batch_at) if t]
-        return SyncStatus(self.transport.connected, backlog, age, max(contacts) if contacts else None)
+        return SyncStatus(
+            self.transport.connected,
+            backlog,
+            age,
+            max(contacts) if contacts else None,
+            self.uplink.halted,
+            self.uplink.stats.resend_unavailable,
+        )

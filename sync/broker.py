@@ -1,7 +1,9 @@
 """Run a local Mosquitto broker as a child process (demo, tests, benchmarks).
 
 Production brokers are deployed from ``firmware-config/mosquitto``; this runner writes a
-config for one loopback listener, optionally with a password file, an ACL and TLS.
+config for one loopback listener, optionally with the dynamic-security plugin (per-store users, see
+:mod:`sync.credentials`), a password file, an ACL and TLS; or runs the shipped configuration itself,
+localised to a loopback port and a directory (:func:`shipped_config`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,45 @@ from sync.errors import SyncError
 
 class BrokerError(SyncError):
     """The local broker could not be started or stopped."""
+
+
+SHIPPED_CONFIG = Path(__file__).resolve().parents[1] / "firmware-config" / "mosquitto" / "mosquitto.conf"
+SHIPPED_FILES_DIR = "/etc/mosquitto/vitrine/"
+DYNSEC_PLUGIN_PATHS = (
+    "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so",
+    "/usr/lib/mosquitto_dynamic_security.so",
+    "/usr/local/lib/mosquitto_dynamic_security.so",
+)
+
+
+def dynsec_plugin() -> str:
+    """Where Mosquitto's dynamic-security plugin is installed here."""
+    for candidate in DYNSEC_PLUGIN_PATHS:
+        if Path(candidate).is_file():
+            return candidate
+    raise BrokerError(
+        "Mosquitto's dynamic-security plugin is not installed (looked in "
+        + ", ".join(DYNSEC_PLUGIN_PATHS)
+        + "); install the mosquitto package of Mosquitto 2.0 or later"
+    )
+
+
+def shipped_config(port: int, files_dir: Path, workdir: Path, host: str = "127.0.0.1") -> str:
+    """``firmware-config/mosquitto/mosquitto.conf`` as shipped, but listening on ``host:port``, reading
+    its certificates and ``dynamic-security.json`` from ``files_dir``, persisting into ``workdir``,
+    logging to stderr and loading the plugin from where it is installed on this machine."""
+    replaced = {
+        "listener": f"listener {port} {host}",
+        "plugin": f"plugin {dynsec_plugin()}",
+        "persistence_location": f"persistence_location {workdir}/",
+        "log_dest": "log_dest stderr",
+    }
+    lines = [
+        replaced.get(line.split(" ", 1)[0], line).replace(SHIPPED_FILES_DIR, f"{files_dir}/")
+        for line in SHIPPED_CONFIG.read_text().splitlines()
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -44,8 +85,10 @@ class MosquittoProcess:
     port: int = 0
     password_file: Path | None = None
     acl_file: Path | None = None
+    dynsec_file: Path | None = None  # dynamic-security.json (sync.credentials): users, client ids, rules
     tls: dict[str, Path] | None = None  # keys: cafile, certfile, keyfile
     extra_config: str = ""
+    config: str | None = None  # a whole configuration (e.g. shipped_config()) instead of the above
     host: str = "127.0.0.1"
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
@@ -59,6 +102,8 @@ class MosquittoProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def config_text(self) -> str:
+        if self.config is not None:
+            return self.config
         lines = [
             f"listener {self.port} {self.host}",
             "persistence true",
@@ -74,7 +119,13 @@ class MosquittoProcess:
             "log_type error",
             "log_type warning",
         ]
-        if self.password_file:
+        if self.dynsec_file:
+            lines += [
+                "allow_anonymous false",
+                f"plugin {dynsec_plugin()}",
+                f"plugin_opt_config_file {self.dynsec_file}",
+            ]
+        elif self.password_file:
             lines += ["allow_anonymous false", f"password_file {self.password_file}"]
         else:
             lines.append("allow_anonymous true")

@@ -29,6 +29,7 @@ class DownlinkStats:
     ops_received: int = 0
     malformed: int = 0
     gaps: int = 0
+    rewinds: int = 0
     last_batch_at: float | None = None  # wall clock of the last batch received: "last contact"
 
 
@@ -76,7 +77,7 @@ class DownlinkAgent:
         if self._hello:
             self._hello = False
             hwm = self.inbox.high_water_mark(self.origin)
-            self.publish(self.ack_topic, encode_ack(Ack(self.origin, hwm, gap=True)))
+            self.publish(self.ack_topic, encode_ack(self._ack(hwm, gap=True)))
         for _ in range(64):
             if not self._queue:
                 break
@@ -98,11 +99,27 @@ class DownlinkAgent:
             hwm = self.inbox.apply(self.origin, batch.ops)
             gap = any(op.seq > hwm for op in batch.ops)
             self.stats.ops_received += len(batch.ops)
-            if gap:
+            rewind = batch.acked is not None and batch.acked > hwm
+            if rewind:
+                self.stats.rewinds += 1
+                log.warning(
+                    "the sender counts %d ops as applied here, this replica holds %d: asking for them again",
+                    batch.acked, hwm,
+                )  # fmt: skip
+            if gap or rewind:
                 self.stats.gaps += 1
                 gap = self._throttle.should_request(self.origin, hwm, now)
-            self.publish(self.ack_topic, encode_ack(Ack(self.origin, hwm, gap)))
+                rewind = rewind and gap
+            self.publish(self.ack_topic, encode_ack(self._ack(hwm, gap, rewind)))
         return did
+
+    def on_peer_presence(self, _topic: str, payload: bytes) -> None:
+        """The sender (re)started, maybe from a backup: tell it at once what this side holds."""
+        if b'"online"' in payload:
+            self.on_connection(True)
+
+    def _ack(self, hwm: int, gap: bool, rewind: bool = False) -> Ack:
+        return Ack(self.origin, hwm, gap, self.inbox.fingerprint(self.origin), rewind)
 
     def deadline(self) -> float | None:
         return None

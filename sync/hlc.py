@@ -6,6 +6,12 @@ ordered before the events it produces afterwards.
 
 The string form ``"{wall_ms:013d}.{counter:04d}.{node}"`` sorts the same way as the triple,
 so it can be stored in a TEXT column and compared with ``<`` in SQL.
+
+A corrected wall clock never stops a node: :meth:`HybridClock.restore` resumes from the node's own
+last reading (from its durable log) however far the wall clock now lags behind it, and later
+readings keep increasing (the counter runs on, carrying into the millisecond) until the wall clock
+catches up; :meth:`HybridClock.lead_ms` says by how much the clock runs ahead of the wall meanwhile.
+Only a *remote* reading too far ahead is refused by :meth:`HybridClock.observe`.
 """
 
 from __future__ import annotations
@@ -59,6 +65,10 @@ class HybridClock:
     def _wall_ms(self) -> int:
         return int(self._wall() * 1000)
 
+    def wall_ms(self) -> int:
+        """This node's wall clock (epoch milliseconds), as the clock reads it."""
+        return self._wall_ms()
+
     def now(self) -> Timestamp:
         """A timestamp for a local event, greater than every one issued or observed before."""
         with self._lock:
@@ -68,6 +78,21 @@ class HybridClock:
             else:
                 self._last = self._bump(self._last.wall_ms, self._last.counter)
             return self._last
+
+    def restore(self, persisted: Timestamp) -> Timestamp:
+        """Resume after a restart from a reading this node issued or observed before (its own log).
+
+        Never refuses: a wall clock set back (an edge that ran days ahead, then was corrected, or a
+        box whose clock is behind its replica) must not keep the node from opening."""
+        with self._lock:
+            resumed = Timestamp(persisted.wall_ms, persisted.counter, self.node)
+            self._last = max(self._last, resumed)
+            return self._last
+
+    def lead_ms(self) -> int:
+        """How far the clock runs ahead of the wall clock (0 when the wall is at or past it)."""
+        with self._lock:
+            return max(0, self._last.wall_ms - self._wall_ms())
 
     def observe(self, remote: Timestamp) -> Timestamp:
         """Merge a timestamp received from another node; returns the new local reading."""

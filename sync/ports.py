@@ -30,12 +30,26 @@ class Outbox(Protocol):
         """Highest seq written so far (0 if none)."""
         ...
 
+    def hlc_at(self, seq: int) -> str | None:
+        """The HLC of the op at ``seq`` (None if it does not exist or is no longer kept)."""
+        ...
+
+    def rewind_acked(self, seq: int) -> int:
+        """The peer was restored from a backup and holds only up to ``seq``: set the acked mark
+        back to it. Returns the lowest seq still kept (ops below it were pruned by retention)."""
+        ...
+
 
 class Inbox(Protocol):
     """Applies a peer's ops exactly once."""
 
     def high_water_mark(self, origin: str) -> int:
         """Highest contiguous seq applied from ``origin`` (0 if none)."""
+        ...
+
+    def fingerprint(self, origin: str) -> str | None:
+        """The HLC of the op applied at the high-water mark (None if none): sent in acks so a
+        sender restored from a backup notices the receiver holds ops it has lost."""
         ...
 
     def apply(self, origin: str, ops: Sequence[Op]) -> int:

@@ -3,7 +3,10 @@
 It decides what to read from the outbox and send next, bounded by an in-flight window, and what
 to do with acks. Invariants:
 
-* ``acked`` only grows; everything ``<= acked`` is applied by the peer and never resent.
+* ``acked`` only grows while the peer keeps its history; everything ``<= acked`` is applied by the
+  peer and never resent. The one exception is a peer restored from a backup: its ack says
+  ``rewind`` with a mark below ``acked`` (it is behind what it once acknowledged), and ``acked``
+  goes back to that mark so everything after it is sent again (docs/operations.md "Restores").
 * ``next_seq`` is the next seq to send; ``acked < next_seq``. Rewinding ``next_seq`` to
   ``acked + 1`` (on connect, on a gap report, from the watchdog) only causes duplicates, which
   the receiver ignores: at-least-once delivery, exactly-once effect.
@@ -46,18 +49,23 @@ class StreamSender:
 
     @property
     def in_flight(self) -> int:
-        return self.next_seq - 1 - self.acked
+        return max(0, self.next_seq - 1 - self.acked)
+
+    def _probe_start(self) -> int:
+        # Resend the last acknowledged op too: a healthy peer ignores it as a duplicate, a peer
+        # restored from a backup sees it is behind (the batch carries ``acked``) and asks to rewind.
+        return max(1, self.acked)
 
     def on_connected(self, now: float) -> None:
         """A (re)connection: resend everything unacked, the peer may not have it."""
         self.connected = True
-        self.next_seq = self.acked + 1
+        self.next_seq = self._probe_start()
         self._progress_at = now
 
     def on_peer_online(self, now: float) -> None:
-        """The receiver (re)started: it may have lost what was in flight; resend from ``acked + 1``."""
+        """The receiver (re)started: it may have lost what was in flight; resend from ``acked``."""
         if self.connected:
-            self.next_seq = self.acked + 1
+            self.next_seq = self._probe_start()
             self._progress_at = now
 
     def on_disconnected(self) -> None:
@@ -77,6 +85,18 @@ class StreamSender:
             self._progress_at = now
         self.next_seq = max(self.next_seq, through_seq + 1)
 
+    def on_rewind(self, hwm: int, now: float) -> bool:
+        """The peer went back in time to ``hwm`` (< ``acked``): send everything after it again.
+        True when ``acked`` moved back (persist it with the outbox's ``rewind_acked``)."""
+        if hwm >= self.acked:
+            return False
+        self.acked = hwm
+        self.next_seq = hwm + 1
+        self._progress_at = now
+        self._timeout = self.config.ack_timeout_s
+        self.resends += 1
+        return True
+
     def on_ack(self, hwm: int, gap: bool, now: float) -> int | None:
         """Process an ack; returns the new ``acked`` when it advanced (persist it), else None."""
         advanced = None
@@ -87,6 +107,13 @@ class StreamSender:
             self._timeout = self.config.ack_timeout_s
         if self.next_seq <= self.acked:
             self.next_seq = self.acked + 1
+        if gap and hwm < self.acked and self.next_seq > self.acked:
+            # A gap report below what the peer acknowledged: stale (reordered), or the peer went back
+            # in time. Resend the last acked op: it carries ``acked``, so a restored peer asks to rewind.
+            last = self._last_gap
+            if last is None or last[0] != hwm or now - last[1] >= self.config.gap_holdoff_s:
+                self._last_gap = (hwm, now)
+                self.next_seq = max(1, self.acked)
         if gap and hwm >= self.acked and self.next_seq > hwm + 1:
             last = self._last_gap
             if last is None or last[0] != hwm or now - last[1] >= self.config.gap_holdoff_s:

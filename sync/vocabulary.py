@@ -24,7 +24,7 @@ Orders and reservations (one owner per transition):
   order.transition {order_id, state, store, at, by}          store -> cloud (picked/collected/cancelled)
   reservation.set {reservation_id, customer_id, sku, qty, store, expires_at, state}
 Cloud-authoritative checkpoints (cloud -> store), applied atomically, effective-dated:
-  catalog.checkpoint {version, items:[{sku, gtin, name, category, attributes}]}
+  catalog.checkpoint {version, items:[{sku, gtin, name, category, attributes}]}  (gtin: GTIN-14, sync.gtin)
   price.checkpoint   {version, effective_from, prices:[{sku, cents}], promotions:[{promo_id, sku,
                       store|null, kind, value, starts, ends}]}
   loyalty.rules      {version, effective_from, earn_per_unit_cents, multipliers:{channel: x}, expiry_days,

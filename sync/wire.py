@@ -73,6 +73,9 @@ _DICT = zstandard.ZstdCompressionDict(_DICTIONARY_TEXT, dict_type=zstandard.DICT
 class Batch:
     origin: str
     ops: tuple[Op, ...]
+    # What the sender counts as acknowledged ("a"): a receiver whose mark is below it went back in
+    # time (restored from a backup) and asks for a rewind. None from senders that predate it.
+    acked: int | None = None
 
     @property
     def first_seq(self) -> int:
@@ -90,11 +93,14 @@ class BatchCodec:
         self._compressor = zstandard.ZstdCompressor(level=level, dict_data=_DICT, write_content_size=True)
         self._decompressor = zstandard.ZstdDecompressor(dict_data=_DICT, max_window_size=1 << 25)
 
-    def encode(self, origin: str, ops: Sequence[Op]) -> bytes:
-        """One frame for ``ops`` (all from ``origin``, in the order given)."""
+    def encode(self, origin: str, ops: Sequence[Op], acked: int | None = None) -> bytes:
+        """One frame for ``ops`` (all from ``origin``, in the order given); ``acked`` is the sender's
+        acknowledged mark, sent so a receiver restored from a backup notices it is behind."""
         if not ops:
             raise ValueError("a batch holds at least one op")
         doc = _columns(origin, ops)
+        if acked is not None:
+            doc["a"] = acked
         text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
         return MAGIC + bytes([FORMAT_V1]) + self._compressor.compress(text)
 
@@ -218,7 +224,10 @@ def _rows(doc: Any) -> Batch:
             op.validate()
             validated.add((type_name, op.v))
         ops.append(op)
-    return Batch(origin, tuple(ops))
+    acked = doc.get("a")
+    if acked is not None and (type(acked) is not int or acked < 0):
+        raise MalformedOp("batch acked mark is not a non-negative integer")
+    return Batch(origin, tuple(ops), acked)
 
 
 # ---- small control messages: JSON, uncompressed ---------------------------------------------
@@ -227,26 +236,40 @@ def _rows(doc: Any) -> Batch:
 @dataclass(frozen=True, slots=True)
 class Ack:
     """The receiver applied every op of ``origin`` up to ``hwm``. ``gap``: it saw ops beyond a hole
-    and asks the sender to resend from ``hwm + 1``."""
+    and asks the sender to resend from ``hwm + 1``.
+
+    Recovery fields (docs/operations.md "Restores"): ``hlc`` is the HLC of the op the receiver holds
+    at ``hwm`` — the stream's fingerprint, so a sender restored from a backup sees that the receiver
+    holds ops it does not (same seq, other op); ``rewind`` says the receiver is behind what the sender
+    counts as acknowledged (the receiver was restored) and asks for everything after ``hwm`` again.
+    """
 
     origin: str
     hwm: int
     gap: bool = False
+    hlc: str | None = None
+    rewind: bool = False
 
 
 def encode_ack(ack: Ack) -> bytes:
     doc: dict[str, Any] = {"o": ack.origin, "h": ack.hwm}
     if ack.gap:
         doc["g"] = 1
+    if ack.hlc:
+        doc["x"] = ack.hlc
+    if ack.rewind:
+        doc["r"] = 1
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def decode_ack(payload: bytes) -> Ack:
     doc = _json_object(payload, "ack")
-    origin, hwm = doc.get("o"), doc.get("h")
+    origin, hwm, hlc = doc.get("o"), doc.get("h"), doc.get("x")
     if not isinstance(origin, str) or not isinstance(hwm, int) or isinstance(hwm, bool) or hwm < 0:
         raise MalformedOp("ack needs a string origin and a non-negative integer hwm")
-    return Ack(origin, hwm, bool(doc.get("g")))
+    if hlc is not None and not isinstance(hlc, str):
+        raise MalformedOp("ack fingerprint must be a string")
+    return Ack(origin, hwm, bool(doc.get("g")), hlc or None, bool(doc.get("r")))
 
 
 def encode_json(doc: dict[str, Any]) -> bytes:

@@ -11,14 +11,22 @@ from sqlalchemy import Connection, select, update
 
 from cloud.admin import checkpoints
 from cloud.errors import Conflict, InvalidInput, NotFound
-from cloud.gtin import normalise_gtin
 from cloud.storage import schema as s
 from cloud.storage.sql import dumps
 from cloud.timefmt import utc_now_text
+from sync.gtin import InvalidGtin, canonical_gtin, try_canonical_gtin
 from sync.hlc import HybridClock
 
 REQUIRED_COLUMNS = ("sku", "gtin", "name", "category")
 MAX_ROWS = 200_000
+
+
+def gtin14(text: str) -> str:
+    """Any GTIN form as the stored GTIN-14 (``sync.gtin``); :class:`InvalidInput` saying why not."""
+    try:
+        return canonical_gtin(text)
+    except InvalidGtin as err:
+        raise InvalidInput(f"GTIN: {err}") from err
 
 
 def parse_csv(text: str) -> list[dict[str, Any]]:
@@ -64,7 +72,7 @@ def _item(row: dict[str, Any], seen_sku: set[str], seen_gtin: set[str]) -> dict[
         raise InvalidInput("sku must be 1-64 characters")
     if not name:
         raise InvalidInput("name is empty")
-    gtin = normalise_gtin(row.get("gtin") or "")
+    gtin = gtin14(row.get("gtin") or "")
     if sku in seen_sku or gtin in seen_gtin:
         raise InvalidInput(f"duplicate sku or GTIN ({sku}, {gtin})")
     seen_sku.add(sku)
@@ -111,7 +119,7 @@ def edit(conn: Connection, clock: HybridClock, sku: str, changes: dict[str, Any]
     current = get(conn, sku)
     item = {**current, **{k: v for k, v in changes.items() if v is not None}}
     if "gtin" in changes and changes["gtin"] is not None:
-        item["gtin"] = normalise_gtin(changes["gtin"])
+        item["gtin"] = gtin14(changes["gtin"])
     import_items(conn, clock, [item])
     if changes.get("active") is False:
         conn.execute(update(s.catalog).where(s.catalog.c.sku == sku).values(active=False))
@@ -134,12 +142,32 @@ def get(conn: Connection, sku: str) -> dict[str, Any]:
     }
 
 
+def by_gtin(conn: Connection, code: str, symbology: str | None = None) -> dict[str, Any]:
+    """The active product of any GTIN form (UPC-A/E, EAN-8/13, GTIN-14, Digital Link, AI 01)."""
+    try:
+        gtin = canonical_gtin(code, symbology=symbology)
+    except InvalidGtin as err:
+        raise InvalidInput(
+            f"{err}; send the digits under the barcode, a Digital Link or (01) element string"
+        ) from err
+    sku = conn.execute(
+        select(s.catalog.c.sku).where(s.catalog.c.gtin == gtin, s.catalog.c.active.is_(True))
+    ).scalar()
+    if sku is None:
+        raise NotFound(f"no product with GTIN {gtin}")
+    return get(conn, str(sku))
+
+
 def search(conn: Connection, query: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
     stmt = select(s.catalog.c.sku).where(s.catalog.c.active.is_(True))
     if query:
-        like = f"%{query.lower()}%"
+        # '%' and '_' typed by a user are literal characters, not wildcards
+        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        gtin = try_canonical_gtin(query) or query
         stmt = stmt.where(
-            s.catalog.c.name.ilike(like) | s.catalog.c.sku.ilike(like) | (s.catalog.c.gtin == query)
+            s.catalog.c.name.ilike(like, escape="\\")
+            | s.catalog.c.sku.ilike(like, escape="\\")
+            | (s.catalog.c.gtin == gtin)
         )
     skus = conn.execute(stmt.order_by(s.catalog.c.sku).limit(limit).offset(offset)).scalars().all()
     return [get(conn, str(sku)) for sku in skus]

@@ -14,10 +14,11 @@ from sqlalchemy import Connection, select
 
 from cloud.admin import checkpoints
 from cloud.admin.credentials import mosquitto_hash, new_secret, token_hash
-from cloud.errors import Conflict, InvalidInput, NotFound
+from cloud.errors import ConfigError, Conflict, InvalidInput, NotFound
 from cloud.settings import CloudSettings
 from cloud.storage import schema as s
 from cloud.timefmt import utc_now_text
+from sync.credentials import CredentialsError, hash_password, load_template, render_dynamic_security
 from sync.hlc import HybridClock
 
 STORE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -40,7 +41,7 @@ def provision(
         s.stores.insert().values(
             store_id=store_id,
             name=name,
-            broker_username=store_id,  # the ACL confines user %u to vitrine/v1/%u/#
+            broker_username=store_id,  # bound to client id store_id, confined to vitrine/v1/<store_id>/#
             broker_password_hash=mosquitto_hash(password),
             api_token_hash=token_hash(api_token),
             token_bundle_hashes=json.dumps({role: token_hash(t) for role, t in edge_tokens.items()}),
@@ -100,11 +101,17 @@ def store_for_token(conn: Connection, token: str) -> str | None:
     return str(found) if found else None
 
 
-def password_file(conn: Connection) -> str:
-    """Lines of a Mosquitto password file for every active store."""
+def broker_config(conn: Connection, settings: CloudSettings) -> dict[str, Any]:
+    """The broker's dynamic-security configuration: every active store (hash only, bound to its client
+    id, confined to its own tree) and the hub workers' user when the settings name one."""
     rows = conn.execute(
         select(s.stores.c.broker_username, s.stores.c.broker_password_hash)
         .where(s.stores.c.active.is_(True))
         .order_by(s.stores.c.store_id)
     ).all()
-    return "".join(f"{user}:{digest}\n" for user, digest in rows)
+    password = settings.broker_password.get_secret_value()
+    hub = (settings.broker_username, hash_password(password)) if settings.broker_username else None
+    try:
+        return render_dynamic_security(load_template(), {str(u): str(h) for u, h in rows}, hub)
+    except CredentialsError as err:
+        raise ConfigError(f"cannot render the broker configuration: {err}") from err

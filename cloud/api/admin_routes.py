@@ -69,11 +69,12 @@ def get_store(store_id: str, hub: HubDep) -> dict[str, Any]:
     }
 
 
-@router.get("/broker/password-file", response_class=Response)
-def broker_password_file(hub: HubDep) -> Response:
-    """A Mosquitto password file (hashes only) for every active store."""
+@router.get("/broker/dynamic-security")
+def broker_dynamic_security(hub: HubDep) -> dict[str, Any]:
+    """The broker's ``dynamic-security.json`` (hashes only): each active store bound to its own client
+    id and confined to its own topics, plus the hub workers' user (firmware-config/mosquitto)."""
     with hub.tx() as conn:
-        return Response(stores.password_file(conn), media_type="text/plain")
+        return stores.broker_config(conn, hub.settings)
 
 
 @router.post("/catalog/import")

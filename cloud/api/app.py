@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +15,7 @@ from cloud.errors import CloudError, Conflict, Forbidden, InvalidInput, NotFound
 from cloud.hub import Hub
 from cloud.settings import CloudSettings, require_api_tokens
 from cloud.shop.ordering import OutOfStock
+from sync.strict_input import StrictBodyMiddleware, json_safe
 
 _STATUS: tuple[tuple[type[CloudError], int], ...] = (
     (NotFound, 404),
@@ -48,6 +50,11 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
             body["alternatives"] = exc.alternatives
         return JSONResponse(body, status_code=status)
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """FastAPI's 422, with echoed input made serialisable (lone surrogates, inf, bytes)."""
+        return JSONResponse({"detail": json_safe(exc.errors())}, status_code=422)
+
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse({"detail": "conflicts with existing data"}, status_code=409)
@@ -56,6 +63,7 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.add_middleware(StrictBodyMiddleware)  # undecodable or non-finite bodies: 4xx (docs/security.md)
     app.include_router(admin_routes.router)
     app.include_router(shop_routes.router)
     app.include_router(store_routes.router)

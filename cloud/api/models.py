@@ -21,7 +21,10 @@ Points = Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields refused, and no coercion (``true`` is not a quantity, ``"3"`` is
+    not a number, ``1.0`` is not an int)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class StoreIn(Strict):
@@ -32,7 +35,7 @@ class StoreIn(Strict):
 class CatalogEdit(Strict):
     name: Text | None = None
     category: Annotated[str, StringConstraints(max_length=120, pattern=r"^[^\x00-\x1f]*$")] | None = None
-    gtin: Annotated[str, StringConstraints(pattern=r"^\d{8,14}$")] | None = None
+    gtin: Annotated[str, StringConstraints(min_length=1, max_length=512)] | None = None  # any GTIN form
     active: bool | None = None
 
 
@@ -61,7 +64,7 @@ class LoyaltyRulesIn(Strict):
     multipliers: Annotated[
         dict[
             Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")],
-            Annotated[float, Field(ge=0, le=100)],
+            Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)],
         ],
         Field(max_length=20),
     ] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from cloud import orders
 from cloud.admin import catalog
@@ -30,6 +30,19 @@ def list_products(
 ) -> list[dict[str, Any]]:
     with hub.tx() as conn:
         return [products.product(conn, item["sku"], store) for item in catalog.search(conn, q, limit, offset)]
+
+
+@router.get("/products/gtin/{code:path}")
+def get_product_by_gtin(
+    code: Annotated[str, Path(min_length=1, max_length=512)],
+    hub: HubDep,
+    store: StoreQ = None,
+    symbology: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,16}$")] = None,
+) -> dict[str, Any]:
+    """The product of any GTIN form: UPC-A, UPC-E (``symbology=upc-e``), EAN-8, EAN-13, GTIN-14, a
+    GS1 Digital Link URI or an AI (01) element string with or without parentheses."""
+    with hub.tx() as conn:
+        return products.product(conn, catalog.by_gtin(conn, code, symbology)["sku"], store)
 
 
 @router.get("/products/{sku}")

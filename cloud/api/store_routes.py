@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy import select
 
 from cloud import customers, orders, rpc
-from cloud.api.auth import hub_of, require_store
+from cloud.api.auth import Principal, hub_of, principal, require_store
 from cloud.api.models import AllowanceIn, AuthoriseIn
 from cloud.hub import Hub
 from cloud.loyalty import authority, ledger
@@ -34,9 +34,14 @@ def authorise(body: AuthoriseIn, store: StoreDep, hub: HubDep) -> dict[str, Any]
 
 
 @router.post("/loyalty/allowances", status_code=201)
-def lease(body: AllowanceIn, store: StoreDep, hub: HubDep) -> dict[str, Any]:
+def lease(
+    body: AllowanceIn, store: StoreDep, hub: HubDep, who: Annotated[Principal, Depends(principal)]
+) -> dict[str, Any]:
+    """The store's own token: only for a customer with a history at the store. The admin token (head
+    office) may lease any customer's points to the store, as the hub does for regulars."""
+    lease_for = authority.lease if who.role == "admin" else authority.lease_for_store
     with hub.tx() as conn:
-        return authority.lease(
+        return lease_for(
             conn,
             hub.clock,
             store=store,
@@ -58,9 +63,10 @@ def balance(customer_id: str, store: StoreDep, hub: HubDep) -> dict[str, Any]:
 
 
 @router.get("/orders/{order_id}")
-def order_for_return(order_id: str, _store: StoreDep, hub: HubDep) -> dict[str, Any]:
-    """Any store may look up an online order to take its return."""
-    return rpc.order_for_return(hub.engine, order_id)
+def order_for_return(order_id: str, store: StoreDep, hub: HubDep) -> dict[str, Any]:
+    """The store's own order whole; another store's or an online order only as the return
+    authority describes it (``orders.lookup``, :func:`cloud.rpc.order_for_return`)."""
+    return rpc.order_for_return(hub.engine, store, order_id)
 
 
 @router.get("/orders")

@@ -30,6 +30,8 @@ class IngestStats:
     ops_applied: int = 0
     duplicates: int = 0
     gaps: int = 0
+    rewinds: int = 0
+    conflicts: int = 0
 
 
 class IngestAgent:
@@ -49,6 +51,7 @@ class IngestAgent:
         self._room = threading.Semaphore(max_queue)
         self._throttle = GapThrottle()
         self._wake: threading.Event | None = None
+        self._hellos: deque[str] = deque(maxlen=10_000)
 
     def attach(self, wake: threading.Event) -> None:
         self._wake = wake
@@ -64,8 +67,26 @@ class IngestAgent:
     def deadline(self) -> float | None:
         return None
 
+    def on_store_presence(self, topic: str, payload: bytes) -> None:
+        """A store came online: tell it at once what the hub holds of its stream, so a replica that
+        went back in time (older backup, emptied file) notices before it sells."""
+        if b'"online"' not in payload:
+            return
+        try:
+            store = store_of(topic)
+        except TopicError:
+            return
+        self._hellos.append(store)
+        if self._wake:
+            self._wake.set()
+
     def pump(self, now: float) -> bool:
         did = False
+        while self._hellos:
+            store = self._hellos.popleft()
+            hwm, hlc = self.applier.mark(store)
+            self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, hwm, False, hlc)))
+            did = True
         for _ in range(16):
             if not self._queue:
                 break
@@ -102,14 +123,37 @@ class IngestAgent:
             )
             return
         result = self.applier.apply(store, batch.ops)
+        if result.conflicts:
+            self.stats.conflicts += len(result.conflicts)
+            first = result.conflicts[0]
+            self.quarantine.put(
+                topic,
+                f"store {store} went back in time: {len(result.conflicts)} op(s) from seq {first.seq} reuse "
+                f"numbers the hub already holds with other ops; kept here, not applied, until the store "
+                f"runs `vitrine-edge restore-from-cloud`",
+                payload,
+                "diverged",
+            )
         self.stats.batches += 1
         self.stats.ops_applied += result.applied
         self.stats.duplicates += result.duplicates
         for op, reason in result.rejected:
             self.quarantine.put(topic, f"op {op.id}: {reason}", payload, "projection")
         gap = result.gap
-        if gap:
+        # The store counts more as acknowledged than the hub holds: the hub was restored from a
+        # backup. Ask for everything after the mark again (the store keeps acked ops, see retention).
+        rewind = batch.acked is not None and batch.acked > result.hwm
+        if rewind:
+            self.stats.rewinds += 1
+            log.warning(
+                "%s counts %d ops as applied, the hub holds %d: asking for a resend",
+                store,
+                batch.acked,
+                result.hwm,
+            )
+        if gap or rewind:
             self.stats.gaps += 1
             gap = self._throttle.should_request(store, result.hwm, now)
+            rewind = rewind and gap
         # Ack only after the commit above: an ack means "applied", never "received".
-        self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, result.hwm, gap)))
+        self.publish(StoreTopics(store).ack_up, encode_ack(Ack(store, result.hwm, gap, result.hlc, rewind)))

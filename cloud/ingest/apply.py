@@ -49,6 +49,10 @@ class Applied:
     duplicates: int
     gap: bool
     rejected: tuple[tuple[Op, str], ...] = ()  # ops kept in cloud_ops whose projection failed
+    hlc: str | None = None  # HLC of the op at ``hwm``: the stream's fingerprint, sent in the ack
+    # Ops at a seq already applied but with another HLC: the store went back in time (replica
+    # restored from an older backup) and numbered new ops the hub already holds. Never applied.
+    conflicts: tuple[Op, ...] = ()
 
 
 class StreamApplier:
@@ -108,7 +112,37 @@ class StreamApplier:
             )
             if moved.rowcount != 1:
                 raise _LostRace(origin)
-        return Applied(origin, p.new_hwm, len(p.apply), p.duplicates, p.gap, tuple(rejected))
+        conflicts: tuple[Op, ...] = ()
+        if p.duplicates:
+            conflicts = self._conflicts(conn, origin, [op for op in ops if op.seq <= hwm])
+        hlc = p.apply[-1].hlc if p.apply else self._hlc_at(conn, origin, p.new_hwm)
+        return Applied(origin, p.new_hwm, len(p.apply), p.duplicates, p.gap, tuple(rejected), hlc, conflicts)
+
+    def mark(self, origin: str) -> tuple[int, str | None]:
+        """The stream's high-water mark and the HLC of the op there."""
+        with self.engine.connect() as conn:
+            hwm = int(
+                conn.execute(select(s.stream_hwm.c.seq).where(s.stream_hwm.c.origin == origin)).scalar() or 0
+            )
+            return hwm, self._hlc_at(conn, origin, hwm)
+
+    def _hlc_at(self, conn: Connection, origin: str, seq: int) -> str | None:
+        if seq == 0:
+            return None
+        t = s.cloud_ops
+        value = conn.execute(select(t.c.hlc).where(t.c.origin == origin, t.c.seq == seq)).scalar()
+        return str(value) if value is not None else None
+
+    def _conflicts(self, conn: Connection, origin: str, seen: Sequence[Op]) -> tuple[Op, ...]:
+        if not seen:
+            return ()
+        t = s.cloud_ops
+        held = dict(
+            conn.execute(
+                select(t.c.seq, t.c.hlc).where(t.c.origin == origin, t.c.seq.in_([op.seq for op in seen]))
+            ).all()
+        )
+        return tuple(op for op in seen if op.seq in held and held[op.seq] != op.hlc)
 
     def _project(self, conn: Connection, ops: Sequence[Op]) -> list[tuple[Op, str]]:
         """Project the batch; if it fails, project op by op and report the ops that fail.

@@ -8,18 +8,21 @@ guarantees as the uplink: batches, in-flight window, ack handling, resend on gap
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, update
 
 from cloud.storage import schema as s
 from cloud.storage.sql import insert_ignore
 from sync.ops import CLOUD_ORIGIN, Op
 from sync.topics import StoreTopics, TopicError, store_of
 from sync.uplink import UplinkAgent
+from sync.wire import Ack
 
 JOURNAL_STREAM = "*journal*"
+log = logging.getLogger(__name__)
 
 
 class StoreDownlinkOutbox:
@@ -59,6 +62,68 @@ class StoreDownlinkOutbox:
                 select(s.downlink_streams.c.last_seq).where(s.downlink_streams.c.store == self.store)
             ).scalar()
         return int(value or 0)
+
+    def hlc_at(self, seq: int) -> str | None:
+        t = s.downlink_ops
+        with self.engine.connect() as conn:
+            value = conn.execute(select(t.c.hlc).where(t.c.store == self.store, t.c.seq == seq)).scalar()
+        return str(value) if value is not None else None
+
+    def rewind_acked(self, seq: int) -> int:
+        """The store's replica went back in time: send it everything after ``seq`` again."""
+        t = s.downlink_acked
+        with self.engine.begin() as conn:
+            conn.execute(t.update().where(t.c.store == self.store, t.c.seq > seq).values(seq=seq))
+            first = conn.execute(
+                select(func.coalesce(func.min(s.downlink_ops.c.seq), 0)).where(
+                    s.downlink_ops.c.store == self.store
+                )
+            ).scalar()
+        return int(first or 0)
+
+    def on_diverged(self, ack: Ack) -> bool:
+        return self.renumber_after(ack.hwm)
+
+    def renumber_after(self, store_hwm: int) -> bool:
+        """The hub was restored from a backup: the store applied downlink ops up to ``store_hwm`` that
+        the hub lost, and ops queued since may reuse their numbers. Move every op the store has not
+        acknowledged to after ``store_hwm`` (order kept; the store applies an op it already holds
+        once, by its HLC) and count ``store_hwm`` as acknowledged. False when nothing can be done."""
+        streams, ops, acked = s.downlink_streams, s.downlink_ops, s.downlink_acked
+        with self.engine.begin() as conn:
+            # The row lock of the stream serialises this with ``cloud.downlink.queue``.
+            insert_ignore(conn, streams, {"store": self.store, "last_seq": 0}, ["store"])
+            conn.execute(
+                update(streams).where(streams.c.store == self.store).values(last_seq=streams.c.last_seq)
+            )
+            mark = int(conn.execute(select(acked.c.seq).where(acked.c.store == self.store)).scalar() or 0)
+            if store_hwm <= mark:
+                return False
+            pending = [
+                int(r[0])
+                for r in conn.execute(
+                    select(ops.c.seq).where(ops.c.store == self.store, ops.c.seq > mark).order_by(ops.c.seq)
+                )
+            ]
+            for seq in pending:  # two steps so no new number collides with an old one
+                conn.execute(update(ops).where(ops.c.store == self.store, ops.c.seq == seq).values(seq=-seq))
+            for i, seq in enumerate(pending):
+                conn.execute(
+                    update(ops)
+                    .where(ops.c.store == self.store, ops.c.seq == -seq)
+                    .values(seq=store_hwm + 1 + i)
+                )
+            conn.execute(
+                update(streams).where(streams.c.store == self.store).values(last_seq=store_hwm + len(pending))
+            )
+            insert_ignore(conn, acked, {"store": self.store, "seq": 0}, ["store"])
+            conn.execute(update(acked).where(acked.c.store == self.store).values(seq=store_hwm))
+        log.warning(
+            "downlink of %s: the hub was behind the store (store holds %d, hub had acked %d); %d queued "
+            "op(s) moved after %d",
+            self.store, store_hwm, mark, len(pending), store_hwm,
+        )  # fmt: skip
+        return True
 
 
 class DownlinkPublisher:
@@ -117,8 +182,16 @@ class DownlinkPublisher:
                     topics = StoreTopics(store)
                 except TopicError:
                     continue
+                outbox = StoreDownlinkOutbox(self.engine, store)
                 agent = UplinkAgent(
-                    StoreDownlinkOutbox(self.engine, store), CLOUD_ORIGIN, topics.down, self.publish
+                    outbox,
+                    CLOUD_ORIGIN,
+                    topics.down,
+                    self.publish,
+                    on_diverged=outbox.on_diverged,
+                    # Hear what the store holds before sending: a hub restored from a backup must
+                    # not send ops under numbers the store has already applied.
+                    wait_for_peer=True,
                 )
                 if self._wake:
                     agent.attach(self._wake)

@@ -73,6 +73,7 @@ def start_hub(
     if ingest:
         ingest_agent = IngestAgent(StreamApplier(engine, projector), quarantine, transport.publish)
         transport.subscribe(shared(all_stores("up")), ingest_agent.on_batch_message)
+        transport.subscribe(all_stores("presence"), ingest_agent.on_store_presence)
         agents.append(ingest_agent)
         if summary_interval_s is not None:
             agents.append(

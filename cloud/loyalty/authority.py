@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select, update
 
 from cloud import customers, downlink
-from cloud.errors import InvalidInput, NotFound
+from cloud.errors import Forbidden, InvalidInput, NotFound
 from cloud.loyalty import decisions, ledger, rules
 from cloud.storage import schema as s
 from cloud.timefmt import parse, to_text, utc_now, utc_now_text
@@ -142,6 +142,42 @@ def lease(
     body = {"store": store, "customer_id": cid, "points": size, "lease_id": lease_id, "expires_at": expires}
     downlink.queue(conn, store, downlink.new_ops(conn, clock, [("loyalty.allowance", body)]))
     return body
+
+
+def has_history_at(conn: Connection, store: str, customer_id: str) -> bool:
+    """Whether the customer ever earned, redeemed or was served at ``store`` (a ledger entry, a
+    sale or an order there): the customers a store may ask an allowance for."""
+    cid = customers.canonical(conn, customer_id)
+    lg, sales, orders = s.loyalty_ledger, s.sales, s.orders
+    for table in (lg, sales, orders):
+        found = conn.execute(
+            select(table.c.customer_id).where(table.c.customer_id == cid, table.c.store == store).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
+
+
+def lease_for_store(
+    conn: Connection,
+    clock: HybridClock,
+    *,
+    store: str,
+    customer_id: str,
+    points: int,
+    ttl_hours: int,
+) -> dict[str, Any]:
+    """A lease a store asked for itself (store API token or RPC): only for one of its own customers.
+
+    An allowance lets the store spend the customer's points offline and holds them back from every
+    other store, so a store's credentials must not lease the points of customers it never served."""
+    customers.profile(conn, customer_id)
+    if not has_history_at(conn, store, customer_id):
+        raise Forbidden(
+            f"customer {customer_id!r} has no purchase or loyalty history at store {store!r}; a store "
+            "leases allowances only for its own customers (redeem online through loyalty.authorise)"
+        )
+    return lease(conn, clock, store=store, customer_id=customer_id, points=points, ttl_hours=ttl_hours)
 
 
 def release_expired(conn: Connection, now: str | None = None) -> int:

@@ -5,6 +5,7 @@ taken from the topic, never from the params, so a store can only act for itself:
 
 * ``loyalty.authorise``  {customer_id, points, entry_id?} → {approved, reason, balance, customer_id}
 * ``loyalty.allowance``  {customer_id, points}            → {lease_id, points, expires_at, ...}
+  (only for a customer with a history at that store, :func:`cloud.loyalty.authority.lease_for_store`)
 * ``loyalty.balance``    {customer_id}                    → {customer_id, points}
 
 Each call is one short transaction. Errors become an ``error`` answer (the store then falls back
@@ -55,7 +56,7 @@ def handlers(engine: Engine, clock: HybridClock, allowance_ttl_hours: int = 72) 
 
     def allowance(store: str, params: dict[str, Any]) -> dict[str, Any]:
         with engine.begin() as conn:
-            return authority.lease(
+            return authority.lease_for_store(
                 conn,
                 clock,
                 store=store,

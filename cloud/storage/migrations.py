@@ -90,7 +90,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "indexes for ingest, services and reports", _create_indexes),
     Migration(4, "order_lines: stock held back by placed orders", _order_lines),
     Migration(
-        5, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
+        5,
+        "head-office import: store_directory, customer_consents, sale_line_measures",
+        _create("store_directory", "customer_consents", "sale_line_measures"),
+    ),
+    Migration(
+        6, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
     ),
 )
 

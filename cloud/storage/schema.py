@@ -120,7 +120,7 @@ catalog = Table(
     "catalog",
     metadata,
     Column("sku", String(64), primary_key=True),
-    Column("gtin", String(14), nullable=False, unique=True),
+    Column("gtin", String(14), nullable=False, unique=True),  # GTIN-14, sync.gtin.canonical_gtin
     Column("name", String(300), nullable=False),
     Column("category", String(120), nullable=False),
     Column("attributes", Text, nullable=False),  # JSON object
@@ -425,6 +425,46 @@ marketing_sent = Table(
     Column("sender", String(32), nullable=False),
     Column("sent_at", String(32), nullable=False),
     Column("detail", Text, nullable=True),
+)
+
+# --- head-office import (cloud/importing) ----------------------------------------------------------
+
+# Stores head office declares in an import, provisioned or not (provisioning issues credentials
+# in ``stores``); imported sales, stock and prices may name them before their edge exists.
+store_directory = Table(
+    "store_directory",
+    metadata,
+    Column("store_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+# Evidence of each marketing-consent decision: when, through which channel, which wording.
+# Keyed by the customer id the import gave (read through ``customers.merged_into``).
+customer_consents = Table(
+    "customer_consents",
+    metadata,
+    Column("customer_id", String(64), nullable=False),
+    Column("purpose", String(32), nullable=False),  # marketing
+    Column("at", String(32), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("wording_version", String(64), nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    PrimaryKeyConstraint("customer_id", "purpose", "at"),
+)
+
+# The measured quantity of a sale line of goods sold by weight or length (``sale_lines.qty`` is 1
+# and ``unit_cents`` the line's value for such a line); decimal text, e.g. "0.734".
+sale_line_measures = Table(
+    "sale_line_measures",
+    metadata,
+    Column("receipt_id", String(96), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("quantity", String(32), nullable=False),
+    Column("unit", String(8), nullable=False),
+    Column("unit_price_cents", BigInteger, nullable=False),
+    PrimaryKeyConstraint("receipt_id", "line_no"),
 )
 
 # (name, table, columns): created by a migration with plain DDL, so they are not bound to the

@@ -14,7 +14,9 @@ class TagRead(NamedTuple):
     """One singulation of one tag by one antenna.
 
     ``epc`` is upper-case hex; ``antenna`` is 1-based; ``rssi`` is in dBm (negative for real reads);
-    ``pc`` is the Gen2 protocol-control word; ``frequency_khz`` is 0 when the reader does not say.
+    ``pc`` is the Gen2 protocol-control word; ``frequency_khz`` is 0 when the reader does not say;
+    ``seen_us`` is the reader's own timestamp of the read in microseconds (LLRP: UTC since the Unix
+    epoch; Mercury: since the search started), 0 when the reader does not say.
     """
 
     epc: str
@@ -23,6 +25,14 @@ class TagRead(NamedTuple):
     pc: int
     frequency_khz: int = 0
     read_count: int = 1
+    seen_us: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TagBufferCount:
+    """A synchronous Read Tag Multiple finished: ``count`` tags wait in the reader's tag buffer."""
+
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,15 @@ class CommandResponse:
     status: int
     data: bytes
     ok: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderMessage:
+    """A message the reader sends on its own (LLRP keepalive, reader event notification…)."""
+
+    kind: int
+    message_id: int
+    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +84,6 @@ class FrameRejected:
     raw: bytes
 
 
-RfidEvent = TagRead | CommandResponse | InventoryRoundEnd | Command | FrameRejected
+RfidEvent = (
+    TagRead | TagBufferCount | CommandResponse | ReaderMessage | InventoryRoundEnd | Command | FrameRejected
+)

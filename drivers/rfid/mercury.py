@@ -4,11 +4,23 @@ Command  ``FF | Len | Opcode | Data[Len] | CRC_hi | CRC_lo``
 Response ``FF | Len | Opcode | Status(2) | Data[Len] | CRC_hi | CRC_lo`` (Len excludes Status).
 CRC: :func:`drivers.rfid.checksums.mercury_crc` over Len..last Data byte.
 
-Tag records (opcode 0x22 streamed during continuous reading, or 0x29 Get Tag Buffer) carry
-``Option(1) | MetadataFlags(2) | TagCount(1)`` then TagCount records. Each record holds the metadata
-fields selected by the flags, in flag-bit order (read count 1, RSSI 1 signed dBm, antenna 1 = tx<<4|rx,
-frequency 3 kHz, timestamp 4 ms, phase 2, protocol 1, data 2+n, GPIO 1), then
-``EpcBits(2) | PC(2) | EPC | TagCRC(2)`` where EpcBits counts PC + EPC + CRC.
+Every way the protocol hands over a tag becomes the same :class:`TagRead` (layouts as the public
+Mercury API's ``serial_reader_l3.c`` reads them):
+
+* Read Tag Single (0x21), plain (``Timeout(2)`` — the M5e form): ``PC(2) | EPC | TagCRC(2)``;
+  with the option byte (``Timeout(2) | Option(1) | MetadataFlags(2)``):
+  ``Option(1) | MetadataFlags(2) | metadata | PC(2) | EPC | TagCRC(2)``.
+* Read Tag Multiple (0x22) answered synchronously: only how many tags were found —
+  ``Count(1)``, ``Option(1) | SearchFlags(2) | Count(1)`` or ``… | Count(4)`` → :class:`TagBufferCount`;
+  the tags are then fetched with Get Tag Buffer (0x29):
+  ``MetadataFlags(2) | ReadOption(1) | Count(1) | records``.
+* Continuous reading (0x22 streamed after a multi-protocol tag op 0x2F):
+  ``Option(1) | MetadataFlags(2) | Count(1) | records``.
+
+A record holds the metadata fields selected by the flags, in flag-bit order (read count 1, RSSI 1
+signed dBm, antenna 1 = tx<<4|rx, frequency 3 kHz, timestamp 4 ms, phase 2, protocol 1,
+data 2+n, GPIO 1), then ``EpcBits(2) | PC(2) | EPC | TagCRC(2)`` where EpcBits counts PC + EPC + CRC.
+A Read Tag Single response carries the same metadata but no EpcBits: the EPC runs to the tag CRC.
 """
 
 from __future__ import annotations
@@ -20,7 +32,14 @@ from typing import Literal
 
 from drivers.errors import EncodeError
 from drivers.rfid.checksums import mercury_crc
-from drivers.rfid.events import Command, CommandResponse, FrameRejected, RfidEvent, TagRead
+from drivers.rfid.events import (
+    Command,
+    CommandResponse,
+    FrameRejected,
+    RfidEvent,
+    TagBufferCount,
+    TagRead,
+)
 from drivers.rfid.framing import FramedParser
 
 SOH = 0xFF
@@ -73,7 +92,8 @@ DEFAULT_METADATA = (
 )
 STATUS_OK = 0x0000
 STATUS_KEEPALIVE = 0x0400
-TAG_RECORD_OPCODES = frozenset({Opcode.READ_TAG_MULTIPLE, Opcode.GET_TAG_BUFFER})
+SINGULATION_OPTION_METADATA = 0x10
+_STREAMED = int(Opcode.READ_TAG_MULTIPLE)
 _FIXED_SIZES = (
     (Metadata.READ_COUNT, 1),
     (Metadata.RSSI, 1),
@@ -86,8 +106,9 @@ _FIXED_SIZES = (
 
 
 @lru_cache(maxsize=64)
-def _layout(flags: int) -> tuple[int, int, int, int, int, bool, bool]:
-    """Offsets (-1 if absent) of read count, RSSI, antenna, frequency; fixed size; has data; has GPIO."""
+def _layout(flags: int) -> tuple[int, int, int, int, int, int, bool, bool]:
+    """Offsets (-1 if absent) of read count, RSSI, antenna, frequency, timestamp; fixed size; has
+    data; has GPIO."""
     offsets: dict[int, int] = {}
     size = 0
     for flag, width in _FIXED_SIZES:
@@ -99,6 +120,7 @@ def _layout(flags: int) -> tuple[int, int, int, int, int, bool, bool]:
         offsets.get(Metadata.RSSI, -1),
         offsets.get(Metadata.ANTENNA, -1),
         offsets.get(Metadata.FREQUENCY, -1),
+        offsets.get(Metadata.TIMESTAMP, -1),
         size,
         bool(flags & Metadata.DATA),
         bool(flags & Metadata.GPIO),
@@ -134,27 +156,83 @@ class MercuryParser(FramedParser):
             return True
         status = frame[3] << 8 | frame[4]
         data = frame[5:-2]
-        if status == STATUS_OK and opcode in TAG_RECORD_OPCODES and data:
-            try:
-                _decode_tag_records(data, out)
-            except IndexError:
-                out.append(FrameRejected("truncated tag record", frame))
+        try:
+            if status == STATUS_OK and data:
+                if opcode == _STREAMED and len(data) > 7:  # the hot path: continuous reading
+                    _tag_records(data, data[1] << 8 | data[2], data[3], 4, out)
+                    return True
+                if _decode_tags(opcode, data, out):
+                    return True
+        except IndexError:
+            out.append(FrameRejected("truncated tag record", frame))
             return True
         out.append(CommandResponse(opcode, status, data, status == STATUS_OK))
         return True
 
 
-def _decode_tag_records(data: bytes, out: list[RfidEvent]) -> None:
-    flags = data[1] << 8 | data[2]
-    count = data[3]
-    count_at, rssi_at, ant_at, freq_at, fixed, has_data, has_gpio = _layout(flags)
-    pos = 4
+def _decode_tags(opcode: int, data: bytes, out: list[RfidEvent]) -> bool:
+    """Appends the tag events of a successful response; False when it carries none."""
+    if opcode == Opcode.READ_TAG_SINGLE:
+        out.append(_single_tag(data))
+    elif opcode == Opcode.GET_TAG_BUFFER:
+        _tag_records(data, data[0] << 8 | data[1], data[3], 4, out)
+    elif opcode != Opcode.READ_TAG_MULTIPLE:
+        return False
+    elif len(data) in (1, 4, 7):  # a synchronous search answers with its tag count only
+        count = data[0] if len(data) == 1 else int.from_bytes(data[3:], "big")
+        out.append(TagBufferCount(count))
+    else:
+        _tag_records(data, data[1] << 8 | data[2], data[3], 4, out)
+    return True
+
+
+def _metadata(data: bytes, pos: int, flags: int) -> tuple[int, int, int, int, int, int]:
+    """(read count, RSSI, antenna port, frequency kHz, timestamp µs, position after the metadata)."""
+    count_at, rssi_at, ant_at, freq_at, time_at, fixed, has_data, has_gpio = _layout(flags)
+    rssi = data[pos + rssi_at] if rssi_at >= 0 else 0
+    if rssi > 127:
+        rssi -= 256
+    antenna = data[pos + ant_at] if ant_at >= 0 else 0x11
+    freq = int.from_bytes(data[pos + freq_at : pos + freq_at + 3], "big") if freq_at >= 0 else 0
+    seen_us = int.from_bytes(data[pos + time_at : pos + time_at + 4], "big") * 1000 if time_at >= 0 else 0
+    reads = data[pos + count_at] if count_at >= 0 else 1
+    pos += fixed
+    if has_data:
+        pos += 2 + ((data[pos] << 8 | data[pos + 1]) + 7) // 8
+    if has_gpio:
+        pos += 1
+    if pos > len(data):
+        raise IndexError("metadata past the end of the frame")
+    return reads, rssi, (antenna >> 4) or antenna, freq, seen_us, pos
+
+
+def _single_tag(data: bytes) -> TagRead:
+    """A Read Tag Single response, plain (``PC | EPC | CRC``) or with option + metadata."""
+    if len(data) == 4 + 2 * (data[0] >> 3):  # the PC word's length field matches: the plain form
+        return TagRead(data[2:-2].hex().upper(), 1, 0, data[0] << 8 | data[1])
+    if not data[0] & SINGULATION_OPTION_METADATA or len(data) < 3:
+        raise IndexError("Read Tag Single response is neither PC+EPC+CRC nor option+metadata")
+    reads, rssi, antenna, freq, seen_us, pos = _metadata(data, 3, data[1] << 8 | data[2])
+    body = data[pos:-2]  # PC + EPC, or the EPC alone when its first word is not a matching PC
+    if len(body) >= 2 and len(body) == 2 + 2 * (body[0] >> 3):
+        pc, epc = body[0] << 8 | body[1], body[2:]
+    else:
+        pc, epc = (len(body) // 2) << 11, body
+    if len(epc) < 2:
+        raise IndexError("Read Tag Single response without an EPC")
+    return TagRead(epc.hex().upper(), antenna, rssi, pc, freq, reads, seen_us)
+
+
+def _tag_records(data: bytes, flags: int, count: int, pos: int, out: list[RfidEvent]) -> None:
+    # the hot path of continuous reading: :func:`_metadata` inlined (one call less per record)
+    count_at, rssi_at, ant_at, freq_at, time_at, fixed, has_data, has_gpio = _layout(flags)
     for _ in range(count):
         rssi = data[pos + rssi_at] if rssi_at >= 0 else 0
         if rssi > 127:
             rssi -= 256
         antenna = data[pos + ant_at] if ant_at >= 0 else 0x11
         freq = int.from_bytes(data[pos + freq_at : pos + freq_at + 3], "big") if freq_at >= 0 else 0
+        seen_us = int.from_bytes(data[pos + time_at : pos + time_at + 4], "big") * 1000 if time_at >= 0 else 0
         reads = data[pos + count_at] if count_at >= 0 else 1
         pos += fixed
         if has_data:
@@ -173,6 +251,7 @@ def _decode_tag_records(data: bytes, out: list[RfidEvent]) -> None:
                 data[pos + 2] << 8 | data[pos + 3],
                 freq,
                 reads,
+                seen_us,
             )
         )
         pos = end
@@ -205,9 +284,30 @@ def boot_firmware() -> bytes:
     return encode_command(Opcode.BOOT_FIRMWARE)
 
 
-def read_tag_single(timeout_ms: int) -> bytes:
+def read_tag_single(timeout_ms: int, metadata: int | None = None) -> bytes:
+    """Singulate one tag within ``timeout_ms``; with ``metadata`` flags the reply carries them."""
     _check_range("timeout_ms", timeout_ms, 0, 0xFFFF)
-    return encode_command(Opcode.READ_TAG_SINGLE, timeout_ms.to_bytes(2, "big"))
+    data = timeout_ms.to_bytes(2, "big")
+    if metadata is not None:
+        _check_range("metadata flags", metadata, 0, 0x01FF)
+        data += bytes((SINGULATION_OPTION_METADATA,)) + metadata.to_bytes(2, "big")
+    return encode_command(Opcode.READ_TAG_SINGLE, data)
+
+
+def read_tag_multiple(timeout_ms: int) -> bytes:
+    """Search for ``timeout_ms`` into the tag buffer; the reply is a :class:`TagBufferCount`."""
+    _check_range("timeout_ms", timeout_ms, 0, 0xFFFF)
+    return encode_command(Opcode.READ_TAG_MULTIPLE, b"\x00\x00\x00" + timeout_ms.to_bytes(2, "big"))
+
+
+def get_tag_buffer(metadata: int = DEFAULT_METADATA) -> bytes:
+    """Fetch the buffered tags of the last Read Tag Multiple, each with ``metadata``."""
+    _check_range("metadata flags", metadata, 0, 0x01FF)
+    return encode_command(Opcode.GET_TAG_BUFFER, metadata.to_bytes(2, "big") + b"\x00")
+
+
+def clear_tag_buffer() -> bytes:
+    return encode_command(Opcode.CLEAR_TAG_BUFFER)
 
 
 def set_region(region: Region) -> bytes:
@@ -264,7 +364,8 @@ def encode_tag_records(
     metadata: int = DEFAULT_METADATA,
     opcode: int = Opcode.READ_TAG_MULTIPLE,
 ) -> bytes:
-    """One reader→host frame carrying ``reads`` (at most as many as fit in 255 data bytes)."""
+    """One reader→host frame carrying ``reads`` (at most as many as fit in 255 data bytes): a
+    streamed Read Tag Multiple, or (``opcode=GET_TAG_BUFFER``) a Get Tag Buffer answer."""
     records = bytearray()
     count = 0
     for read in reads:
@@ -277,7 +378,7 @@ def encode_tag_records(
         if metadata & Metadata.FREQUENCY:
             records += read.frequency_khz.to_bytes(3, "big")
         if metadata & Metadata.TIMESTAMP:
-            records += b"\x00\x00\x00\x00"
+            records += (read.seen_us // 1000 & 0xFFFFFFFF).to_bytes(4, "big")
         if metadata & Metadata.PHASE:
             records += b"\x00\x00"
         if metadata & Metadata.PROTOCOL:
@@ -289,8 +390,9 @@ def encode_tag_records(
         epc = bytes.fromhex(read.epc)
         records += ((len(epc) + 4) * 8).to_bytes(2, "big") + read.pc.to_bytes(2, "big") + epc + b"\x00\x00"
         count += 1
-    data = b"\x10" + metadata.to_bytes(2, "big") + bytes((count,)) + bytes(records)
-    return encode_response(opcode, STATUS_OK, data)
+    flags = metadata.to_bytes(2, "big")
+    head = flags + b"\x00" if opcode == Opcode.GET_TAG_BUFFER else b"\x10" + flags
+    return encode_response(opcode, STATUS_OK, head + bytes((count,)) + bytes(records))
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:

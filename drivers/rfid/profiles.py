@@ -3,11 +3,15 @@
 A reader profile::
 
     id = "backroom-dock"                  # reader id in health and tag events
-    protocol = "mercury"                  # mercury | r2000
-    url = "vitrinesim://backroom-dock?antennas=4"   # device path or pyserial URL (simulator)
+    protocol = "mercury"                  # mercury | r2000 | llrp
+    url = "vitrinesim://backroom-dock?antennas=4"   # device path or pyserial URL (simulator);
+                                          # llrp: llrp://host[:5084] or llrp-sim://name?... (simulator)
     baudrate = 115200
     region = "EU3"                        # optional, protocol region name
     power_dbm = 27.0                      # optional
+    [llrp]                                # llrp only, optional
+    keepalive_ms = 5000                   # reader → client keepalive period
+    report_every = 1                      # tags per RO_ACCESS_REPORT
     [antennas]                            # antenna port → zone (ports not listed are not used)
     1 = "shelf-a"
     4 = "exit"
@@ -25,12 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from drivers.errors import ConfigError
+from drivers.rfid.llrp_client import LlrpOptions
 from drivers.rfid.sessions import ReaderSettings
 from drivers.tags import TagTimers
 
 ZONE_PATTERN = re.compile(r"^[a-z0-9_-]{1,32}$")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_KNOWN = {"id", "protocol", "url", "baudrate", "region", "power_dbm", "antennas"}
+_KNOWN = {"id", "protocol", "url", "baudrate", "region", "power_dbm", "antennas", "llrp"}
+_LLRP_KNOWN = {"keepalive_ms", "report_every", "rospec_id"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +64,15 @@ def parse_reader(data: dict[str, Any], where: str = "reader profile") -> ReaderP
     if not isinstance(reader_id, str) or not ID_PATTERN.match(reader_id):
         raise ConfigError(f"{where}: 'id' must be 1-64 chars of letters, digits, _ . -")
     protocol = data.get("protocol")
-    if protocol not in ("mercury", "r2000"):
-        raise ConfigError(f"{where}: 'protocol' must be 'mercury' or 'r2000', got {protocol!r}")
+    if protocol not in ("mercury", "r2000", "llrp"):
+        raise ConfigError(f"{where}: 'protocol' must be 'mercury', 'r2000' or 'llrp', got {protocol!r}")
     url = data.get("url")
     if not isinstance(url, str) or not url:
         raise ConfigError(f"{where}: 'url' must be a device path or pyserial URL")
+    network = url.lower().startswith(("llrp://", "llrp-sim://"))
+    if network != (protocol == "llrp"):
+        raise ConfigError(f"{where}: protocol 'llrp' goes with an llrp:// or llrp-sim:// url, and only it")
+    llrp_options = _llrp_options(data.get("llrp", {}), where)
     baudrate = data.get("baudrate", 115200)
     if not isinstance(baudrate, int) or isinstance(baudrate, bool) or baudrate <= 0:
         raise ConfigError(f"{where}: 'baudrate' must be a positive integer")
@@ -92,8 +102,22 @@ def parse_reader(data: dict[str, Any], where: str = "reader profile") -> ReaderP
         baudrate=baudrate,
         region=region,
         power_dbm=float(power) if power is not None else None,
+        llrp=llrp_options,
     )
     return ReaderProfile(settings, zones)
+
+
+def _llrp_options(table: Any, where: str) -> LlrpOptions | None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [llrp] must be a table")
+    unknown = set(table) - _LLRP_KNOWN
+    if unknown:
+        raise ConfigError(f"{where}: unknown [llrp] keys {sorted(unknown)}")
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in table.values()):
+        raise ConfigError(f"{where}: [llrp] values must be non-negative integers")
+    if table.get("rospec_id") == 0:
+        raise ConfigError(f"{where}: llrp.rospec_id must be at least 1")
+    return LlrpOptions(**table) if table else None
 
 
 def parse_site(data: dict[str, Any], where: str = "rfid site settings") -> RfidSite:

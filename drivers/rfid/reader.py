@@ -1,5 +1,8 @@
 """A running reader: transport + protocol session in a thread, reconnecting with backoff.
 
+Serial readers (Mercury, R2000) use a pyserial port; LLRP readers a TCP connection
+(``llrp://host:port``, or ``llrp-sim://name?...`` for the library's simulator).
+
 Tag reads are handed to ``on_reads(reader_id, reads, now)`` on the reader's thread, in arrival
 order; the callback must be quick and thread-safe. An unplugged reader is re-opened with backoff and
 its session restarted, so plugging it back needs nothing from the caller.
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from drivers.errors import DriverError, TransportError
 from drivers.rfid.events import CommandResponse, FrameRejected, TagRead
 from drivers.rfid.sessions import ReaderSettings, make_session
+from drivers.rfid.tcp import TcpTransport, llrp_endpoint
 from drivers.rfid.transport import Backoff, SerialTransport
 
 log = logging.getLogger(__name__)
@@ -50,7 +54,11 @@ class RfidReader:
         self._on_reads = on_reads
         self._clock = clock
         self._backoff = backoff or Backoff()
-        self._transport = SerialTransport(settings.url, settings.baudrate, read_timeout_s)
+        self._transport: SerialTransport | TcpTransport = (
+            TcpTransport(settings.url, llrp_endpoint(settings.url), read_timeout_s)
+            if settings.protocol == "llrp"
+            else SerialTransport(settings.url, settings.baudrate, read_timeout_s)
+        )
         self._session = make_session(settings)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,6 +148,9 @@ class RfidReader:
         events = self._session.parser.feed(data) if data else []
         for frame in self._session.on_events(events, now):
             self._transport.write(frame)
+        session_error = getattr(self._session, "error", None)
+        if session_error and session_error != self._last_error:
+            self._note_error(session_error)
         reads = [e for e in events if type(e) is TagRead]
         for event in events:
             if type(event) is CommandResponse and not event.ok:

@@ -14,8 +14,9 @@ from drivers.errors import ConfigError
 from drivers.rfid import mercury, r2000
 from drivers.rfid.events import InventoryRoundEnd, RfidEvent
 from drivers.rfid.framing import FramedParser
+from drivers.rfid.llrp_client import LlrpOptions, LlrpSession
 
-ProtocolName = Literal["mercury", "r2000"]
+ProtocolName = Literal["mercury", "r2000", "llrp"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +28,17 @@ class ReaderSettings:
     baudrate: int = 115200
     region: str | None = None
     power_dbm: float | None = None
+    llrp: LlrpOptions | None = None
+    """LLRP only: ROSpec id, keepalive period, tags per report (defaults when None)."""
+
+
+class Parser(Protocol):
+    def feed(self, data: bytes | bytearray | memoryview) -> list[RfidEvent]: ...
 
 
 class ProtocolSession(Protocol):
-    parser: FramedParser
+    @property
+    def parser(self) -> Parser: ...
 
     def startup(self) -> list[bytes]: ...
 
@@ -120,4 +128,6 @@ def make_session(settings: ReaderSettings) -> ProtocolSession:
         return MercurySession(settings)
     if settings.protocol == "r2000":
         return R2000Session(settings)
+    if settings.protocol == "llrp":
+        return LlrpSession(settings.antennas, settings.power_dbm, settings.llrp)
     raise ConfigError(f"unknown reader protocol {settings.protocol!r}")

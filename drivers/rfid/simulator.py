@@ -324,6 +324,11 @@ class SimBus:
         with self._lock:
             self._labels[name] = tuple(gtins)
 
+    def labels(self, name: str) -> tuple[str, ...]:
+        """What :meth:`label_stock` set for ``name`` (empty: the simulator's own GTINs)."""
+        with self._lock:
+            return self._labels.get(name, ())
+
     def attach(self, spec: SimSpec, now: float) -> SimulatedReader:
         with self._lock:
             if spec.name in self._unplugged:

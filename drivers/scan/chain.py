@@ -7,6 +7,15 @@ work on the frame shrunk to at most ``fallback_max_pixels`` (steps that would en
 are skipped). The budget keeps the worst-case latency per camera frame bounded — most frames contain
 no code and would otherwise pay for every fallback.
 
+Zero misreads: a symbol a fallback step finds is accepted only when it is confirmed — a step using
+another decoder library reads the same content (:func:`drivers.scan.confirm.identity`), or, for a
+product code of a symbology with a check digit, the injected ``known_product`` catalog predicate says
+it names a product. Unconfirmed symbols are dropped (counted in :attr:`ChainResult.rejected`): at a
+till a misread is worse than a no-read. The primary step's symbols are accepted as they are, except an
+EAN/UPC (whose one mod-10 digit is the weakest check) the catalog does not know, which then needs the
+same agreement. Agreement across
+transforms of one library is not enough (zbar reads the same wrong UPC-E at several angles).
+
 The budget counts the CPU time of the decoding thread (``time.thread_time``), not wall time: on a
 dedicated scanner thread the two are the same, and on a machine shared with other work the chain
 does the same work per frame (same decode rate) instead of silently giving up fallbacks.
@@ -21,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from drivers.errors import ConfigError
+from drivers.scan.confirm import KnownProduct, catalog_confirms, identity
 from drivers.scan.decoders.base import Decoder, Image, to_gray
-from drivers.scan.model import Decoded
+from drivers.scan.model import EAN_UPC, Decoded
 from drivers.scan.transforms import SCALE_OF, TRANSFORMS, Transform
 
 
@@ -86,6 +96,8 @@ class ChainResult:
     """The step that found ``symbols`` (None when nothing was found)."""
     skipped: int
     """Fallback steps not run because of the time budget or the pixel cap."""
+    rejected: int = 0
+    """Distinct symbols found but dropped for want of confirmation."""
 
 
 class DecoderChain:
@@ -102,6 +114,7 @@ class DecoderChain:
         budget_ms: float | None = DEFAULT_BUDGET_MS,
         fallback_max_pixels: int = DEFAULT_FALLBACK_MAX_PIXELS,
         clock: Callable[[], float] = time.thread_time,
+        known_product: KnownProduct | None = None,
     ) -> None:
         steps = [primary, *fallbacks]
         factories = decoder_factories()
@@ -118,6 +131,7 @@ class DecoderChain:
         self.budget_ms = budget_ms
         self.fallback_max_pixels = fallback_max_pixels
         self._clock = clock
+        self.known_product = known_product
         self._transforms: dict[str, Transform] = dict(TRANSFORMS)
         self._ms_per_mpx: dict[Step, float] = {}
 
@@ -128,9 +142,15 @@ class DecoderChain:
         """Like :meth:`decode`, also saying which step succeeded and how many were skipped."""
         gray = to_gray(image)
         start = self._clock()
-        found = self._run(self.primary, gray)
-        if found:
-            return ChainResult(found, self.primary, 0)
+        held: dict[tuple[str, str], type] = {}  # unconfirmed identity → library that read it
+        accepted: list[Decoded] = []
+        for symbol in self._run(self.primary, gray):
+            if self._unknown_retail_code(symbol):
+                held.setdefault(identity(symbol), self._library(self.primary))
+            else:
+                accepted.append(symbol)
+        if accepted:
+            return ChainResult(accepted, self.primary, 0, len(held))
         small = _shrink(gray, self.fallback_max_pixels)
         skipped = 0
         for position, step in enumerate(self.fallbacks):
@@ -144,10 +164,33 @@ class DecoderChain:
                 if elapsed_ms + predicted > self.budget_ms:
                     skipped += len(self.fallbacks) - position
                     break
-            found = self._run(step, small)
-            if found:
-                return ChainResult(found, step, skipped)
-        return ChainResult([], None, skipped)
+            library = self._library(step)
+            for symbol in self._run(step, small):
+                key = identity(symbol)
+                first = held.get(key)
+                if (first is not None and first is not library) or catalog_confirms(
+                    symbol, self.known_product
+                ):
+                    held.pop(key, None)
+                    accepted.append(symbol)
+                elif first is None:
+                    held[key] = library
+            if accepted:
+                return ChainResult(accepted, step, skipped, len(held))
+        return ChainResult([], None, skipped, len(held))
+
+    def _library(self, step: Step) -> type:
+        """The decoder's implementation (``zxing`` and ``zxing-full`` are one library): two steps
+        agree only across libraries."""
+        return type(self._decoders[step.decoder])
+
+    def _unknown_retail_code(self, symbol: Decoded) -> bool:
+        """An EAN/UPC (one mod-10 digit: the weakest check) naming no product of the catalog."""
+        return (
+            self.known_product is not None
+            and symbol.symbology in EAN_UPC
+            and not catalog_confirms(symbol, self.known_product)
+        )
 
     def _run(self, step: Step, gray: Image) -> list[Decoded]:
         t0 = self._clock()
@@ -177,16 +220,30 @@ def _unique(found: list[Decoded]) -> list[Decoded]:
 
 
 def default_chain(
-    *, budget_ms: float | None = DEFAULT_BUDGET_MS, decoders: Mapping[str, Decoder] | None = None
+    *,
+    budget_ms: float | None = DEFAULT_BUDGET_MS,
+    decoders: Mapping[str, Decoder] | None = None,
+    known_product: KnownProduct | None = None,
 ) -> DecoderChain:
     """The shipped chain (``DEFAULT_PRIMARY`` + ``DEFAULT_FALLBACKS``). ``budget_ms=None`` runs every
     fallback whatever the time (deterministic, for accuracy measurements)."""
-    return DecoderChain(DEFAULT_PRIMARY, DEFAULT_FALLBACKS, budget_ms=budget_ms, decoders=decoders)
+    return DecoderChain(
+        DEFAULT_PRIMARY,
+        DEFAULT_FALLBACKS,
+        budget_ms=budget_ms,
+        decoders=decoders,
+        known_product=known_product,
+    )
 
 
-def chain_from_spec(spec: Sequence[str], *, budget_ms: float | None = DEFAULT_BUDGET_MS) -> DecoderChain:
+def chain_from_spec(
+    spec: Sequence[str],
+    *,
+    budget_ms: float | None = DEFAULT_BUDGET_MS,
+    known_product: KnownProduct | None = None,
+) -> DecoderChain:
     """A chain from step strings, first = primary: ``["zxing", "zbar@scale0.5", ...]``."""
     if not spec:
         raise ConfigError("a decoder chain needs at least one step")
     steps = [Step.parse(s) for s in spec]
-    return DecoderChain(steps[0], steps[1:], budget_ms=budget_ms)
+    return DecoderChain(steps[0], steps[1:], budget_ms=budget_ms, known_product=known_product)

@@ -5,7 +5,8 @@ has its expected content in ``X.txt`` (text) or ``X.bin`` (bytes). Images named 
 file of their own are structured-append parts of the message in ``G.txt``.
 
 Comparison (:func:`matches`) normalises what the corpus and the decoders write differently:
-EAN/UPC are compared as GTIN-14 plus add-on digits (UPC-A ↔ EAN-13 with a leading 0, UPC-E expanded),
+EAN/UPC are compared as GTIN-14 plus add-on digits, whichever form either side writes (UPC-A ↔
+EAN-13 with a leading 0, UPC-E ↔ its UPC-A expansion; parsed by ``biip``),
 GS1 element strings as their (AI, value) pairs whether written raw or parenthesised.
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from drivers import gs1
+from drivers.scan.confirm import ean_upc_gtin
 from drivers.scan.images import IMAGE_SUFFIXES
 from drivers.scan.model import EAN_UPC, Decoded, Symbology
 
@@ -65,13 +67,6 @@ def images_of(root: Path, set_name: str) -> Iterator[CorpusImage]:
                 yield CorpusImage(set_name, path, group.read_bytes(), part_of_message=True)
 
 
-def _gtin_key(text: str, lengths: tuple[int, ...], *, upce: bool = False) -> tuple[str, str] | None:
-    try:
-        return gs1.split_ean_upc(text, lengths, upce=upce)
-    except gs1.Gs1Error:
-        return None
-
-
 def _gs1_key(text: str) -> tuple[tuple[str, str], ...] | None:
     for parse in (gs1.parse_hri, gs1.parse_element_string):
         try:
@@ -93,11 +88,39 @@ def matches(image: CorpusImage, decoded: Decoded) -> bool:
         return True
     expected = expected_bytes.decode("utf-8", errors="replace")
     if decoded.symbology in EAN_UPC:
-        got_key = _gtin_key(got, (13, 12, 8), upce=decoded.symbology is Symbology.UPCE)
-        want_key = _gtin_key(expected, (13, 8))
+        got_key = ean_upc_gtin(got, upce=decoded.symbology is Symbology.UPCE)
+        want_key = ean_upc_gtin(expected, upce=image.set_name.startswith("upce"))
         if got_key is None or want_key is None or got_key[0] != want_key[0]:
             return False
         # an add-on the expectation does not mention is extra information, not a misread
         return want_key[1] in ("", got_key[1])
     got_gs1 = _gs1_key(got)
     return got_gs1 is not None and got_gs1 == _gs1_key(expected)
+
+
+def expected_gtin(image: CorpusImage) -> str | None:
+    """The GTIN-14 an image's expectation names: EAN/UPC digits or GS1 AI (01); None otherwise."""
+    if image.expected is None or image.part_of_message:
+        return None
+    text = image.expected.decode("utf-8", "replace")
+    if image.set_name.startswith(("upc", "ean")):
+        found = ean_upc_gtin(text, upce=image.set_name.startswith("upce"))
+    else:
+        gtin = dict(_gs1_key(text) or ()).get("01")
+        found = ean_upc_gtin(gtin) if gtin else None
+    return found[0] if found else None
+
+
+def misread(image: CorpusImage, decoded: Decoded) -> bool:
+    """A decode naming other content than ``image`` expects. A right EAN/UPC whose add-on was not
+    read names the right product: it is neither a match nor a misread (see :func:`add_on_missing`)."""
+    return image.expected is not None and not matches(image, decoded) and not add_on_missing(image, decoded)
+
+
+def add_on_missing(image: CorpusImage, decoded: Decoded) -> bool:
+    """The right GTIN, read without the add-on the expectation carries."""
+    if image.expected is None or decoded.symbology not in EAN_UPC or image.part_of_message:
+        return False
+    got = ean_upc_gtin(decoded.text, upce=decoded.symbology is Symbology.UPCE)
+    want = ean_upc_gtin(image.expected.decode("ascii", "replace"), upce=image.set_name.startswith("upce"))
+    return got is not None and want is not None and got[0] == want[0] and not got[1] and bool(want[1])

@@ -25,6 +25,7 @@ from typing import Any
 from drivers.errors import ConfigError
 from drivers.scan.capture import open_camera
 from drivers.scan.chain import DEFAULT_BUDGET_MS, chain_from_spec, default_chain
+from drivers.scan.confirm import KnownProduct
 from drivers.scan.pipeline import ScanPipeline
 from drivers.scan.scanners import CameraScanner, SerialScanner
 from drivers.scan.serial_port import SerialLineSource
@@ -110,14 +111,21 @@ def load_profiles(folder: Path) -> list[ScannerProfile]:
 
 
 def build_scanner(
-    profile: ScannerProfile, *, keyring: Keyring | None = None, base_dir: Path | None = None
+    profile: ScannerProfile,
+    *,
+    keyring: Keyring | None = None,
+    base_dir: Path | None = None,
+    known_product: KnownProduct | None = None,
 ) -> CameraScanner | SerialScanner:
-    """Open the profile's transport and wire it to a pipeline. Raises ``DriverError`` subclasses."""
+    """Open the profile's transport and wire it to a pipeline. Raises ``DriverError`` subclasses.
+
+    ``known_product`` (GTIN-14 → in the store's catalog?) confirms what the decoder chain's
+    fallback steps find (see :mod:`drivers.scan.chain`)."""
     if profile.kind == "camera":
         chain = (
-            chain_from_spec(profile.chain, budget_ms=profile.budget_ms)
+            chain_from_spec(profile.chain, budget_ms=profile.budget_ms, known_product=known_product)
             if profile.chain
-            else default_chain(budget_ms=profile.budget_ms)
+            else default_chain(budget_ms=profile.budget_ms, known_product=known_product)
         )
         pipeline = ScanPipeline(
             profile.id, decoder=chain, dedup_window_s=profile.dedup_window_s, keyring=keyring

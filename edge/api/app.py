@@ -19,10 +19,13 @@ from edge.api.routes import admin, customers, health, orders, products, reservat
 from edge.api.routes.recommend import install_recommendations
 from edge.cloud_rpc import CloudRpc
 from edge.devices.api import devices_router
+from edge.hub_clock import SkewProbe
 from edge.node import EdgeNode
+from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
+from sync.wire import Ack
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -55,7 +58,14 @@ def create_app(
         if link is not None:
             _app.state.sync_link = link
         cloud.attach(link)
+        retention = OutboxRetention(the_node.outbox, settings.outbox_retention_days)
+        retention.start()
+        probe = SkewProbe(the_node.hub_clock, cloud.hub_ms, settings.clock_probe_s)  # hub clock offset
+        if link is not None:
+            probe.start()
         yield
+        probe.stop()
+        retention.stop()
         cloud.attach(None)
         if link is not None:
             link.stop()
@@ -64,6 +74,7 @@ def create_app(
 
     cloud = CloudRpc()  # online authorisation, order and customer look-ups once the sync link is up
     the_node.attach_cloud(cloud)
+    the_node.hub_clock.warn_s = settings.clock_skew_warn_s
 
     app = FastAPI(
         title=f"Vitrine edge — {settings.store_id}",
@@ -87,6 +98,14 @@ def _start_sync_link(settings: EdgeSettings, node: EdgeNode) -> SyncLink | None:
     """The node's sync link to the cloud (``VITRINE_EDGE_MQTT_*``), or None when ``mqtt_host`` is empty."""
     if not settings.mqtt_host:
         return None
-    link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox)
+
+    def diverged(ack: Ack) -> bool:
+        node.replica.require_recovery(
+            f"The cloud holds this store's ops up to number {ack.hwm}; this replica has only "
+            f"{node.outbox.last_seq()} (it was restored from an older backup or emptied)"
+        )
+        return False
+
+    link = SyncLink(SyncLinkConfig.from_settings(settings), node.outbox, node.inbox, on_diverged=diverged)
     link.start()
     return link

@@ -29,7 +29,10 @@ Qty = Annotated[int, Field(ge=1, le=999)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Request bodies: unknown fields refused, and no coercion (``true`` is not a quantity, ``"3"`` is
+    not a number, ``1.0`` is not an int)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SaleLineIn(Strict):
@@ -125,8 +128,30 @@ class OutboxStatus(BaseModel):
     backlog: int
 
 
+class StorageStatus(BaseModel):
+    ok: bool = Field(description="False from a disk-full or I/O fault until the next committed write")
+    fault: str | None = Field(description="disk_full, io_error, corrupt, cannot_open or read_only")
+    detail: str | None = Field(description="what failed and what to do next")
+    since: str | None = Field(description="when the unresolved fault was first seen (UTC)")
+    free_bytes: int | None = Field(description="free space on the replica's file system")
+
+
+class ClockHealth(BaseModel):
+    skew_ms: int | None = Field(description="this box's clock minus the hub's, last measured (None: never)")
+    rtt_ms: int | None = Field(description="round trip of that measurement (its uncertainty is half)")
+    measured_at: str | None
+    warning: str | None = Field(description="set when the skew is beyond VITRINE_EDGE_CLOCK_SKEW_WARN_S")
+    hlc_lead_ms: int = Field(
+        description="how far the HLC runs ahead of this box's clock (after a correction)"
+    )
+
+
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded", "recovery-needed"]
     store_id: str
     schema_version: int
     outbox_backlog: int
+    storage: StorageStatus
+    recovery: str | None = None
+    resend_unavailable: int | None = None
+    clock: ClockHealth | None = None

@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.api.auth import KIOSK, MANAGER, STAFF
+from drivers.scan.model import Symbology
+from edge.api.auth import MANAGER, STAFF, kiosk_device_token, session_scope
 from edge.api.errors import ERROR_RESPONSES
 from edge.devices.hub import ALERTS_TOPIC, TAGS_TOPIC, DeviceHub, alert_dict, count_topic, session_topic
 from edge.devices.settings import DeviceSettings, load_device_settings
@@ -32,6 +33,7 @@ SESSION_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 ZONE_PATTERN = r"^[a-z0-9_-]{1,32}$"
 KEEPALIVE_S = 15.0
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+SESSION = Depends(session_scope)  # a kiosk device token reaches its own session only
 
 SessionId = Annotated[str, Path(pattern=SESSION_PATTERN, description="kiosk or handheld session id")]
 CountId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
@@ -49,6 +51,10 @@ class ScanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4096)
     device_id: str = Field(default="manual", pattern=SESSION_PATTERN)
+    symbology: Symbology | None = Field(
+        default=None,
+        description="what the scanner decoded, when it says (an 8-digit upce is UPC-E, not EAN-8)",
+    )
 
 
 def _frame(name: str, data: dict[str, Any]) -> str:
@@ -177,13 +183,13 @@ def devices_router(
 
     @router.get(
         "/sessions/{session_id}/scans",
-        dependencies=[KIOSK],
+        dependencies=[SESSION],
         summary="SSE: scans routed to a session",
         include_in_schema=False,
     )
     @router.get(
         "/sessions/{session_id}/events",
-        dependencies=[KIOSK],
+        dependencies=[SESSION],
         summary="SSE: same feed as /scans",
         include_in_schema=False,
     )
@@ -192,8 +198,19 @@ def devices_router(
     ) -> StreamingResponse:
         return _stream(hub, session_topic(session_id), limit, timeout_s)
 
-    @router.post("/sessions/{session_id}/scans", dependencies=[KIOSK], summary="a typed/wedged scan")
+    @router.post("/sessions/{session_id}/scans", dependencies=[SESSION], summary="a typed/wedged scan")
     def inject_scan(session_id: SessionId, body: ScanIn) -> dict[str, Any]:
-        return hub.inject_scan(session_id, body.text, body.device_id)
+        return hub.inject_scan(session_id, body.text, body.device_id, body.symbology)
+
+    @router.post(
+        "/sessions/{session_id}/kiosk-token",
+        dependencies=[MANAGER],
+        summary="issue the token of the kiosk whose device session this is (it reaches that session only)",
+    )
+    def issue_kiosk_token(session_id: SessionId) -> dict[str, str]:
+        return {
+            "session_id": session_id,
+            "token": kiosk_device_token(settings.kiosk_token.get_secret_value(), session_id),
+        }
 
     return router

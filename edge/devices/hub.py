@@ -27,9 +27,11 @@ from drivers.counting import CountSession, StockCount
 from drivers.errors import DriverError
 from drivers.loss_prevention import LossAlert, LossPrevention
 from drivers.rfid.events import TagRead
+from drivers.rfid.llrp_sim import simulator_spec
 from drivers.rfid.profiles import ReaderProfile, RfidSite, load_readers, load_site, parse_site
 from drivers.rfid.reader import RfidReader
-from drivers.rfid.simulator import BUS, SCHEME, SimSpec
+from drivers.rfid.simulator import BUS
+from drivers.scan.model import Symbology
 from drivers.scan.payloads import classify
 from drivers.scan.pipeline import ScanEvent
 from drivers.scan.profiles import ScannerProfile, load_profiles
@@ -93,8 +95,7 @@ class DeviceHub:
                 load_profiles(scanners_dir) if scanners_dir is not None and scanners_dir.is_dir() else []
             )
             for profile in self.reader_profiles:
-                if _is_simulated(profile):
-                    SimSpec.from_url(profile.settings.url)  # a bad simulator URL fails here, not later
+                simulator_spec(profile.settings.url)  # a bad simulator URL fails here, not later
         except DriverError as err:  # drivers' ConfigError → the edge's, reported at start-up
             raise ConfigError(f"device configuration: {err}") from err
         self.zones = sorted({z for p in self.reader_profiles for z in p.zones.values()})
@@ -110,7 +111,13 @@ class DeviceHub:
         base_dir = config.parent if config is not None else None
         self._scanners = [
             ScannerWorker(
-                p, self._on_scan, keyring=keyring, base_dir=base_dir, fps=settings.camera_fps, clock=clock
+                p,
+                self._on_scan,
+                keyring=keyring,
+                base_dir=base_dir,
+                fps=settings.camera_fps,
+                clock=clock,
+                known_product=self.skus.knows_gtin,  # the store's catalog confirms fallback decodes
             )
             for p in self.scanner_profiles
         ]
@@ -158,8 +165,9 @@ class DeviceHub:
         if not gtins:
             return
         for profile in self.reader_profiles:
-            if _is_simulated(profile):
-                BUS.label_stock(SimSpec.from_url(profile.settings.url).name, gtins)
+            spec = simulator_spec(profile.settings.url)
+            if spec is not None:
+                BUS.label_stock(spec.name, gtins)
 
     # --- RFID -------------------------------------------------------------------------------------------
 
@@ -309,11 +317,13 @@ class DeviceHub:
         session = next((s.session_id for s in self._scanners if s.profile is profile), profile.id)
         self.topics.publish(session_topic(session), "scan", scan_dict(event, session))
 
-    def inject_scan(self, session_id: str, text: str, device_id: str = "manual") -> dict[str, Any]:
+    def inject_scan(
+        self, session_id: str, text: str, device_id: str = "manual", symbology: Symbology | None = None
+    ) -> dict[str, Any]:
         """A scan typed or wedged in by hand: classified like any scanner's and routed the same way."""
         now = self._clock()
-        payload = classify(text, keyring=self._keyring, now=now)
-        event = ScanEvent(device_id, now, text, None, payload)
+        payload = classify(text, symbology=symbology, keyring=self._keyring, now=now)
+        event = ScanEvent(device_id, now, text, symbology, payload)
         data = scan_dict(event, session_id)
         self.topics.publish(session_topic(session_id), "scan", data)
         return data
@@ -329,10 +339,6 @@ class DeviceHub:
             s = scanner.health()
             out.append({**asdict(s), "protocol": None, "url": scanner.profile.url})
         return out
-
-
-def _is_simulated(profile: ReaderProfile) -> bool:
-    return profile.settings.url.lower().startswith(f"{SCHEME}://")
 
 
 def tag_event_dict(event: TagEvent) -> dict[str, Any]:

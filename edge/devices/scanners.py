@@ -54,8 +54,10 @@ class ScannerWorker:
         base_dir: Path | None = None,
         fps: float = 10.0,
         clock: Callable[[], float] = time.time,
+        known_product: Callable[[str], bool] | None = None,
     ) -> None:
         self.profile = profile
+        self._known_product = known_product
         self.session_id = session_of(profile)
         self._on_scan = on_scan
         self._keyring = keyring
@@ -101,7 +103,10 @@ class ScannerWorker:
             if self._scanner is None:
                 try:
                     self._scanner = build_scanner(
-                        self.profile, keyring=self._keyring, base_dir=self._base_dir
+                        self.profile,
+                        keyring=self._keyring,
+                        base_dir=self._base_dir,
+                        known_product=self._known_product,
                     )
                     self._error = None
                     backoff.reset()

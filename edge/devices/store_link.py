@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from drivers import epc as epc_codec
-from edge import gtin as gtin_codes
 from edge.errors import EdgeError, Invalid
 from edge.node import EdgeNode
 from edge.services.context import iso
 from edge.services.stock import record_count, require_sku
+from sync.gtin import is_canonical
 
 
 class SkuResolver:
@@ -34,8 +34,13 @@ class SkuResolver:
 
     def sku_of(self, epc: str) -> str | None:
         gtin14 = epc_codec.gtin_of(epc)
-        if gtin14 is None:
-            return None
+        return None if gtin14 is None else self.sku_of_gtin(gtin14)
+
+    def knows_gtin(self, gtin14: str) -> bool:
+        """Whether a GTIN-14 names a catalogue product (a scanner's confirmation of a decode)."""
+        return self.sku_of_gtin(gtin14) is not None
+
+    def sku_of_gtin(self, gtin14: str) -> str | None:
         now = time.monotonic()
         with self._lock:
             hit = self._by_gtin.get(gtin14)
@@ -104,12 +109,7 @@ def catalogue_gtins(node: EdgeNode, limit: int) -> list[str]:
         )
         .fetchall()
     )
-    out = []
-    for row in rows:
-        code = str(row[0])
-        if gtin_codes.is_valid(code):
-            out.append(code.zfill(14))
-    return out
+    return [str(row[0]) for row in rows if is_canonical(str(row[0]))]
 
 
 def book_quantity(node: EdgeNode, sku: str, zone: str) -> int:

@@ -10,7 +10,9 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,11 +22,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from edge.errors import StorageError
+from edge.errors import RecoveryNeeded, StorageError
+from edge.replica.faults import StorageHealth, fault_of
 from edge.replica.migrations import LATEST_VERSION, MIGRATIONS
+from edge.replica.wal import current_frames
 from sync.hlc import HybridClock, Timestamp
 from sync.ops import CURRENT_VERSION, Op
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 10.0
 CHECKPOINT_INTERVAL_S = 0.5
 
@@ -40,11 +45,19 @@ def _connect(path: Path) -> sqlite3.Connection:
 class Tx:
     """One open write transaction. Emits ops into the outbox of the same transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, db: Database, clock: HybridClock, origin: str) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        db: Database,
+        clock: HybridClock,
+        origin: str,
+        recovery: str | None = None,
+    ) -> None:
         self.conn = conn
         self.db = db
         self.clock = clock
         self.origin = origin
+        self.recovery = recovery
         self._next_seq = 0
         self.ops: list[Op] = []
 
@@ -60,6 +73,8 @@ class Tx:
 
     def emit(self, type_: str, body: dict[str, Any], hlc: str | None = None) -> Op:
         """Append an op to the outbox; seq is contiguous because only this writer appends."""
+        if self.recovery:
+            raise RecoveryNeeded(self.recovery)
         if not self._next_seq:
             row = self.conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
             self._next_seq = int(row[0]) + 1
@@ -103,8 +118,9 @@ class Checkpointer:
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error:
-                    continue  # busy or locked: the next round catches up
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    continue  # busy, locked or out of space: the next round catches up
+            with contextlib.suppress(sqlite3.Error):  # a full disk must not crash the shutdown
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             conn.close()
 
@@ -127,32 +143,86 @@ class Replica:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._checkpointer: Checkpointer | None = None
+        # Set when the cloud holds ops of this store that this file lost: no op may be written.
+        self.recovery: str | None = None
+        self.storage = StorageHealth()
 
     @classmethod
     def open(
         cls, path: Path, store_id: str, clock: HybridClock | None = None, migrate: bool = True
     ) -> Replica:
-        """Open (creating if needed) and migrate the replica; the clock observes the latest outbox HLC."""
+        """Open (creating if needed) and migrate the replica; the clock resumes from the latest outbox
+        HLC, however far the wall clock is now behind it (never refuses to open)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        logged = current_frames(Path(f"{path}-wal"))
         try:
             replica = cls(path, store_id, clock or HybridClock(store_id))
+        except sqlite3.OperationalError as err:
+            raise StorageError(f"cannot open replica {path}: {err}") from err
+        except sqlite3.DatabaseError as err:
+            raise StorageError(damaged(path, err)) from err
+        try:
             replica._writer.execute("PRAGMA journal_mode=WAL")
             replica._writer.execute("PRAGMA wal_autocheckpoint=0")
-        except sqlite3.Error as err:
-            raise StorageError(f"cannot open replica {path}: {err}") from err
-        if migrate:
-            replica.migrate()
-        replica._observe_persisted_clock()
+            replica._check_wal(logged)
+            problem = replica._writer.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise sqlite3.DatabaseError(problem)
+            if migrate:
+                replica.migrate()
+            replica._observe_persisted_clock()
+            replica.recovery = replica._persisted_recovery()
+        except sqlite3.DatabaseError as err:
+            replica.close()
+            raise StorageError(damaged(path, err)) from err
+        except StorageError:
+            replica.close()
+            raise
         replica._checkpointer = Checkpointer(path)
         return replica
+
+    def _check_wal(self, logged: int) -> None:
+        """Log (never silently drop) committed transactions a torn write-ahead log lost in a crash."""
+        if not logged:
+            return
+        kept = int(self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
+        if 0 <= kept < logged:
+            log.warning(
+                "the write-ahead log of %s held %d frame(s) of committed transactions but only %d were "
+                "readable after the crash: the last transactions before it are lost here. Ops the cloud "
+                "already holds come back with `vitrine-edge restore-from-cloud` (the node asks for it "
+                "when the hub is ahead); ops never sent are lost (docs/operations.md, RPO).",
+                self.path, logged, max(kept, 0),
+            )  # fmt: skip
+
+    def _persisted_recovery(self) -> str | None:
+        if "sync_recovery" not in self.db.table_names():
+            return None
+        row = self._writer.execute("SELECT reason FROM sync_recovery WHERE id = 1").fetchone()
+        return str(row[0]) if row else None
+
+    def require_recovery(self, reason: str) -> None:
+        """Stop writing ops (kept across restarts) until ``vitrine-edge restore-from-cloud`` ran."""
+        message = f"{reason}. Selling is stopped so no sale is lost: run `vitrine-edge restore-from-cloud`."
+        with self.write() as tx:
+            tx.execute(
+                "INSERT INTO sync_recovery (id, reason) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET reason = excluded.reason",
+                (message,),
+            )
+        self.recovery = message
+
+    def clear_recovery(self) -> None:
+        with self.write() as tx:
+            tx.execute("DELETE FROM sync_recovery")
+        self.recovery = None
 
     def _observe_persisted_clock(self) -> None:
         if "outbox" not in self.db.table_names():
             return
         row = self._writer.execute("SELECT max(hlc) FROM outbox").fetchone()
         if row and row[0]:
-            self.clock.observe(Timestamp.parse(row[0]))
+            self.clock.restore(Timestamp.parse(row[0]))
 
     # -- schema ---------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -196,20 +266,35 @@ class Replica:
     # -- transactions ---------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """The single writer: one IMMEDIATE transaction; rolled back on any exception."""
+        """The single writer: one IMMEDIATE transaction; rolled back on any exception. A full or
+        failing disk raises :class:`~edge.errors.StorageFault` (recorded in :attr:`storage`) and
+        leaves the writer ready for the next transaction."""
         with self._write_lock:
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:  # another process holds the file past the busy timeout
-                raise StorageError(f"replica busy: {err}") from err
-            tx = Tx(conn, self.db, self.clock, self.store_id)
+                raise self._fault(err) or StorageError(f"replica busy: {err}") from err
+            tx = Tx(conn, self.db, self.clock, self.store_id, self.recovery)
             try:
                 yield tx
+                conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                _abandon(conn)
+                fault = self._fault(err)
+                if fault is None:
+                    raise
+                raise fault from err
             except BaseException:
-                conn.execute("ROLLBACK")
+                _abandon(conn)
                 raise
-            conn.execute("COMMIT")
+            self.storage.write_succeeded()
+
+    def _fault(self, err: sqlite3.Error) -> StorageError | None:
+        fault = fault_of(err)
+        if fault is not None:
+            self.storage.record(fault)
+        return fault
 
     def reader(self) -> sqlite3.Connection:
         """This thread's read-only connection."""
@@ -232,6 +317,21 @@ class Replica:
             self._readers.clear()
         with self._write_lock:
             self._writer.close()
+
+
+def damaged(path: Path, err: Exception) -> str:
+    return (
+        f"the replica {path} is damaged ({err}). Keep the file aside for analysis, then either put back "
+        "the last backup (`vitrine-edge restore --force BACKUP`) or start from an empty file, and run "
+        "`vitrine-edge restore-from-cloud` before serving (docs/operations.md)"
+    )
+
+
+def _abandon(conn: sqlite3.Connection) -> None:
+    """Roll back what is left of a failed transaction (SQLite may already have rolled it back)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the next BEGIN IMMEDIATE tells if the writer is unusable
+            conn.execute("ROLLBACK")
 
 
 def op_from_row(origin: str, row: sqlite3.Row) -> Op:

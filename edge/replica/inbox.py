@@ -15,21 +15,26 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from edge.replica.customer_merge import apply_customer_fields
 from edge.replica.database import Replica, Tx
 from sync.errors import ClockError, MalformedOp
+from sync.gtin import try_canonical_gtin
 from sync.hlc import Timestamp
+from sync.instants import canonical_instant, instant_from_epoch
 from sync.ops import Op
 
 OpHandler = Callable[[Tx, Op], None]
 
 
 def _iso_of(hlc: str) -> str:
-    wall = Timestamp.parse(hlc).wall_ms / 1000
-    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return instant_from_epoch(Timestamp.parse(hlc).wall_ms / 1000)
+
+
+def _instant(value: object) -> str:
+    """An instant from the hub, in the replica's one text form (sync.instants): compared in SQL."""
+    return canonical_instant(str(value))
 
 
 class ReplicaInbox:
@@ -58,10 +63,17 @@ class ReplicaInbox:
         )
         return int(row[0]) if row else 0
 
+    def fingerprint(self, origin: str) -> str | None:
+        """The HLC of the op at the mark: lets a sender restored from a backup see it is behind."""
+        row = (
+            self._replica.reader().execute("SELECT hlc FROM inbox_hwm WHERE origin = ?", (origin,)).fetchone()
+        )
+        return str(row[0]) if row and row[0] else None
+
     def apply(self, origin: str, ops: Sequence[Op]) -> int:
         with self._replica.write() as tx:
-            row = tx.one("SELECT seq FROM inbox_hwm WHERE origin = ?", (origin,))
-            mark = int(row[0]) if row else 0
+            row = tx.one("SELECT seq, hlc FROM inbox_hwm WHERE origin = ?", (origin,))
+            mark, mark_hlc = (int(row[0]), row[1]) if row else (0, None)
             for op in sorted(ops, key=lambda o: o.seq):
                 if op.origin != origin:
                     raise MalformedOp(f"op {op.id} in a batch from {origin}")
@@ -69,13 +81,25 @@ class ReplicaInbox:
                     continue
                 if op.seq != mark + 1:
                     break
-                self._apply_one(tx, op)
-                mark = op.seq
+                # A cloud restored from a backup re-numbers the ops it queued after the restore; an op
+                # already applied under its old number is recognised by its HLC and applied once.
+                seen = tx.execute(
+                    "INSERT OR IGNORE INTO inbox_seen (origin, hlc) VALUES (?, ?)", (origin, op.hlc)
+                ).rowcount
+                if seen:
+                    self._apply_one(tx, op)
+                mark, mark_hlc = op.seq, op.hlc
             tx.execute(
-                "INSERT INTO inbox_hwm VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq",
-                (origin, mark),
+                "INSERT INTO inbox_hwm (origin, seq, hlc) VALUES (?, ?, ?) "
+                "ON CONFLICT (origin) DO UPDATE SET seq = excluded.seq, hlc = excluded.hlc",
+                (origin, mark, mark_hlc),
             )
         return mark
+
+    def apply_effect(self, tx: Tx, op: Op) -> None:
+        """Apply one op's effect on the replica's state (no mark, no de-duplication): used to write
+        back this store's own ops recovered from the cloud (edge/replica/recovery.py)."""
+        self._apply_one(tx, op)
 
     def _apply_one(self, tx: Tx, op: Op) -> None:
         # A clock far ahead must not poison our own readings; the op still applies.
@@ -106,7 +130,9 @@ class ReplicaInbox:
         if not self._newer_checkpoint(tx, "catalog", version, op.hlc):
             return
         for item in op.body["items"]:
-            sku, gtin = str(item["sku"]), item.get("gtin")
+            sku, raw_gtin = str(item["sku"]), item.get("gtin")
+            # stored as GTIN-14 whatever form an older hub sent; a code that is no GTIN finds nothing
+            gtin = try_canonical_gtin(str(raw_gtin)) if raw_gtin else None
             if gtin:
                 tx.execute("UPDATE catalog SET gtin = NULL WHERE gtin = ? AND sku != ?", (gtin, sku))
             tx.execute(
@@ -127,7 +153,7 @@ class ReplicaInbox:
         version = int(op.body["version"])
         if not self._newer_checkpoint(tx, "price", version, op.hlc):
             return
-        effective = str(op.body["effective_from"])
+        effective = _instant(op.body["effective_from"])
         for price in op.body.get("prices", []):
             tx.execute(
                 "INSERT OR REPLACE INTO prices VALUES (?, ?, ?, ?)",
@@ -144,8 +170,8 @@ class ReplicaInbox:
                     promo.get("store"),
                     str(promo["kind"]),
                     int(promo["value"]),
-                    str(promo["starts"]),
-                    str(promo["ends"]),
+                    _instant(promo["starts"]),
+                    _instant(promo["ends"]),
                     version,
                 ),
             )
@@ -156,7 +182,7 @@ class ReplicaInbox:
             "INSERT OR REPLACE INTO loyalty_rules VALUES (?, ?, ?, ?, ?, ?)",
             (
                 int(b["version"]),
-                str(b["effective_from"]),
+                _instant(b["effective_from"]),
                 int(b["earn_per_unit_cents"]),
                 json.dumps({str(k): float(v) for k, v in dict(b.get("multipliers") or {}).items()}),
                 int(b.get("expiry_days") or 0),
@@ -179,7 +205,7 @@ class ReplicaInbox:
         tx.execute(
             "INSERT INTO loyalty_allowance (lease_id, customer_id, points, expires_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (lease_id) DO UPDATE SET points = excluded.points, expires_at = excluded.expires_at",
-            (str(b["lease_id"]), str(b["customer_id"]), int(b["points"]), str(b["expires_at"])),
+            (str(b["lease_id"]), str(b["customer_id"]), int(b["points"]), _instant(b["expires_at"])),
         )
 
     def _stock_summary(self, tx: Tx, op: Op) -> None:
@@ -259,8 +285,8 @@ class ReplicaInbox:
                 str(b.get("channel") or "online"),
                 json.dumps(lines),
                 int(b["total_cents"]),
-                str(b["at"]),
-                str(b["at"]),
+                _instant(b["at"]),
+                _instant(b["at"]),
                 op.hlc,
                 b.get("pickup_code"),
             ),
@@ -278,7 +304,7 @@ class ReplicaInbox:
                 str(b.get("ref") or ""),
                 str(b.get("channel") or ""),
                 str(b.get("store") or ""),
-                str(b.get("at") or ""),
+                _instant(b["at"]) if b.get("at") else "",
                 op.hlc,
                 op.origin,
             ),
@@ -304,7 +330,7 @@ class ReplicaInbox:
                 str(b["channel"]),
                 b.get("customer_id"),
                 str(b.get("payment_ref") or ""),
-                str(b["at"]),
+                _instant(b["at"]),
                 op.hlc,
                 int(b["total_cents"]),
                 int(b.get("points_earned") or 0),

@@ -271,11 +271,83 @@ V3_STOCK_LEVELS = Migration(
     ),
 )
 
-V4_SUMMARY_AS_OF = Migration(
+V4_GTIN14 = Migration(
     4,
+    "catalog GTINs stored in the vocabulary's canonical form, GTIN-14 (sync.gtin)",
+    (
+        # An 8-, 12- or 13-digit GTIN is the same GTIN-14 left-padded with zeros (GS1 GTIN-14 rule;
+        # the check digit does not change). Two rows that meet on one GTIN-14 keep it on the first sku.
+        """UPDATE catalog SET gtin = NULL
+            WHERE gtin NOT GLOB '*[^0-9]*' AND length(gtin) IN (8, 12, 13) AND EXISTS (
+                SELECT 1 FROM catalog other
+                 WHERE other.gtin = substr('000000' || catalog.gtin, -14)
+                    OR (other.sku < catalog.sku AND other.gtin NOT GLOB '*[^0-9]*'
+                        AND substr('000000' || other.gtin, -14) = substr('000000' || catalog.gtin, -14)))""",
+        """UPDATE catalog SET gtin = substr('000000' || gtin, -14)
+            WHERE gtin NOT GLOB '*[^0-9]*' AND length(gtin) IN (8, 12, 13)""",
+    ),
+)
+
+V5_STREAM_FINGERPRINTS = Migration(
+    5,
+    "restores: the HLC of the op at each inbox mark, and the HLCs of applied cloud ops (re-numbered ops apply once)",
+    (
+        "ALTER TABLE inbox_hwm ADD COLUMN hlc TEXT",
+        "CREATE TABLE inbox_seen (origin TEXT NOT NULL, hlc TEXT NOT NULL, PRIMARY KEY (origin, hlc)) WITHOUT ROWID",
+        "CREATE TABLE sync_recovery (id INTEGER PRIMARY KEY CHECK (id = 1), reason TEXT NOT NULL)",
+    ),
+)
+
+
+def _canonical_instants(table: str, column: str) -> str:
+    # The hub's ``YYYY-MM-DDTHH:MM:SSZ`` (20 characters) -> sync.instants' microsecond form.
+    return (
+        f"UPDATE OR REPLACE {table} SET {column} = substr({column}, 1, 19) || '.000000Z' "
+        f"WHERE length({column}) = 20 AND substr({column}, 20, 1) = 'Z'"
+    )
+
+
+_INSTANT_COLUMNS = (
+    ("prices", "effective_from"),
+    ("promotions", "starts"),
+    ("promotions", "ends"),
+    ("loyalty_rules", "effective_from"),
+    ("loyalty_allowance", "expires_at"),
+    ("reservations", "expires_at"),
+    ("orders", "placed_at"),
+    ("orders", "updated_at"),
+    ("sales", "at"),
+    ("loyalty_ledger", "at"),
+)
+
+V6_CLOCKS = Migration(
+    6,
+    "clocks: instants in sync.instants' one text form (SQL compares them as instants); the hub clock offset",
+    (
+        """CREATE TABLE hub_clock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            offset_ms INTEGER NOT NULL,
+            rtt_ms INTEGER NOT NULL,
+            measured_at REAL NOT NULL
+        )""",
+        *(_canonical_instants(table, column) for table, column in _INSTANT_COLUMNS),
+    ),
+)
+
+V7_SUMMARY_AS_OF = Migration(
+    7,
     "stock_summary.as_of: when each other store's figure last changed (live availability)",
     ("ALTER TABLE stock_summary ADD COLUMN as_of TEXT",),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (V1_CORE, V2_PICKUP_AND_SUMMARY, V3_STOCK_LEVELS, V4_SUMMARY_AS_OF)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    V1_CORE,
+    V2_PICKUP_AND_SUMMARY,
+    V3_STOCK_LEVELS,
+    V4_GTIN14,
+    V5_STREAM_FINGERPRINTS,
+    V6_CLOCKS,
+    V7_SUMMARY_AS_OF,
+)
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -35,9 +35,30 @@ class ReplicaOutbox:
                 (seq,),
             )
 
+    def hlc_at(self, seq: int) -> str | None:
+        row = self._replica.reader().execute("SELECT hlc FROM outbox WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
+
+    def rewind_acked(self, seq: int) -> int:
+        """The cloud was restored from a backup: everything after ``seq`` is sent again."""
+        with self._replica.write() as tx:
+            tx.execute("UPDATE outbox_ack SET seq = min(seq, ?) WHERE id = 1", (seq,))
+            row = tx.one("SELECT coalesce(min(seq), 0) FROM outbox")
+        return int(row[0]) if row else 0
+
     def last_seq(self) -> int:
         row = self._replica.reader().execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
         return int(row[0])
+
+    def prune(self, older_than_ms: int) -> int:
+        """Drop acknowledged ops whose HLC wall time is before ``older_than_ms`` (retention). The last
+        acknowledged op always stays: it is the stream's fingerprint. Returns how many went."""
+        with self._replica.write() as tx:
+            acked = int(tx.one("SELECT seq FROM outbox_ack WHERE id = 1")[0])  # type: ignore[index]
+            stamp = f"{older_than_ms:013d}"
+            gone = tx.execute("DELETE FROM outbox WHERE seq < ? AND hlc < ?", (acked, stamp)).rowcount
+            tx.execute("DELETE FROM inbox_seen WHERE hlc < ?", (stamp,))
+        return int(gone)
 
     def backlog(self) -> int:
         """Ops written but not yet acknowledged by the cloud."""

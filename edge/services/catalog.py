@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from edge import gtin as gtin_codes
-from edge.errors import NotFound
+from edge.errors import Invalid, NotFound
 from edge.replica import queries as q
 from edge.services.context import StoreContext
 from edge.services.models import ProductView, PromotionView
 from edge.services.pricing import Promotion, best_promotion
+from sync.gtin import InvalidGtin, canonical_gtin, try_canonical_gtin
 
 MAX_SEARCH = 100
 
@@ -26,21 +26,28 @@ class CatalogService:
             raise NotFound(f"unknown sku {sku!r}")
         return self._view(conn, row)
 
-    def by_gtin(self, code: str) -> ProductView:
-        """Raises Invalid for a malformed GTIN or wrong check digit, NotFound if not in the catalog."""
-        normal = gtin_codes.normalise(code)
+    def by_gtin(self, code: str, symbology: str | None = None) -> ProductView:
+        """The product of any GTIN form (UPC-A/E, EAN-8/13, GTIN-14, Digital Link, AI 01 element
+        string), looked up by its canonical GTIN-14. ``symbology`` ("upc-e") is the scanner's hint for
+        an 8-digit code. Raises Invalid for a malformed code, NotFound if not in the catalog."""
+        try:
+            gtin = canonical_gtin(code, symbology=symbology)
+        except InvalidGtin as err:
+            raise Invalid(f"{err}; scan the barcode again or type the digits printed under it") from err
         conn = self.ctx.replica.reader()
-        row = q.product_by_gtin(conn, normal)
+        row = q.product_by_gtin(conn, gtin)
         if row is None:
-            raise NotFound(f"no product with GTIN {normal}")
+            raise NotFound(f"no product with GTIN {gtin} in this store's catalog")
         return self._view(conn, row)
 
     def search(self, text: str, limit: int = 20) -> list[ProductView]:
         conn = self.ctx.replica.reader()
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        gtin = try_canonical_gtin(text)  # a GTIN in any form finds its product too
         rows = conn.execute(
-            "SELECT * FROM catalog WHERE name LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\' ORDER BY sku LIMIT ?",
-            (pattern, pattern, min(limit, MAX_SEARCH)),
+            "SELECT * FROM catalog WHERE name LIKE ? ESCAPE '\\' OR sku LIKE ? ESCAPE '\\' OR gtin = ? "
+            "ORDER BY sku LIMIT ?",
+            (pattern, pattern, gtin, min(limit, MAX_SEARCH)),
         ).fetchall()
         return [self._view(conn, row) for row in rows]
 

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from edge.replica.database import Replica
 from sync.hlc import Timestamp
+from sync.instants import instant_text
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return instant_text(moment)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sync.instants import instant_text
+
 # Per (sku, zone): the latest count and the deltas after it.
 CELLS_SQL = """
 WITH cells AS (SELECT sku, zone FROM stock_counts UNION SELECT sku, zone FROM stock_deltas),
@@ -76,10 +78,7 @@ def day_bounds(now: datetime) -> tuple[str, str]:
     """ISO-8601 UTC bounds of the store-local day containing ``now`` (an aware datetime)."""
     start_local = now.replace(hour=0, minute=0, second=0, microsecond=0)
     end_local = start_local + timedelta(days=1)
-    return (
-        start_local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        end_local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-    )
+    return instant_text(start_local), instant_text(end_local)  # sync.instants: compared as instants
 
 
 def today_sales(conn: sqlite3.Connection, now: datetime) -> TodaySales:

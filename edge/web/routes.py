@@ -70,12 +70,19 @@ class SyncView(BaseModel):
     backlog: int = Field(description="ops written but not yet acknowledged by the cloud")
     oldest_unsynced_age_s: float | None
     last_contact_age_s: float | None = Field(description="seconds since the last ack or batch from the cloud")
+    recovery: str | None = Field(
+        default=None, description="the cloud holds ops this replica lost: selling is stopped, what to run"
+    )
+    clock_skew_ms: int | None = Field(
+        default=None, description="this box's clock minus the hub's (last measured)"
+    )
+    clock_warning: str | None = Field(default=None, description="set when the skew is beyond the threshold")
 
 
 class PickupOrderRequest(BaseModel):
     customer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
     sku: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
-    qty: int = Field(default=1, ge=1, le=5)
+    qty: int = Field(default=1, ge=1, le=5, strict=True)
     store: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="the store that has the item")
 
 
@@ -193,6 +200,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     def manager_sync(request: Request, node: Node) -> SyncView:
         """The sync link's status (online, backlog, oldest unsynced op, last cloud contact)."""
         link = getattr(request.app.state, "sync_link", None)
+        clock = node.hub_clock.status()
         if link is None:
             backlog = max(0, node.outbox.last_seq() - node.outbox.acked_seq())
             return SyncView(
@@ -201,6 +209,8 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 backlog=backlog,
                 oldest_unsynced_age_s=None,
                 last_contact_age_s=None,
+                clock_skew_ms=clock.skew_ms,
+                clock_warning=clock.warning,
             )
         status = link.status()
         contact = status.last_contact_at
@@ -210,6 +220,9 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             backlog=status.backlog,
             oldest_unsynced_age_s=status.oldest_unsynced_age_s,
             last_contact_age_s=None if contact is None else max(0.0, time.time() - contact),
+            recovery=node.replica.recovery or status.recovery,
+            clock_skew_ms=clock.skew_ms,
+            clock_warning=clock.warning,
         )
 
     @router.post(

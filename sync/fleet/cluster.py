@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from sync.broker import MosquittoProcess, free_port
-from sync.credentials import HUB_USER, generate
+from sync.credentials import CONFIG_NAME, HUB_USER, generate
 from sync.fleet.errors import FleetError
 from sync.fleet.procs import Service, run_cli
 from sync.fleet.proxy import LinkProxy
@@ -190,10 +190,8 @@ class Fleet:
     def _start_broker(self) -> None:
         creds = self.root / "mosquitto"
         self.broker_passwords = generate([s.store_id for s in self.config.stores], creds)
-        self.broker = MosquittoProcess(
-            workdir=creds / "run", password_file=creds / "passwd", acl_file=creds / "acl"
-        )
-        _readable_by_broker([creds / "passwd", creds / "acl", creds / "run"])
+        self.broker = MosquittoProcess(workdir=creds / "run", dynsec_file=creds / CONFIG_NAME)
+        _readable_by_broker([creds / CONFIG_NAME, creds / "run"])
         self.broker.start()
         self.say(f"  broker   mqtt://127.0.0.1:{self.broker.port} (per-store users + ACL)")
 

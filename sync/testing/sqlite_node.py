@@ -82,7 +82,27 @@ class SqliteNode:
             row = self.conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
         return int(row[0])
 
+    def hlc_at(self, seq: int) -> str | None:
+        with self.lock:
+            row = self.conn.execute("SELECT hlc FROM outbox WHERE seq = ?", (seq,)).fetchone()
+        return str(row[0]) if row else None
+
+    def rewind_acked(self, seq: int) -> int:
+        with self.lock:
+            self.conn.execute("UPDATE outbox_acked SET seq = min(seq, ?) WHERE id = 1", (seq,))
+            row = self.conn.execute("SELECT coalesce(min(seq), 0) FROM outbox").fetchone()
+        return int(row[0])
+
     # ---- Inbox -------------------------------------------------------------------------------
+
+    def fingerprint(self, origin: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT o.hlc FROM inbox_ops o JOIN inbox_hwm h ON h.origin = o.origin AND h.seq = o.seq "
+                "WHERE o.origin = ?",
+                (origin,),
+            ).fetchone()
+        return str(row[0]) if row else None
 
     def high_water_mark(self, origin: str) -> int:
         with self.lock:

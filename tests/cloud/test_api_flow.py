@@ -54,8 +54,10 @@ def test_provisioning_pushes_checkpoints_and_hides_secrets(client: httpx.Client,
     assert a["edge_env"]["VITRINE_EDGE_MQTT_PASSWORD"] == a["broker"]["password"]
     listed = client.get("/admin/v1/stores", headers=ADMIN).json()
     assert "password" not in str(listed) and a["api_token"] not in str(listed)
-    pw = client.get("/admin/v1/broker/password-file", headers=ADMIN).text
-    assert pw.startswith("a:$7$101$") and a["broker"]["password"] not in pw
+    broker = client.get("/admin/v1/broker/dynamic-security", headers=ADMIN).json()
+    (store_a,) = [c for c in broker["clients"] if c["username"] == "a"]
+    assert store_a["clientid"] == "a" and store_a["iterations"] == 101
+    assert a["broker"]["password"] not in str(broker)
     types = [op["type"] for op in downlink(engine, "a")]
     assert types[0] == "catalog.checkpoint"
     assert {"catalog.checkpoint", "price.checkpoint", "loyalty.rules"} <= set(types)
@@ -75,6 +77,25 @@ def test_catalog_import_rejects_bad_gtin_without_partial_write(client: httpx.Cli
         "/admin/v1/catalog/import", content="sku,name\nX,y\n", headers={**ADMIN, "Content-Type": "text/csv"}
     )
     assert r.status_code == 422
+
+
+def test_catalog_stores_gtin14_whatever_form_the_admin_gives(client: httpx.Client, engine: Engine) -> None:
+    seed(client)  # MUG-1 imported as EAN-13 4006381333931, CAP-1 as EAN-8 96385074
+    assert client.get("/admin/v1/catalog/MUG-1", headers=ADMIN).json()["gtin"] == "04006381333931"
+    assert client.get("/admin/v1/catalog/CAP-1", headers=ADMIN).json()["gtin"] == "00000096385074"
+    r = client.patch(
+        "/admin/v1/catalog/TEE-1", json={"gtin": "https://id.gs1.org/01/036602301467"}, headers=ADMIN
+    )
+    assert r.status_code == 200 and r.json()["gtin"] == "00036602301467", r.text
+    catalog = [op for op in downlink(engine, "a") if op["type"] == "catalog.checkpoint"][-1]["body"]["items"]
+    assert {i["sku"]: i["gtin"] for i in catalog}["TEE-1"] == "00036602301467"
+    for query in ("036602301467", "(01)00036602301467"):
+        found = client.get("/admin/v1/catalog", params={"q": query}, headers=ADMIN).json()
+        assert [item["sku"] for item in found] == ["TEE-1"]
+        shop = client.get("/shop/v1/products", params={"q": query}, headers=SHOP).json()
+        assert [item["sku"] for item in shop] == ["TEE-1"]
+    r = client.patch("/admin/v1/catalog/TEE-1", json={"gtin": "(01)00036602301468"}, headers=ADMIN)
+    assert r.status_code == 422 and "GTIN" in r.json()["detail"]
 
 
 def test_effective_dated_prices_and_store_promotion(client: httpx.Client, engine: Engine) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from cloud.api import create_app
 from cloud.settings import CloudSettings
 from sync.broker import MosquittoProcess
-from sync.credentials import DEFAULT_TEMPLATE, render_acl
+from sync.credentials import CONFIG_NAME
 from sync.transport import MqttConfig, Transport
 from tests.cloud.helpers import ADMIN, seed, serve
 
@@ -30,15 +30,10 @@ def test_provisioned_store_logs_in_and_is_confined_to_its_topics(
     app = create_app(settings)
     with serve(app) as api:
         bundles = seed(api)
-        passwd = api.get("/admin/v1/broker/password-file", headers=ADMIN).text
+        config = api.get("/admin/v1/broker/dynamic-security", headers=ADMIN).text
     app.state.hub.engine.dispose()
-    (broker_files / "passwd").write_text(passwd)
-    (broker_files / "acl").write_text(render_acl(DEFAULT_TEMPLATE.read_text()))
-    broker = MosquittoProcess(
-        workdir=broker_files / "mosquitto",
-        password_file=broker_files / "passwd",
-        acl_file=broker_files / "acl",
-    )
+    (broker_files / CONFIG_NAME).write_text(config)
+    broker = MosquittoProcess(workdir=broker_files / "mosquitto", dynsec_file=broker_files / CONFIG_NAME)
     broker.start()
     transports: list[Transport] = []
     try:
@@ -47,7 +42,7 @@ def test_provisioned_store_logs_in_and_is_confined_to_its_topics(
             MqttConfig(port=broker.port, client_id="a", username=a["username"], password=a["password"])
         )
         wrong = Transport(
-            MqttConfig(port=broker.port, client_id="a2", username=a["username"], password="not-the-password")
+            MqttConfig(port=broker.port, client_id="a", username=a["username"], password="not-the-password")
         )
         b = bundles["b"]["broker"]
         store_b = Transport(

@@ -13,13 +13,14 @@ import pytest
 from drivers import epc
 from drivers.rfid.events import TagRead
 from drivers.rfid.simulator import BUS
+from edge.api.auth import kiosk_device_token
 from edge.devices.hub import DeviceHub
 from edge.devices.settings import DeviceSettings
 from edge.errors import ConfigError
 from edge.node import EdgeNode
 from edge.services.selling import Basket, BasketLine
 from edge.settings import EdgeSettings
-from tests.devices.conftest import PRODUCTS, STORE, populate, serve, wait_for, write_config
+from tests.devices.conftest import PRODUCTS, STORE, TOKENS, populate, serve, wait_for, write_config
 
 SKUS = {sku for sku, _, _ in PRODUCTS}
 CAMERA = """id = "kiosk-cam"
@@ -76,7 +77,8 @@ def test_edge_runs_simulated_devices_end_to_end(
         shelf_a = staff.get("/api/v1/devices/tags", params={"zone": "shelf-a"}).json()
         assert shelf_a["tags"] and all(t["zone"] == "shelf-a" for t in shelf_a["tags"])
 
-        # the camera's scans reach kiosk-7's live feed
+        # the camera's scans reach kiosk-7's live feed, read with kiosk-7's own device token
+        kiosk.headers["Authorization"] = "Bearer " + kiosk_device_token(TOKENS["kiosk"], "kiosk-7")
         scans = sse_events(kiosk, "/api/v1/devices/sessions/kiosk-7/scans?limit=1&timeout_s=10")
         assert scans[0][0] == "scan"
         assert scans[0][1]["kind"] == "gtin" and scans[0][1]["gtin"] == "04006381333931"

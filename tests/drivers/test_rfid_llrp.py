@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.rfid import llrp
-from drivers.rfid.events import CommandResponse, FrameRejected, TagRead
+from drivers.rfid.events import CommandResponse, FrameRejected, ReaderMessage, TagRead
 
 RESPONSES = {
     "CloseConnectionResponse": llrp.Msg.CLOSE_CONNECTION_RESPONSE,
@@ -44,7 +44,8 @@ def test_every_ro_access_report_fixture(data_dir: Path) -> None:
         stream += llrp.encode_message(llrp.Msg.RO_ACCESS_REPORT, path.read_bytes(), message_id=i)
         for tag in truth:
             epc = base64.b64decode(tag["EPC96"]["EPC"]).hex().upper()
-            expected.append(TagRead(epc, tag["AntennaID"], tag["PeakRSSI"], 0x3000))
+            seen = tag["FirstSeenUTC"] or 0
+            expected.append(TagRead(epc, tag["AntennaID"], tag["PeakRSSI"], 0x3000, seen_us=seen))
     parser = llrp.LlrpParser()
     events = [e for i in range(0, len(stream), 7) for e in parser.feed(stream[i : i + 7])]
     assert events == expected and parser.buffered == 0
@@ -66,7 +67,8 @@ def test_response_and_notification_fixtures(data_dir: Path) -> None:
     timestamp, event = data.children()
     assert int.from_bytes(timestamp.value, "big") == truth["UTCTimestamp"]
     assert event.type == 257 and truth["ConnectionCloseEvent"] == {}
-    assert llrp.LlrpParser().feed(llrp.encode_message(llrp.Msg.READER_EVENT_NOTIFICATION, body))[0].ok  # type: ignore[union-attr]
+    events = llrp.LlrpParser().feed(llrp.encode_message(llrp.Msg.READER_EVENT_NOTIFICATION, body, 3))
+    assert events == [ReaderMessage(llrp.Msg.READER_EVENT_NOTIFICATION, 3, body)]
 
 
 def test_encoders_and_epc_data_variant() -> None:
@@ -88,7 +90,8 @@ def test_malformed_messages_are_rejected_and_parsing_continues() -> None:
     bad_body = llrp.encode_message(llrp.Msg.RO_ACCESS_REPORT, b"\x00\xf0\x00\x40")  # TLV past the end
     good = llrp.encode_message(llrp.Msg.KEEPALIVE, b"", 9)
     events = llrp.LlrpParser().feed(b"\xff\xff" + bad_body + good)
-    assert [type(e) for e in events] == [FrameRejected, FrameRejected, FrameRejected, CommandResponse]
+    assert [type(e) for e in events] == [FrameRejected, FrameRejected, FrameRejected, ReaderMessage]
+    assert events[-1] == ReaderMessage(llrp.Msg.KEEPALIVE, 9, b"")
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)

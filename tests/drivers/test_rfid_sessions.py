@@ -7,6 +7,7 @@ import pytest
 from drivers.errors import ConfigError
 from drivers.rfid import mercury, r2000
 from drivers.rfid.events import CommandResponse, InventoryRoundEnd, TagRead
+from drivers.rfid.llrp_sim import simulator_spec
 from drivers.rfid.profiles import load_readers, load_site
 from drivers.rfid.sessions import MercurySession, R2000Session, ReaderSettings, make_session
 from drivers.rfid.simulator import SimSpec, SimulatedReader
@@ -40,7 +41,7 @@ def test_bad_regions_and_protocols() -> None:
     with pytest.raises(ConfigError, match="region"):
         R2000Session(ReaderSettings("r", "r2000", "x", region="mars"))
     with pytest.raises(ConfigError, match="protocol"):
-        make_session(ReaderSettings("r", "llrp", "x"))  # type: ignore[arg-type]
+        make_session(ReaderSettings("r", "zigbee", "x"))  # type: ignore[arg-type]
 
 
 def test_simulated_mercury_obeys_start_stop_and_rejects_bad_antennas() -> None:
@@ -70,9 +71,9 @@ def test_simulated_r2000_round_answers_after_its_air_time() -> None:
 
 def test_shipped_reader_profiles_are_valid() -> None:
     profiles = load_readers(REPO / "firmware-config" / "readers")
-    assert {p.settings.protocol for p in profiles} == {"mercury", "r2000"}
+    assert {p.settings.protocol for p in profiles} == {"mercury", "r2000", "llrp"}
     for profile in profiles:
-        SimSpec.from_url(profile.settings.url)
+        assert simulator_spec(profile.settings.url) is not None
     site = load_site(REPO / "firmware-config" / "rfid.toml")
     assert "exit" in site.exit_zones
     assert any("exit" in p.zones.values() for p in profiles)

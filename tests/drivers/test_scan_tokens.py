@@ -43,7 +43,17 @@ def _reason(token: str, now: float = T0 + 1, keyring: tokens.Keyring | None = KE
 def test_expired_and_future_tokens_are_rejected() -> None:
     token = tokens.issue_loyalty_token(KEYS, "C1", issued_at=T0, ttl_s=60)
     assert _reason(token, now=T0 + 60) == "expired"
-    assert _reason(token, now=T0 - 3600) == "not_yet_valid"
+    assert _reason(token, now=T0 - 2 * 86_400) == "not_yet_valid"
+
+
+def test_a_card_enrolled_on_a_store_hours_ahead_opens_at_the_others() -> None:
+    """Tokens tolerate a documented skew (tokens.CLOCK_SKEW_S, 24 h) between issuer and verifier."""
+    ahead = tokens.issue_loyalty_token(KEYS, "C-AHEAD", issued_at=T0 + 2 * 3600, ttl_s=365 * 86_400)
+    assert tokens.verify_token(ahead, KEYS, now=T0).card_id == "C-AHEAD"  # type: ignore[union-attr]
+    at_limit = tokens.issue_loyalty_token(KEYS, "C-LIMIT", issued_at=T0 + tokens.CLOCK_SKEW_S, ttl_s=60)
+    assert tokens.verify_token(at_limit, KEYS, now=T0).card_id == "C-LIMIT"  # type: ignore[union-attr]
+    beyond = tokens.issue_loyalty_token(KEYS, "C-FAR", issued_at=T0 + tokens.CLOCK_SKEW_S + 1, ttl_s=60)
+    assert _reason(beyond, now=T0) == "not_yet_valid"
 
 
 def test_forged_tokens_are_rejected() -> None:

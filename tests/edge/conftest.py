@@ -42,9 +42,9 @@ def populate(node: EdgeNode) -> None:
     """Three priced products (one on promotion), stock counted, one customer with points."""
     with node.replica.write() as tx:
         for sku, gtin, name, cents in (
-            ("85123A", "2002344615337", "WHITE HANGING HEART T-LIGHT HOLDER", 255),
-            ("71053", "4006381333931", "WHITE METAL LANTERN", 339),
-            ("22423", "5901234123457", "REGENCY CAKESTAND 3 TIER", 1275),
+            ("85123A", "02002344615337", "WHITE HANGING HEART T-LIGHT HOLDER", 255),
+            ("71053", "04006381333931", "WHITE METAL LANTERN", 339),
+            ("22423", "05901234123457", "REGENCY CAKESTAND 3 TIER", 1275),
         ):
             tx.execute(
                 "INSERT INTO catalog (sku, gtin, name, category) VALUES (?, ?, ?, 'home')", (sku, gtin, name)

@@ -46,6 +46,8 @@ def test_v1_file_upgrades_and_keeps_working(tmp_path: Path) -> None:
 
     node = EdgeNode.open(path, "store-1")
     try:
+        assert node.catalog.product("85123A").gtin == "02002344615337"  # v1's 13 digits → GTIN-14
+        assert node.catalog.by_gtin("2002344615337").sku == "85123A"
         assert node.catalog.product("85123A").on_hand == 10  # counted 12, sold 2 under v1
         assert node.loyalty.view("17850").balance == 5
         assert node.orders.get("W-1").state == "placed"
@@ -90,3 +92,32 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     replica.close()
     with pytest.raises(StorageError, match="newer"):
         Replica.open(tmp_path / "future.db", "store-1")
+
+
+def test_v4_stores_every_gtin_as_gtin14_and_keeps_them_unique(tmp_path: Path) -> None:
+    replica = Replica.open(v1_file(tmp_path), "store-1", migrate=False)
+    replica.migrate(target=3)
+    rows = [
+        ("A", "012345678905"),  # UPC-A
+        ("B", "0012345678905"),  # the same GTIN as EAN-13: it stays with A
+        ("C", "96385074"),  # EAN-8
+        ("D", "10614141000019"),  # already GTIN-14
+        ("E", None),
+    ]
+    with replica.write() as tx:
+        for sku, gtin in rows:
+            tx.execute(
+                "INSERT INTO catalog (sku, gtin, name, category) VALUES (?, ?, ?, 'x')", (sku, gtin, sku)
+            )
+    assert replica.migrate(target=4) == [4]
+    stored = dict(
+        replica.reader().execute("SELECT sku, gtin FROM catalog WHERE sku IN ('A','B','C','D','E')")
+    )
+    replica.close()
+    assert stored == {
+        "A": "00012345678905",
+        "B": None,
+        "C": "00000096385074",
+        "D": "10614141000019",
+        "E": None,
+    }

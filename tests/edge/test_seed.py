@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from edge import gtin
 from edge.cli import app
 from edge.errors import Invalid
 from edge.replica.database import Replica
 from edge.replica.integrity import check
 from edge.replica.migrations import LATEST_VERSION
 from edge.seed import seed
+from sync.gtin import is_canonical, synthetic_gtin
 
 SLICE_ROWS = 6000
 
@@ -41,7 +41,7 @@ def test_seed_slice_is_consistent_and_idempotent(retail_slice: Path, tmp_path: P
         assert {"85123A", "71053"} <= skus
         assert not skus & {"POST", "DOT", "M", "BANK CHARGES", "AMAZONFEE", "D", "CRUK", "PADS", "C2"}
         assert all(
-            gtin.is_valid(r[0]) for r in conn.execute("SELECT gtin FROM catalog WHERE gtin IS NOT NULL")
+            is_canonical(r[0]) for r in conn.execute("SELECT gtin FROM catalog WHERE gtin IS NOT NULL")
         )
         assert (
             conn.execute("SELECT name FROM catalog WHERE sku = '85123A'")
@@ -69,7 +69,7 @@ def test_seeded_history_supports_returns_and_lookup(retail_slice: Path, tmp_path
     node = EdgeNode.open(tmp_path / "n.db", "store-1")
     try:
         seed(node.replica, retail_slice)
-        product = node.catalog.by_gtin(gtin.synthetic_gtin13("85123A"))
+        product = node.catalog.by_gtin(synthetic_gtin("85123A"))
         # price = the latest UnitPrice in the slice (2.55 early on, 2.95 by its end)
         assert product.sku == "85123A" and product.price_cents == 295 and product.on_hand > 0
         assert node.customers.lookup("card", "VC-17850").customer_id == "17850"

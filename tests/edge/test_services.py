@@ -335,11 +335,33 @@ def test_outbox_port_reads_and_acks(node: EdgeNode) -> None:
     assert node.outbox.backlog() == 0
 
 
-def test_gtin_lookup(node: EdgeNode) -> None:
-    assert node.catalog.by_gtin("5901234123457").sku == "22423"
+@pytest.mark.parametrize(
+    "code",
+    [
+        "5901234123457",  # EAN-13, as printed
+        "05901234123457",  # GTIN-14, as stored
+        "(01)05901234123457",
+        "0105901234123457",
+        "]C10105901234123457\x1d10LOT7",
+        "https://id.gs1.org/01/5901234123457",
+        "https://example.com/shop/01/05901234123457/21/SER1?17=271231",
+    ],
+)
+def test_gtin_lookup_by_every_form(node: EdgeNode, code: str) -> None:
+    assert node.catalog.by_gtin(code).sku == "22423"
+
+
+def test_search_finds_a_product_by_any_gtin_form(node: EdgeNode) -> None:
+    for text in ("5901234123457", "(01)05901234123457", "https://id.gs1.org/01/5901234123457"):
+        assert [p.sku for p in node.catalog.search(text)] == ["22423"]
+
+
+def test_gtin_lookup_errors(node: EdgeNode) -> None:
     with pytest.raises(Invalid, match="check digit"):
         node.catalog.by_gtin("5901234123458")
-    with pytest.raises(NotFound):
+    with pytest.raises(Invalid, match="not a GTIN"):
+        node.catalog.by_gtin("22423")
+    with pytest.raises(NotFound, match="04000000000006"):
         node.catalog.by_gtin("4000000000006")
 
 
@@ -361,7 +383,9 @@ def test_catalog_checkpoint_summary_and_balance_snapshot(node: EdgeNode) -> None
         ],
     )
     new = node.catalog.product("NEW1")
-    assert new.gtin == "4006381333931" and new.attributes == {"w": 5} and new.price_cents is None
+    assert (
+        new.gtin == "04006381333931" and new.attributes
+    )  # stored as GTIN-14 whatever form came == {"w": 5} and new.price_cents is None
     assert node.catalog.product("71053").gtin is None  # the GTIN moved to the new sku
     assert node.stock.levels("85123A").other_stores == {"store-2": 7}
     assert node.loyalty.view(customer).balance == 500

@@ -135,8 +135,17 @@ class ReplicaNode:
     def last_seq(self) -> int:
         return self.outbox.last_seq()
 
+    def hlc_at(self, seq: int) -> str | None:
+        return self.outbox.hlc_at(seq)
+
+    def rewind_acked(self, seq: int) -> int:
+        return self.outbox.rewind_acked(seq)
+
     def high_water_mark(self, origin: str) -> int:
         return self.inbox.high_water_mark(origin)
+
+    def fingerprint(self, origin: str) -> str | None:
+        return self.inbox.fingerprint(origin)
 
     def apply(self, origin: str, ops: list[Op]) -> int:
         return self.inbox.apply(origin, ops)

@@ -10,7 +10,7 @@ import pytest
 from cloud.ingest.hub import start_hub
 from edge.sync_link import SyncLink, SyncLinkConfig
 from sync.broker import MosquittoProcess
-from sync.credentials import generate
+from sync.credentials import CONFIG_NAME, generate
 from sync.ops import Op
 from sync.testing.sqlite_node import SqliteNode
 from sync.testing.workload import make_ops
@@ -39,10 +39,8 @@ def _shared_dir(base: Path, name: str) -> Path:
 def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files: Path) -> None:
     creds = _shared_dir(broker_files, "creds")
     passwords = generate(["s1", "s2"], creds)
-    (creds / "passwd").chmod(0o644)
-    broker = MosquittoProcess(
-        workdir=_shared_dir(broker_files, "broker"), password_file=creds / "passwd", acl_file=creds / "acl"
-    )
+    (creds / CONFIG_NAME).chmod(0o644)
+    broker = MosquittoProcess(workdir=_shared_dir(broker_files, "broker"), dynsec_file=creds / CONFIG_NAME)
     broker.start()
     engine = cloud_engine(tmp_path / "cloud.db")
     hub = start_hub(
@@ -80,11 +78,11 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
             links.append(link)
         for node in nodes.values():
             wait_until(lambda n=node: n.acked_seq() == 500, 60, "both stores synced", state)
-        # s1's credentials, trying to act as s2 and to listen to s2
+        # s1's credentials (under s1's own client id, the only one the broker lets them use),
+        # trying to act as s2 and to listen to s2
+        links[0].stop()
         received: list[str] = []
-        spy = Transport(
-            MqttConfig(port=broker.port, client_id="s1-rogue", username="s1", password=passwords["s1"])
-        )
+        spy = Transport(MqttConfig(port=broker.port, client_id="s1", username="s1", password=passwords["s1"]))
         spy.subscribe(StoreTopics("s2").down, lambda t, _p: received.append(t))
         spy.subscribe(StoreTopics("s2").ack_up, lambda t, _p: received.append(t))
         spy.start()
@@ -118,7 +116,7 @@ def test_acl_confines_each_store_to_its_own_topics(tmp_path: Path, broker_files:
         assert set(hub.quarantine.counts) == {"unauthorised", "malformed"}
         assert cloud_hwm(engine, "s1") == 500
         # a wrong password never connects
-        bad = Transport(MqttConfig(port=broker.port, client_id="s1-bad", username="s1", password="wrong"))
+        bad = Transport(MqttConfig(port=broker.port, client_id="s1", username="s1", password="wrong"))
         bad.start()
         assert not bad.wait_connected(1.0)
         bad.stop()

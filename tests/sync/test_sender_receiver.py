@@ -59,7 +59,19 @@ def test_reconnect_rewinds_to_acked() -> None:
     s.on_disconnected()
     assert s.next_read(100) is None
     s.on_connected(1.0)
-    assert s.next_read(100) == ReadRequest(7, 10)
+    # From the last acked op: it probes whether the peer went back in time (restored backup).
+    assert s.next_read(100) == ReadRequest(6, 10)
+
+
+def test_rewind_from_a_restored_peer_resends_after_its_mark() -> None:
+    s = StreamSender(acked=50, config=CFG)
+    s.on_connected(0.0)
+    s.on_sent(60, 0.0)
+    s.on_ack(40, True, 0.1)  # a plain stale ack below acked: ignored
+    assert s.acked == 50
+    assert s.on_rewind(40, 0.2) is True
+    assert s.acked == 40 and s.next_read(60) == ReadRequest(40, 10)
+    assert s.on_rewind(45, 0.3) is False  # not below acked: nothing to do
 
 
 def test_plan_applies_contiguous_and_reports_gaps() -> None:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+import pytest
+from pydantic import SecretStr, ValidationError
 
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLinkConfig
@@ -29,5 +30,19 @@ def test_sync_link_config_from_edge_settings() -> None:
         "pw-123456",
     )
     mqtt = cfg.mqtt()
-    assert mqtt.client_id == "edge-store-5" and mqtt.presence_topic == "vitrine/v1/store-5/presence"
+    assert mqtt.client_id == "store-5" and mqtt.presence_topic == "vitrine/v1/store-5/presence"
     assert mqtt.tls_ca == Path("ca.crt")
+
+
+def test_the_broker_user_must_be_the_store_id() -> None:
+    """The broker binds a store's user to the client id equal to its store id, which the edge uses."""
+    with pytest.raises(ValidationError, match="mqtt_username must be the store id"):
+        EdgeSettings(
+            store_id="store-5",
+            kiosk_token=SecretStr("kiosk-token-abcdefgh1"),
+            staff_token=SecretStr("staff-token-abcdefgh2"),
+            manager_token=SecretStr("manager-token-abcdef3"),
+            mqtt_host="broker.example",
+            mqtt_username="store-6",
+            mqtt_password=SecretStr("pw-123456"),
+        )

@@ -116,6 +116,12 @@ def test_handheld_price_check_receive_return_and_adjust(
         expect(page.locator("#price-card")).to_contain_text(f"Stock here: {product['on_hand'] - 3}")
         expect(page.locator("#stock-here")).to_contain_text("· just now")  # the sale above moved it
         expect(page.locator("#stock-elsewhere")).to_contain_text("No other store has it")
+        gtin = product["gtin"]  # GTIN-14 as stored; every other form a person may type finds it too
+        for code in (gtin[1:], f"(01){gtin}", f"01{gtin}", f"https://id.gs1.org/01/{gtin}"):
+            page.evaluate("document.getElementById('price-result').replaceChildren()")
+            page.fill("#price-code", code)
+            page.press("#price-code", "Enter")
+            expect(page.locator("#price-card")).to_contain_text(f"85123A · {gtin}")
 
         page.click('nav.tasks button[data-task="receive"]')
         page.fill("#receive-code", "85123A")

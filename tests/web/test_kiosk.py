@@ -13,6 +13,7 @@ import zxingcpp
 from playwright.sync_api import BrowserContext, Page, expect
 
 from drivers.tokens import Keyring, LoyaltyClaims, issue_loyalty_token, verify_token
+from edge.api.auth import kiosk_device_token
 from edge.api.presence import CARD_HEADER
 from tests.web.harness import (
     KIOSK_TOKEN,
@@ -33,10 +34,11 @@ CUSTOMER = "17850"  # the first customer of the data set; the seed gives them ca
 TOKEN_KEY = "test-deployment-key-0123456789"
 
 
-def provision(page: Page, token: str = KIOSK_TOKEN, device: str = "kiosk-1") -> None:
+def provision(page: Page, token: str | None = None, device: str = "kiosk-1") -> None:
+    """Set the kiosk up with ``token`` (default: the device token of ``device``)."""
     expect(page.locator("#setup")).to_be_visible()
     page.fill("#setup-device", device)
-    page.fill("#setup-token", token)
+    page.fill("#setup-token", token or kiosk_device_token(KIOSK_TOKEN, device))
     page.click("#setup-form button[type=submit]")
 
 

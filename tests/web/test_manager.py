@@ -131,7 +131,8 @@ def test_manager_dashboard_offline_backlog_then_drain(
                 expect(page.locator("#kpi-sales-n")).to_contain_text("7 sales")
                 expect(page.locator("#discrepancies tbody tr")).to_have_count(2)
                 expect(page.locator("#orders tbody tr")).to_have_count(2)
-                expect(page.locator("#devices tbody tr")).to_have_count(3)
+                # the shipped readers (Mercury, R2000, the LLRP stockroom reader) and the kiosk scanner
+                expect(page.locator("#devices tbody tr")).to_have_count(4)
                 screenshot(page, "manager.png")
                 assert page.errors == []  # type: ignore[attr-defined]
                 assert page.external == []  # type: ignore[attr-defined]

@@ -26,10 +26,16 @@ def search(
     return node.catalog.search(q, limit)
 
 
-@router.get("/gtin/{code}", response_model=ProductView)
-def by_gtin(node: Node, code: Annotated[str, Path(pattern=r"^[0-9]{8,14}$")]) -> ProductView:
-    """422 when the check digit is wrong, 404 when no product has it."""
-    return node.catalog.by_gtin(code)
+@router.get("/gtin/{code:path}", response_model=ProductView)
+def by_gtin(
+    node: Node,
+    code: Annotated[str, Path(min_length=1, max_length=512, pattern=r"^[^\x00-\x1c\x1e-\x1f]*$")],
+    symbology: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,16}$")] = None,
+) -> ProductView:
+    """Any GTIN form: UPC-A, UPC-E (``symbology=upc-e``; an 8-digit code is EAN-8 otherwise), EAN-8,
+    EAN-13, GTIN-14, a GS1 Digital Link URI or an AI (01) element string with or without
+    parentheses. 422 when it is no GTIN or its check digit is wrong, 404 when no product has it."""
+    return node.catalog.by_gtin(code, symbology)
 
 
 @router.get("/{sku}", response_model=ProductView)

@@ -44,7 +44,7 @@ class RecommendationsView(BaseModel):
 class BasketRequest(BaseModel):
     skus: list[Sku] = Field(default_factory=list, max_length=200)
     customer_id: str | None = Field(default=None, min_length=1, max_length=64)
-    k: int = Field(default=10, ge=1, le=MAX_K)
+    k: int = Field(default=10, ge=1, le=MAX_K, strict=True)
 
 
 class ModelStatus(BaseModel):

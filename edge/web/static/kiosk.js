@@ -362,7 +362,8 @@ function tick() {
 async function provision(event) {
   event.preventDefault();
   const token = $("setup-token").value.trim();
-  const device = $("setup-device").value.trim();
+  // A kiosk device token (vk1.<session>.<mac>) names the only session it may reach: use that one.
+  const device = token.startsWith("vk1.") ? token.slice(4, token.lastIndexOf(".")) : $("setup-device").value.trim();
   localStorage.setItem(STORAGE.token, token);
   try {
     const me = await api.get(paths.whoami());

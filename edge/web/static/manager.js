@@ -110,11 +110,24 @@ const panels = {
     $("sync-hint").textContent = online ? "" : s.configured === false
       ? "This edge has no cloud link: ask IT to set the broker address."
       : "The store keeps selling; changes are queued and sent when the link is back. If it lasts, check the internet link.";
+    if (s.recovery) {
+      card.dataset.state = "recovery";
+      card.classList.add("offline");
+      $("sync-state").textContent = "Recovery needed";
+      $("sync-hint").textContent = s.recovery;
+    }
     const backlog = s.backlog;
     $("sync-backlog").textContent = String(backlog);
     $("sync-backlog").dataset.value = String(backlog);
     $("sync-oldest").textContent = age(s.oldest_unsynced_age_s);
     $("sync-contact").textContent = ago(s.last_contact_age_s);
+    const skew = s.clock_skew_ms;
+    const clock = $("sync-clock");
+    clock.textContent = skew === null || skew === undefined ? "not measured yet"
+      : `${skew >= 0 ? "+" : "−"}${(Math.abs(skew) / 1000).toFixed(1)} s`;
+    clock.dataset.warning = s.clock_warning ? "true" : "false";
+    clock.title = s.clock_warning || "";
+    if (s.clock_warning) $("sync-hint").textContent = `${$("sync-hint").textContent} ${s.clock_warning}`.trim();
     backlogHistory.push(backlog);
     if (backlogHistory.length > 60) backlogHistory.shift();
     sparkline($("backlog-chart"), backlogHistory);

@@ -1,6 +1,8 @@
 // Every edge API path the pages call, in one place.
 const e = encodeURIComponent;
-const GTIN = /^[0-9]{8,14}$/;
+// Any GTIN form the edge resolves to its GTIN-14 (EAN/UPC digits, AI 01 element string with or
+// without parentheses, GS1 Digital Link URI); anything else is a sku.
+const GTIN = /^([0-9]{8,14}|\(01\).+|01[0-9]{14}.*|https?:\/\/.+)$/i;
 
 export const paths = {
   whoami: () => "/ui/whoami",
