@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cloud.errors import ConfigError
 
 MIN_TOKEN_LENGTH = 16
+DEFAULT_SUMMARY_INTERVAL_S = 2.0  # live availability: seconds between two summaries of one store
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "password", "token", "admin", "shop", "admin-secret", "shop-secret"}
 )
@@ -43,7 +44,7 @@ class CloudSettings(BaseSettings):
     allowance_ttl_hours: int = Field(default=72, ge=1)
     authorise_timeout_s: float = Field(default=2.0, gt=0)
     summary_interval_s: float = Field(
-        default=2.0,
+        default=DEFAULT_SUMMARY_INTERVAL_S,
         gt=0,
         le=3600,
         description="live availability: at most one stock.summary per source store per this many seconds",

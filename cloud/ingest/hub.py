@@ -15,6 +15,7 @@ from cloud.ingest.apply import Projector, StreamApplier, no_projection
 from cloud.ingest.downlink import DownlinkPublisher
 from cloud.ingest.quarantine import Quarantine
 from cloud.ingest.summaries import SummaryPublisher
+from cloud.settings import DEFAULT_SUMMARY_INTERVAL_S
 from sync.hlc import HybridClock
 from sync.pump import Agent, Pump
 from sync.rpc import RpcHandler, RpcServer
@@ -22,7 +23,6 @@ from sync.topics import all_stores, hub_presence, shared
 from sync.transport import MqttConfig, OutgoingFilter, Transport
 
 log = logging.getLogger(__name__)
-DEFAULT_SUMMARY_INTERVAL_S = 2.0
 
 
 @dataclass

@@ -17,7 +17,8 @@ from types import FrameType
 
 from cloud.errors import CloudError
 from cloud.ingest.apply import no_projection
-from cloud.ingest.hub import DEFAULT_SUMMARY_INTERVAL_S, start_hub
+from cloud.ingest.hub import start_hub
+from cloud.settings import DEFAULT_SUMMARY_INTERVAL_S
 from cloud.storage import make_engine, migrate
 from sync.errors import SyncError
 from sync.transport import MqttConfig
