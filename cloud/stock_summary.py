@@ -95,7 +95,15 @@ def changes_of(
                 store, lines = found
                 for line in lines:
                     note(store, str(line["sku"]), op.hlc)
-    return {key: of_hlc(hlc) for key, hlc in newest.items()}
+    seconds: dict[str, str] = {}  # many changes share a second: convert each second once
+    out: dict[tuple[str, str], str] = {}
+    for key, hlc in newest.items():
+        wall_s = hlc[:10]  # the HLC text starts with 13 digits of wall-clock milliseconds
+        at = seconds.get(wall_s)
+        if at is None:
+            at = seconds[wall_s] = of_hlc(hlc)
+        out[key] = at
+    return out
 
 
 # -- figures -------------------------------------------------------------------------------------------
