@@ -3,7 +3,8 @@
 1. Ingest cost: a store's sales (``stock.delta`` batches of 100 over ``--skus`` skus) applied through
    the real ``StreamApplier`` with the hub's projections, with availability marking on and, as the
    baseline measured in the same run, off (``cloud.projections._mark_availability`` replaced by a
-   no-op). Alternating runs; medians of ops/s and their ratio.
+   no-op). Alternating runs; medians of ops/s and their ratio; and the marking alone timed in
+   microseconds per op (steadier than the ratio when other jobs load the machine).
 2. Coalescing: ``--sales`` sales from one store spread over ``--burst-s`` seconds of simulated time
    while two publishers race every 0.25 s (as two workers); summaries published, figures carried,
    sales per summary, and the median time of a publisher round.
@@ -103,6 +104,22 @@ def ingest_run(url: str, sales: int, skus: int, marking: bool) -> float:
     return sales / took
 
 
+def marking_cost(url: str, sales: int, skus: int) -> float:
+    """Microseconds per op of the marking alone (changes_of + mark, in the batch's transaction):
+    steadier than the ratio of two ingest rates on a shared machine."""
+    engine = fresh(url)
+    stream = Stream("b")
+    ops = [stream.delta(f"SKU-{i % skus:05d}", f"r{i}") for i in range(sales)]
+    spent = 0.0
+    for i in range(0, sales, 100):
+        with engine.begin() as conn:
+            started = time.perf_counter()
+            stock_summary.mark(conn, stock_summary.changes_of(ops[i : i + 100], {}))
+            spent += time.perf_counter() - started
+    engine.dispose()
+    return spent / sales * 1e6
+
+
 def coalescing(url: str, sales: int, skus: int, burst_s: float, interval_s: float) -> dict[str, Any]:
     engine = fresh(url)
     applier = StreamApplier(engine, projections.apply)
@@ -181,6 +198,10 @@ def main() -> int:
             on.append(ingest_run(new_url(), args.sales, args.skus, marking=True))
         print(f"ingest ops/s with marking  : {[round(x) for x in on]}")
         print(f"ingest ops/s baseline (off): {[round(x) for x in off]}")
+        mark_us = statistics.median(
+            marking_cost(new_url(), args.sales, args.skus) for _ in range(args.repeats)
+        )
+        print(f"marking alone: {mark_us:.1f} us/op")
         burst = coalescing(new_url(), min(args.sales, 5_000), args.skus, burst_s=10.0, interval_s=1.0)
         print(f"burst: {burst}")
     result = {
@@ -190,6 +211,8 @@ def main() -> int:
         "ingest_ops_s_marking": round(statistics.median(on)),
         "ingest_ops_s_baseline": round(statistics.median(off)),
         "ingest_ratio": round(statistics.median(on) / statistics.median(off), 3),
+        "marking_us_per_op": round(mark_us, 2),
+        "ingest_us_per_op_baseline": round(1e6 / statistics.median(off), 1),
         **{f"burst_{k}": v for k, v in burst.items()},
     }
     print(json.dumps(result))
