@@ -117,6 +117,7 @@ def worker(
                 tls_ca=Path(settings.broker_tls_ca) if settings.broker_tls_ca else None,
             ),
             downlink=downlink,
+            summary_interval_s=settings.summary_interval_s,
             rpc_handlers=hub_handlers(
                 engine,
                 HybridClock(f"{settings.node_id}-{settings.worker_id}"),
@@ -359,7 +360,8 @@ def push_stock_summaries(
         str | None, typer.Option(help="comma-separated store ids of one region (default: all)")
     ] = None,
 ) -> None:
-    """Push other stores' availability to stores ("available at store X")."""
+    """Manual override: queue FULL summaries of other stores' availability ("available at store X").
+    The workers publish live changes on their own; use this after restoring an edge's replica."""
     from cloud import stock_summary
     from cloud.hub import Hub
 

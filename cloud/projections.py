@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cloud import bulk, bulk_customers, customer_relay, customers, downlink, orders, sales
+from cloud import bulk, bulk_customers, customer_relay, customers, downlink, orders, sales, stock_summary
 from cloud.errors import InvalidInput
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -47,7 +48,24 @@ def default_clock() -> HybridClock:
 
 
 def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None) -> None:
-    clock = clock or default_clock()
+    # Availability marks are written once, at the end of the outermost apply: handlers may emit
+    # (and queue) cloud ops, and every writer takes downlink rows before marks (cloud.stock_summary).
+    depth = int(conn.info.get(_DEPTH, 0))
+    conn.info[_DEPTH] = depth + 1
+    try:
+        _apply(conn, ops, clock or default_clock())
+        if depth == 0:
+            _mark_availability(conn, conn.info.pop(_MARKS, []))
+    finally:
+        conn.info[_DEPTH] = depth
+        if depth == 0:
+            conn.info.pop(_MARKS, None)
+
+
+_DEPTH, _MARKS = "vitrine.apply_depth", "vitrine.apply_marks"
+
+
+def _apply(conn: Connection, ops: Sequence[Op], clock: HybridClock) -> None:
     hub_orders = _hub_orders(conn, ops)
     group: list[Op] = []
     for op in ops:
@@ -63,6 +81,28 @@ def apply(conn: Connection, ops: Sequence[Op], clock: HybridClock | None = None)
             _apply_one(conn, op, clock)
     _flush(conn, group, clock)
     customer_relay.relay(conn, ops)
+    conn.info.setdefault(_MARKS, []).extend(op for op in ops if op.type in _AVAILABILITY_TYPES)
+
+
+def _mark_availability(conn: Connection, ops: Sequence[Op]) -> None:
+    """Mark the figures these ops change, for the live summaries to the other stores."""
+    touched = list(ops)
+    if not touched:
+        return
+    ids = sorted({str(op.body.get("order_id")) for op in touched if op.type.startswith("order.")})
+    o = s.orders
+    lines_of = {
+        str(oid): (str(store), json.loads(lines))
+        for oid, store, lines in (
+            conn.execute(select(o.c.order_id, o.c.store, o.c.lines).where(o.c.order_id.in_(ids)))
+            if ids
+            else ()
+        )
+    }
+    stock_summary.mark(conn, stock_summary.changes_of(touched, lines_of))
+
+
+_AVAILABILITY_TYPES = frozenset({"stock.delta", "stock.count", "order.placed", "order.transition"})
 
 
 # Why a group may gather ops from all over a batch: the bulk types' projections depend only on
@@ -157,9 +197,9 @@ def emit(
     """Create cloud ops, fold them into the projections and queue them for ``store`` (all of them)
     or only the types in ``relay``. Same transaction as the caller's state change."""
     ops = downlink.new_ops(conn, clock, specs)
-    apply(conn, ops, clock)
-    if store is not None and _is_store(conn, store):
+    if store is not None and _is_store(conn, store):  # queued before apply marks (lock order)
         downlink.queue(conn, store, [op for op in ops if relay is None or op.type in relay])
+    apply(conn, ops, clock)
     return ops
 
 

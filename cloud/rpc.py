@@ -9,7 +9,10 @@
   the quantities of a return (idempotent by return id); see :mod:`cloud.returnable`.
 * ``orders.place`` {kind, store, customer_id, lines:[{sku, qty}]} → the order: a kiosk orders an
   item held by another store for click & collect (or reservation) there; the hub places it with
-  the same service as the web shop (stock check, price, ``order.placed`` to that store).
+  the same service as the web shop (stock check, price, ``order.placed`` to that store). Refusals
+  carry a code: ``out_of_stock`` (the message names the stores that have it, or says none does),
+  ``unknown_product`` (head office does not sell it), ``retry`` (the customer has not reached the
+  hub yet, or its database is unavailable: transient).
 * ``sync.history`` {after, limit} → {hwm, ops}: the calling store's own ops as the hub holds them,
   for ``vitrine-edge restore-from-cloud`` (see :mod:`cloud.ingest.history`).
 * ``customers.lookup`` {kind, value} or {customer_id} → one customer's record for a store that
@@ -22,16 +25,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import OperationalError
 
-from cloud import customer_lookup, customer_relay, orders, returnable
+from cloud import customer_lookup, customer_relay, customers, orders, returnable
 from cloud.bootstrap import service as bootstrap
-from cloud.errors import InvalidInput
+from cloud.errors import InvalidInput, NotFound, StorageError
 from cloud.ingest.history import history_page
 from cloud.loyalty.rpc import Handler
 from cloud.loyalty.rpc import handlers as loyalty_handlers
 from cloud.shop import ordering
+from cloud.storage import schema as s
 from sync.hlc import HybridClock
+from sync.rpc import RpcRefusal
 
 OWN_ORDER_FIELDS = (
     "order_id",
@@ -122,16 +128,58 @@ def place_for_store(
         isinstance(x, dict) and isinstance(x.get("sku"), str) and isinstance(x.get("qty"), int) for x in lines
     ):
         raise InvalidInput("lines must be [{sku, qty}]")
-    with engine.begin() as conn:
-        return ordering.place(
-            conn,
-            clock,
-            kind=kind,
-            lines=[{"sku": x["sku"], "qty": x["qty"]} for x in lines],
-            customer_id=customer,
-            store=store,
-            warehouse=warehouse,
+    try:
+        with engine.begin() as conn:
+            known_customer(conn, customer)
+            return ordering.place(
+                conn,
+                clock,
+                kind=kind,
+                lines=[{"sku": x["sku"], "qty": x["qty"]} for x in lines],
+                customer_id=customer,
+                store=store,
+                warehouse=warehouse,
+            )
+    except ordering.OutOfStock as err:
+        raise RpcRefusal(out_of_stock_message(store, err.alternatives), "out_of_stock") from err
+    except NotFound as err:
+        raise RpcRefusal(
+            f"Head office does not sell this product ({err}). Check the product, or ask staff.",
+            "unknown_product",
+        ) from err
+    except (StorageError, OperationalError) as err:
+        raise RpcRefusal(
+            "Head office cannot take the order this minute. Try again in a minute.", "retry"
+        ) from err
+
+
+def known_customer(conn: Connection, customer_id: str) -> None:
+    """A customer enrolled at a store a moment ago may not have reached the hub yet: say so."""
+    cid = customers.canonical(conn, customer_id)
+    if (
+        conn.execute(select(s.customers.c.customer_id).where(s.customers.c.customer_id == cid)).first()
+        is None
+    ):
+        raise RpcRefusal(
+            "Head office does not know this customer yet (a new card takes a moment to reach it). "
+            "Try again in a minute.",
+            "retry",
         )
+
+
+def out_of_stock_message(store: str, alternatives: dict[str, list[dict[str, Any]]]) -> str:
+    """What the person at the kiosk reads: which store has it instead, or that none does."""
+    parts = []
+    for sku, where in sorted(alternatives.items()):
+        if where:
+            places = ", ".join(f"{w['store']} ({w['qty']})" for w in where[:5])
+            parts.append(f"{store} no longer has enough of {sku}; order it from {places} instead.")
+        else:
+            parts.append(
+                f"{sku} is not available in any store in that quantity right now. "
+                "Choose fewer, or ask staff when it is expected back."
+            )
+    return " ".join(parts)
 
 
 def hub_handlers(

@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cloud.errors import ConfigError
 
 MIN_TOKEN_LENGTH = 16
+DEFAULT_SUMMARY_INTERVAL_S = 2.0  # live availability: seconds between two summaries of one store
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "password", "token", "admin", "shop", "admin-secret", "shop-secret"}
 )
@@ -42,6 +43,12 @@ class CloudSettings(BaseSettings):
     allowance_default_points: int = Field(default=500, ge=0)
     allowance_ttl_hours: int = Field(default=72, ge=1)
     authorise_timeout_s: float = Field(default=2.0, gt=0)
+    summary_interval_s: float = Field(
+        default=DEFAULT_SUMMARY_INTERVAL_S,
+        gt=0,
+        le=3600,
+        description="live availability: at most one stock.summary per source store per this many seconds",
+    )
     warehouse_store: str = Field(default="warehouse", description="stock location of home deliveries/returns")
     bootstrap_customers: str = Field(
         default="active", pattern="^(active|all)$", description="customers a bootstrapping store gets"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from cloud.errors import InvalidInput
+from sync.hlc import Timestamp
 
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -42,3 +43,13 @@ def day_of(at_text: str) -> str:
 
 def plus_days(at_text: str, days: int) -> str:
     return to_text(parse(at_text) + timedelta(days=days))
+
+
+def of_hlc(hlc: str) -> str:
+    """The wall-clock time of a hybrid logical clock reading, as the hub's time text."""
+    return to_text(datetime.fromtimestamp(Timestamp.parse(hlc).wall_ms / 1000, UTC))
+
+
+def age_s(at_text: str, now: datetime | None = None) -> float:
+    """Seconds from ``at_text`` to now (never negative: a store clock ahead reads as just now)."""
+    return max(0.0, round(((now or utc_now()) - parse(at_text)).total_seconds(), 1))

@@ -1,7 +1,7 @@
 """Request/response over MQTT with a timeout (e.g. online loyalty authorisation).
 
 Requests go to ``vitrine/v1/{store}/rpc/req`` as ``{"id", "method", "params"}``; the hub answers on
-``.../rpc/res`` with ``{"id", "result"}`` or ``{"id", "error"}``. A call that gets no answer within
+``.../rpc/res`` with ``{"id", "result"}`` or ``{"id", "error"[, "code"]}``. A call that gets no answer within
 its timeout raises :class:`RpcTimeout`, so the caller falls back to its offline rule (the allowance).
 """
 
@@ -21,7 +21,20 @@ log = logging.getLogger(__name__)
 
 
 class RpcError(SyncError):
-    """The remote side answered with an error."""
+    """The remote side answered with an error; ``code`` says which kind when the server gave one."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RpcRefusal(SyncError):
+    """Raised by a handler to refuse with a machine-readable ``code`` (e.g. ``out_of_stock``)
+    besides the message for the person; the caller gets it as :attr:`RpcError.code`."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RpcTimeout(RpcError):
@@ -57,7 +70,8 @@ class RpcClient:
             raise RpcTimeout(f"{method}: the link dropped before the answer")
         answer = slot[0]
         if "error" in answer:
-            raise RpcError(f"{method}: {answer['error']}")
+            code = answer.get("code")
+            raise RpcError(f"{method}: {answer['error']}", code=code if isinstance(code, str) else None)
         return answer.get("result")
 
     def on_connection(self, up: bool) -> None:
@@ -111,6 +125,8 @@ class RpcServer:
         else:
             try:
                 answer["result"] = handler(store, params)
+            except RpcRefusal as err:
+                answer["error"], answer["code"] = str(err), err.code
             except Exception as err:  # the caller gets a clear error, the hub keeps serving
                 answer["error"] = str(err) or type(err).__name__
         self.publish(StoreTopics(store).rpc_res, encode_json(answer))

@@ -31,7 +31,11 @@ Cloud-authoritative checkpoints (cloud -> store), applied atomically, effective-
                       redeem_cents_per_point?}               (optional; default 1 cent per point)
   loyalty.balance    {customer_id, balance, as_of_hlc}
   loyalty.allowance  {store, customer_id, points, lease_id, expires_at}
-  stock.summary      {store, items:[{sku, qty}]}            other stores' availability
+  stock.summary      {store, items:[{sku, qty, as_of?}], partial?}
+                     other stores' availability: qty on hand minus held by orders, as_of = when
+                     that figure last changed (ISO UTC). Without ``partial`` the items replace
+                     everything held for ``store``; with it they update those skus only and a qty
+                     of 0 removes the sku (live deltas, see cloud/stock_summary.py)
   model.release      {model_id, sha256, url|inline_b64, manifest, signature}
 
 A new store's first fill is not made of ops: it reads the hub's state over the RPC channel in pages

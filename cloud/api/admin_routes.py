@@ -241,7 +241,8 @@ def run_triggers(body: TriggerRunIn, hub: HubDep) -> dict[str, Any]:
 
 @router.post("/stock/summaries")
 def push_stock_summaries(hub: HubDep) -> dict[str, int]:
-    """Push every store's availability to every other store (small fleets; see cloud.stock_summary)."""
+    """Manual override: queue every store's FULL availability to every other store. The workers
+    publish live changes on their own (see cloud.stock_summary); use this after restoring a replica."""
     with hub.tx() as conn:
         return {"queued": stock_summary.push(conn, hub.clock)}
 

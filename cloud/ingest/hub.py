@@ -14,6 +14,9 @@ from cloud.ingest.agent import IngestAgent
 from cloud.ingest.apply import Projector, StreamApplier, no_projection
 from cloud.ingest.downlink import DownlinkPublisher
 from cloud.ingest.quarantine import Quarantine
+from cloud.ingest.summaries import SummaryPublisher
+from cloud.settings import DEFAULT_SUMMARY_INTERVAL_S
+from sync.hlc import HybridClock
 from sync.pump import Agent, Pump
 from sync.rpc import RpcHandler, RpcServer
 from sync.topics import all_stores, hub_presence, shared
@@ -31,6 +34,7 @@ class Hub:
     quarantine: Quarantine
     rpc: RpcServer | None = None
     extra: list[object] = field(default_factory=list)
+    summaries: SummaryPublisher | None = None
 
     def stop(self) -> None:
         self.transport.stop(announce=False)
@@ -46,12 +50,15 @@ def start_hub(
     downlink: bool = True,
     rpc_handlers: dict[str, RpcHandler] | None = None,
     outgoing_filter: OutgoingFilter | None = None,
+    summary_interval_s: float | None = DEFAULT_SUMMARY_INTERVAL_S,
 ) -> Hub:
     """Connect to the broker and run the hub's sync loops on one pump thread; returns a handle.
 
     ``engine`` must be migrated (``cloud.storage.migrate``). Several hubs may run with
     ``ingest=True`` (they share the subscription); run exactly one with ``downlink=True``.
     ``projector`` defaults to ``cloud.projections.apply`` when that module is importable.
+    An ingest hub also publishes live availability (at most one ``stock.summary`` per source store
+    per ``summary_interval_s``; None turns it off), coordinated with the other workers in the database.
     """
     if projector is None:
         projector = _default_projector()
@@ -68,6 +75,10 @@ def start_hub(
         transport.subscribe(shared(all_stores("up")), ingest_agent.on_batch_message)
         transport.subscribe(all_stores("presence"), ingest_agent.on_store_presence)
         agents.append(ingest_agent)
+        if summary_interval_s is not None:
+            agents.append(
+                SummaryPublisher(engine, HybridClock(mqtt.client_id.replace(".", "-")), summary_interval_s)
+            )
     publisher = None
     if downlink:
         publisher = DownlinkPublisher(engine, transport.publish)
@@ -81,7 +92,8 @@ def start_hub(
     pump = Pump(agents, name=f"hub-{mqtt.client_id}")
     pump.start()
     transport.start()
-    return Hub(transport, pump, ingest_agent, publisher, quarantine, rpc)
+    summaries = next((a for a in agents if isinstance(a, SummaryPublisher)), None)
+    return Hub(transport, pump, ingest_agent, publisher, quarantine, rpc, summaries=summaries)
 
 
 def _default_projector() -> Projector:

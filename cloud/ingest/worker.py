@@ -18,6 +18,7 @@ from types import FrameType
 from cloud.errors import CloudError
 from cloud.ingest.apply import no_projection
 from cloud.ingest.hub import start_hub
+from cloud.settings import DEFAULT_SUMMARY_INTERVAL_S
 from cloud.storage import make_engine, migrate
 from sync.errors import SyncError
 from sync.transport import MqttConfig
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 tls_ca=args.tls_ca,
             ),
             projector=no_projection if args.no_projections else None,
+            summary_interval_s=None if args.no_projections else DEFAULT_SUMMARY_INTERVAL_S,
             downlink=args.downlink,
         )
     except (CloudError, SyncError) as err:

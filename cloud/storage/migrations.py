@@ -62,6 +62,12 @@ def _return_claims(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
 
 
+def _live_availability(conn: Connection) -> None:
+    for table in (schema.availability_marks, schema.summary_sources, schema.summary_targets):
+        table.create(conn)
+    conn.execute(text("CREATE INDEX ix_availability_marks_pending ON availability_marks (pending, store)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -117,6 +123,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             ("ix_sales_store_customer", "sales", ("store", "customer_id")),
             ("ix_ledger_store_customer", "loyalty_ledger", ("store", "customer_id")),
         ),
+    ),
+    Migration(
+        8, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
     ),
 )
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Integer,
     LargeBinary,
     MetaData,
@@ -403,6 +404,36 @@ order_lines = Table(
     Column("store", String(64), nullable=False),
     Column("qty", BigInteger, nullable=False),
     PrimaryKeyConstraint("order_id", "line_no"),
+)
+
+# Live availability (``cloud.stock_summary``): which (store, sku) figures changed since they were
+# last published to the other stores (marked by the transaction that changes them), and when each
+# source store may publish again (claimed by the publishing worker; ingest never touches it).
+availability_marks = Table(
+    "availability_marks",
+    metadata,
+    Column("store", String(64), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("as_of", String(32), nullable=False),  # time of the newest change the figure reflects
+    Column("version", BigInteger, nullable=False),  # bumped by every change
+    Column("pending", Boolean, nullable=False),  # changed since last published
+    PrimaryKeyConstraint("store", "sku"),
+)
+
+summary_sources = Table(
+    "summary_sources",
+    metadata,
+    Column("store", String(64), primary_key=True),
+    Column("next_at", Float, nullable=False),  # epoch seconds: no summary of this store before then
+    Column("published", BigInteger, nullable=False),  # turns taken so far
+)
+
+# Stores that received the full picture of every other store once (then only changes).
+summary_targets = Table(
+    "summary_targets",
+    metadata,
+    Column("store", String(64), primary_key=True),
+    Column("full_at", String(32), nullable=False),
 )
 
 order_events = Table(

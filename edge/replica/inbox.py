@@ -209,14 +209,25 @@ class ReplicaInbox:
         )
 
     def _stock_summary(self, tx: Tx, op: Op) -> None:
+        """Another store's availability: a full summary replaces what we held for that store, a
+        ``partial`` one updates only its skus (a figure of 0 or less removes the sku)."""
         store = str(op.body["store"])
         if store == self._store:
             return
-        tx.execute("DELETE FROM stock_summary WHERE store = ?", (store,))
+        if not op.body.get("partial"):
+            tx.execute("DELETE FROM stock_summary WHERE store = ?", (store,))
+        default_as_of = _iso_of(op.hlc)
+        figures = [
+            (str(i["sku"]), int(i["qty"]), str(i.get("as_of") or default_as_of)) for i in op.body["items"]
+        ]
+        gone = [(store, sku) for sku, qty, _ in figures if qty <= 0]
+        if gone:
+            tx.conn.executemany("DELETE FROM stock_summary WHERE store = ? AND sku = ?", gone)
         tx.db.table("stock_summary").insert_all(
             (
-                {"store": store, "sku": str(i["sku"]), "qty": int(i["qty"]), "hlc": op.hlc}
-                for i in op.body["items"]
+                {"store": store, "sku": sku, "qty": qty, "hlc": op.hlc, "as_of": as_of}
+                for sku, qty, as_of in figures
+                if qty > 0
             ),
             replace=True,
         )

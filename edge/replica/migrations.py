@@ -334,6 +334,12 @@ V6_CLOCKS = Migration(
     ),
 )
 
+V7_SUMMARY_AS_OF = Migration(
+    7,
+    "stock_summary.as_of: when each other store's figure last changed (live availability)",
+    ("ALTER TABLE stock_summary ADD COLUMN as_of TEXT",),
+)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     V1_CORE,
@@ -342,5 +348,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     V4_GTIN14,
     V5_STREAM_FINGERPRINTS,
     V6_CLOCKS,
+    V7_SUMMARY_AS_OF,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
+
+from sync.hlc import Timestamp
 
 Conn = sqlite3.Connection
 
@@ -61,6 +64,19 @@ def stock_cell_from_rows(conn: Conn, sku: str, zone: str) -> int:
 def stock_by_zone(conn: Conn, sku: str) -> dict[str, int]:
     rows = conn.execute("SELECT zone, qty FROM stock_levels WHERE sku = ? ORDER BY zone", (sku,)).fetchall()
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+def stock_as_of(conn: Conn, sku: str) -> str | None:
+    """ISO UTC time of the newest count or movement of ``sku`` here (by its HLC), or None."""
+    row = conn.execute(
+        "SELECT max(h) FROM (SELECT max(hlc) AS h FROM stock_counts WHERE sku = ?1 "
+        "UNION ALL SELECT max(hlc) FROM stock_deltas WHERE sku = ?1)",
+        (sku,),
+    ).fetchone()
+    if not row or not row[0]:
+        return None
+    wall = Timestamp.parse(str(row[0])).wall_ms / 1000
+    return datetime.fromtimestamp(wall, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def on_hand(conn: Conn, sku: str) -> int:

@@ -35,3 +35,16 @@ def id_from_hlc(prefix: str, hlc: str) -> str:
     """A store-unique, sortable id derived from an HLC reading issued by this store."""
     ts = Timestamp.parse(hlc)
     return f"{prefix}-{ts.node}-{ts.wall_ms}-{ts.counter}"
+
+
+def age_s(as_of: str | None, now: datetime) -> float | None:
+    """Seconds from ``as_of`` (ISO UTC) to ``now``; never negative (a clock ahead reads as just now)."""
+    if not as_of:
+        return None
+    try:
+        then = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    return max(0.0, round((now - then).total_seconds(), 1))

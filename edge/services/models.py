@@ -27,13 +27,25 @@ class ProductView(BaseModel):
     available: int = Field(description="on hand minus active reservations")
 
 
+class StoreFigure(BaseModel):
+    store: str
+    qty: int
+    as_of: str | None = Field(description="when the figure last changed at that store (ISO UTC)")
+    age_s: float | None = Field(description="seconds since as_of, by this edge's clock")
+
+
 class StockLevels(BaseModel):
     sku: str
     zones: dict[str, int]
     on_hand: int
     reserved: int
     available: int
-    other_stores: dict[str, int] = Field(default_factory=dict)
+    as_of: str | None = Field(default=None, description="last count or movement of this sku here (ISO UTC)")
+    age_s: float | None = Field(default=None, description="seconds since as_of")
+    other_stores: dict[str, int] = Field(default_factory=dict, description="store -> qty (see elsewhere)")
+    elsewhere: list[StoreFigure] = Field(
+        default_factory=list, description="other stores that have it, most first, each figure with its age"
+    )
 
 
 class StockMovement(BaseModel):

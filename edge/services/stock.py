@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from edge.errors import Invalid, NotFound
 from edge.replica import queries as q
 from edge.replica.database import Tx
-from edge.services.context import StoreContext, id_from_hlc
-from edge.services.models import CountResult, StockLevels, StockMovement
+from edge.services.context import StoreContext, age_s, id_from_hlc
+from edge.services.models import CountResult, StockLevels, StockMovement, StoreFigure
 from sync.zones import UNLOCATED
 
 ADJUST_REASONS = frozenset({"damage", "shrink", "adjustment", "transfer"})
@@ -64,16 +64,25 @@ class StockService:
         on_hand = sum(zones.values())
         held = q.reserved(conn, sku, self.ctx.now_iso())
         others = conn.execute(
-            "SELECT store, qty FROM stock_summary WHERE sku = ? AND store != ? ORDER BY store",
+            "SELECT store, qty, as_of FROM stock_summary WHERE sku = ? AND store != ? AND qty > 0 "
+            "ORDER BY qty DESC, store",
             (sku, self.ctx.store_id),
         ).fetchall()
+        now = self.ctx.now()
+        as_of = q.stock_as_of(conn, sku)
         return StockLevels(
             sku=sku,
             zones=zones,
             on_hand=on_hand,
             reserved=held,
             available=on_hand - held,
+            as_of=as_of,
+            age_s=age_s(as_of, now),
             other_stores={str(r[0]): int(r[1]) for r in others},
+            elsewhere=[
+                StoreFigure(store=str(r[0]), qty=int(r[1]), as_of=r[2], age_s=age_s(r[2], now))
+                for r in others
+            ],
         )
 
     def receive(self, sku: str, qty: int, zone: str | None = None, ref: str = "") -> StockMovement:

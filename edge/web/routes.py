@@ -237,9 +237,11 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         response_model=PickupOrderView,
         status_code=201,
         responses={
+            404: {"description": "head office does not sell it (X-Vitrine-Reason: unknown_product)"},
             409: {
-                "description": "refused by the cloud, or no cloud link now (header X-Vitrine-Reason: no_cloud_link)"
-            }
+                "description": "refused (X-Vitrine-Reason: out_of_stock — the detail names the stores that "
+                "have it or says none does; retry — try again in a minute; no_cloud_link — no link now)"
+            },
         },
     )
     def pickup_order(
@@ -253,7 +255,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         """
         presence.check_customer(node, body.customer_id)
         node.customers.get(body.customer_id)
-        node.catalog.product(body.sku)
+        # No local catalog check: the hub decides what it sells, whether or not this store stocks it.
         if body.store == edge.store_id:
             raise HTTPException(status_code=422, detail="This store has it: reserve it here instead.")
         link = getattr(request.app.state, "sync_link", None)
@@ -276,7 +278,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 status_code=409, detail=NO_CLOUD, headers={"X-Vitrine-Reason": "no_cloud_link"}
             ) from err
         except RpcError as err:
-            raise HTTPException(status_code=409, detail=f"The order was refused: {err}") from err
+            raise refused(err) from err
         return PickupOrderView(
             order_id=str(result["order_id"]), store=body.store, state=str(result.get("state", "placed"))
         )
@@ -298,6 +300,16 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         return Response(qr_svg(text, title=f"Loyalty card {customer.card}"), media_type="image/svg+xml")
 
     return router
+
+
+def refused(err: RpcError) -> HTTPException:
+    """The hub's refusal as the kiosk shows it: its message (which says what to do) and its reason."""
+    message = str(err).removeprefix("orders.place: ")
+    if err.code == "unknown_product":
+        return HTTPException(status_code=404, detail=message, headers={"X-Vitrine-Reason": err.code})
+    if err.code in ("out_of_stock", "retry"):
+        return HTTPException(status_code=409, detail=message, headers={"X-Vitrine-Reason": err.code})
+    return HTTPException(status_code=409, detail=f"The order was refused: {message}")
 
 
 def mount_web_ui(app: FastAPI, edge: EdgeSettings, web: WebSettings | None = None) -> None:

@@ -11,6 +11,7 @@ from cloud.errors import InvalidInput, NotFound
 from cloud.loyalty import authority
 from cloud.rpc import hub_handlers
 from sync.hlc import HybridClock
+from sync.rpc import RpcRefusal
 from tests.cloud.helpers import StoreStream
 
 
@@ -100,7 +101,7 @@ def test_orders_place_for_a_kiosk(engine: Engine) -> None:
         {"kind": "click_collect", "store": "a", "customer_id": "c1", "lines": [{"sku": "MUG-1", "qty": 2}]},
     )
     assert order["store"] == "a" and order["total_cents"] == 1800 and order["state"] == "placed"
-    with pytest.raises(Exception, match="not enough stock"):
+    with pytest.raises(RpcRefusal, match="not available in any store") as refused:
         methods["orders.place"](
             "b",
             {
@@ -110,6 +111,29 @@ def test_orders_place_for_a_kiosk(engine: Engine) -> None:
                 "lines": [{"sku": "MUG-1", "qty": 1}],
             },
         )
+    assert refused.value.code == "out_of_stock"
+    with pytest.raises(RpcRefusal, match="does not sell") as refused:
+        methods["orders.place"](
+            "b",
+            {
+                "kind": "click_collect",
+                "store": "a",
+                "customer_id": "c1",
+                "lines": [{"sku": "NOPE", "qty": 1}],
+            },
+        )
+    assert refused.value.code == "unknown_product"
+    with pytest.raises(RpcRefusal, match="Try again in a minute") as refused:
+        methods["orders.place"](
+            "b",
+            {
+                "kind": "click_collect",
+                "store": "a",
+                "customer_id": "new",
+                "lines": [{"sku": "MUG-1", "qty": 1}],
+            },
+        )
+    assert refused.value.code == "retry"
     with pytest.raises(InvalidInput):
         methods["orders.place"](
             "b", {"kind": "home_delivery", "store": "a", "customer_id": "c1", "lines": []}

@@ -114,6 +114,8 @@ def test_handheld_price_check_receive_return_and_adjust(
         page.press("#price-code", "Enter")
         expect(page.locator("#price-card")).to_contain_text("WHITE HANGING HEART T-LIGHT HOLDER")
         expect(page.locator("#price-card")).to_contain_text(f"Stock here: {product['on_hand'] - 3}")
+        expect(page.locator("#stock-here")).to_contain_text("· just now")  # the sale above moved it
+        expect(page.locator("#stock-elsewhere")).to_contain_text("No other store has it")
         gtin = product["gtin"]  # GTIN-14 as stored; every other form a person may type finds it too
         for code in (gtin[1:], f"(01){gtin}", f"01{gtin}", f"https://id.gs1.org/01/{gtin}"):
             page.evaluate("document.getElementById('price-result').replaceChildren()")

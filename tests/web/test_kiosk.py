@@ -132,7 +132,9 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
     monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k2026": TOKEN_KEY}))
     try:
         with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
-            cloud_ops(edge, ("stock.summary", {"store": "lyon-part-dieu", "items": [{"sku": PRODUCT_SKU, "qty": 14}]}),
+            two_min_ago = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 150))
+            cloud_ops(edge, ("stock.summary", {"store": "lyon-part-dieu",
+                                               "items": [{"sku": PRODUCT_SKU, "qty": 14, "as_of": two_min_ago}]}),
                       ("stock.summary", {"store": "lille-centre", "items": [{"sku": PRODUCT_SKU, "qty": 3}]}))  # fmt: skip
             keyring = Keyring({"k2026": TOKEN_KEY.encode()}, "k2026")
             card_token = issue_loyalty_token(
@@ -151,7 +153,8 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
             expect(page.locator("#product-name")).to_have_text(product["name"])
             expect(page.locator("#stock-here")).to_have_attribute("data-qty", str(product["available"]))
             expect(page.locator("#product-stores li")).to_have_count(2)
-            expect(page.locator("#product-stores")).to_contain_text("lyon-part-dieu")
+            expect(page.locator("#product-stores")).to_contain_text("lyon-part-dieu: 14 · il y a 2 min")
+            expect(page.locator("#stock-here")).to_contain_text(" · ")  # its age too
             expect(page.locator("#product-recos .tile").first).to_be_visible()
             page.click("#reserve-here")  # not identified yet: the kiosk says what to do
             expect(page.locator("#notice .notice")).to_contain_text("Scannez d'abord votre carte")

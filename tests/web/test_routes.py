@@ -86,7 +86,9 @@ def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.M
             assert (
                 kiosk.post("/ui/kiosk/pickup-orders", json={**order, "store": "store-1"}).status_code == 422
             )
-            assert kiosk.post("/ui/kiosk/pickup-orders", json={**order, "sku": "NOPE"}).status_code == 404
+            # a product this store does not list is still the hub's to judge (it answers unknown_product)
+            unlisted = kiosk.post("/ui/kiosk/pickup-orders", json={**order, "sku": "NOPE"})
+            assert unlisted.status_code == 409 and unlisted.headers["x-vitrine-reason"] == "no_cloud_link"
 
         with edge.api(STAFF_TOKEN) as client:
             totals = []

@@ -113,18 +113,32 @@ function onScan(scan) {
 
 // ---------- price check ----------
 
+/** "… · 2 min ago": how old a stock figure is (the edge computes age_s with its own clock). */
+function withAge(text, ageS) {
+  if (ageS === null || ageS === undefined) return text;
+  const when = ageS < 60 ? "just now" : ageS < 3600 ? `${Math.floor(ageS / 60)} min ago`
+    : ageS < 86400 ? `${Math.floor(ageS / 3600)} h ago` : `${Math.floor(ageS / 86400)} d ago`;
+  return `${text} · ${when}`;
+}
+
 async function priceCheck(event) {
   event.preventDefault();
   const box = $("price-result");
   try {
     const p = await api.get(paths.product($("price-code").value.trim()));
+    let levels = null;
+    try { levels = await api.get(paths.stock(p.sku)); } catch { levels = null; }
+    const elsewhere = levels ? levels.elsewhere || [] : [];
     const now = p.effective_cents ?? p.price_cents;
     box.replaceChildren(el("div", { class: "card", id: "price-card" },
       el("h3", { text: p.name }), el("p", { class: "muted", text: `${p.sku}${p.gtin ? " · " + p.gtin : ""}` }),
       el("p", { class: "big" }, p.promotion && p.price_cents !== now ? el("s", { class: "muted", text: euros(p.price_cents) }) : null,
         " ", now === null ? "not priced" : euros(now)),
       p.promotion ? el("p", {}, el("span", { class: "pill promo", text: `Promotion ${p.promotion.promo_id} until ${p.promotion.ends.slice(0, 10)}` })) : null,
-      el("p", { text: `Stock here: ${p.on_hand} (available ${p.available}, ${p.on_hand - p.available} reserved)` })));
+      el("p", { id: "stock-here", text: withAge(`Stock here: ${p.on_hand} (available ${p.available}, ${p.on_hand - p.available} reserved)`, levels && levels.age_s) }),
+      el("p", { id: "stock-elsewhere", class: "muted", text: elsewhere.length
+        ? "Other stores: " + elsewhere.map((x) => withAge(`${x.store}: ${x.qty}`, x.age_s)).join("; ")
+        : "No other store has it right now." })));
   } catch (err) { fail(err, box); }
 }
 

@@ -87,9 +87,11 @@ async function openProduct(code) {
   clearNotice($("notice"));
   try {
     const item = await api.get(paths.product(code));
-    if (item.other_stores === undefined) {
-      try { item.other_stores = (await api.get(paths.stock(item.sku))).other_stores; } catch { item.other_stores = {}; }
-    }
+    try {
+      const levels = await api.get(paths.stock(item.sku));
+      item.stock_age_s = levels.age_s;
+      item.other_stores = levels.elsewhere ?? levels.other_stores;
+    } catch { item.other_stores = item.other_stores ?? {}; }
     product = item;
     renderProduct(item);
     show("product");
@@ -106,12 +108,23 @@ function promoLabel(promo) {
   return promo.label || "";
 }
 
-/** Other stores' stock as [{store, qty}], from the product or from its stock levels. */
+/** Other stores' stock as [{store, qty, age_s}], from the stock levels (``elsewhere``, or the older map). */
 function otherStores(item) {
   const raw = item.other_stores || {};
   const rows = Array.isArray(raw) ? raw : Object.entries(raw).map(([store, qty]) => ({ store, qty }));
   return rows.filter((s) => s.qty > 0).sort((a, b) => b.qty - a.qty);
 }
+
+/** How old a figure is, in words ("2 min ago"); empty when unknown. */
+function ago(ageS) {
+  if (ageS === null || ageS === undefined) return "";
+  if (ageS < 60) return t("ago_now");
+  if (ageS < 3600) return t("ago_min", { n: Math.floor(ageS / 60) });
+  if (ageS < 86400) return t("ago_h", { n: Math.floor(ageS / 3600) });
+  return t("ago_d", { n: Math.floor(ageS / 86400) });
+}
+
+function withAge(text, ageS) { const when = ago(ageS); return when ? `${text} · ${when}` : text; }
 
 function renderProduct(item) {
   $("product-name").textContent = item.name;
@@ -125,12 +138,12 @@ function renderProduct(item) {
   $("product-promo").replaceChildren(promo ? el("span", { class: "pill promo", id: "promo", text: `${t("promotion")} ${promoLabel(promo)}` }) : "");
   const qty = item.available ?? item.on_hand ?? 0;
   $("product-stock").replaceChildren(qty > 0
-    ? el("span", { class: "pill ok", id: "stock-here", "data-qty": qty, text: t("in_stock_n", { n: qty }) })
+    ? el("span", { class: "pill ok", id: "stock-here", "data-qty": qty, text: withAge(t("in_stock_n", { n: qty }), item.stock_age_s) })
     : el("span", { class: "pill bad", id: "stock-here", "data-qty": 0, text: t("out_of_stock") }));
   $("reserve-here").disabled = qty <= 0;
   const stores = otherStores(item);
-  $("product-stores").replaceChildren(...(stores.length ? stores.map((s) => el("li", {},
-    el("span", {}, el("strong", { text: s.store }), " ", el("span", { class: "pill ok", text: t("in_stock_n", { n: s.qty }) })),
+  $("product-stores").replaceChildren(...(stores.length ? stores.map((s) => el("li", { "data-store": s.store },
+    el("span", {}, el("strong", { text: `${s.store}:` }), " ", el("span", { class: "pill ok", text: withAge(String(s.qty), s.age_s) })),
     el("button", { type: "button", class: "secondary", onclick: () => orderFrom(s.store), text: t("order_from", { store: s.store }) }),
   )) : [el("li", { class: "muted", text: t("no_other_stores") })]));
 }
@@ -235,6 +248,7 @@ async function orderFrom(store) {
     info(t("ordered", { id: o.order_id, store: o.store }));
   } catch (err) {
     if (err instanceof ApiError && err.reason === "no_cloud_link") showNotice($("notice"), "warn", t("err_no_cloud"));
+    else if (err instanceof ApiError && err.reason) showNotice($("notice"), "warn", err.message);
     else fail(err);
   }
 }
