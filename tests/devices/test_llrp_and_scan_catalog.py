@@ -47,7 +47,8 @@ def test_llrp_reader_feeds_the_hub_and_scanners_use_the_catalog(
             assert {t["zone"] for t in tags["tags"]} <= {"stockroom", "dock"}
             assert {t["sku"] for t in tags["tags"]} <= SKUS  # the simulator carries the catalogue's GTINs
             server = SIMULATORS.server(name)
-            assert server is not None and server.reader.keepalives_acked >= 1
+            assert server is not None
+            assert wait_for(lambda: server.reader.keepalives_acked >= 1, 5)  # keepalive every 200 ms
 
             hub = live.hub
             assert hub.skus.knows_gtin("05901234123457")
