@@ -51,7 +51,8 @@ OWN_ORDER_FIELDS = (
     "points_redeemed",
     "created_at",
 )
-RETURNABLE_STATES = frozenset({"collected", "shipped"})
+# A returned order may still have units left to return: ``returns.reserve`` decides how many.
+RETURNABLE_STATES = frozenset({"collected", "shipped", "returned"})
 
 
 def order_for_return(engine: Engine, store: str, order_id: Any) -> dict[str, Any]:
