@@ -49,8 +49,29 @@ SECURITY_HEADERS = {
 }
 
 
+DEVICE_ID = r"^[A-Za-z0-9._-]{8,64}$"
+NEW_DEVICES = "*new-devices*"  # the store-wide bound on wrong PINs from devices never signed in here
+
+
 class SignInRequest(BaseModel):
     pin: str = Field(pattern=r"^[0-9]{4,12}$", description="the staff member's PIN, 4 to 12 digits")
+    device: str | None = Field(
+        default=None,
+        pattern=DEVICE_ID,
+        description="the browser's own random id (kept in its storage): wrong PINs are counted per device",
+    )
+    label: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9 ._-]{1,40}$",
+        description="the name staff know the device by (e.g. handheld-1), shown to the manager who unlocks",
+    )
+
+
+class LockedDevice(BaseModel):
+    device: str
+    label: str
+    failures: int
+    retry_after_s: float
 
 
 class SignInResponse(BaseModel):
@@ -118,6 +139,13 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     strings: dict[str, dict[str, str]] = json.loads(KIOSK_STRINGS.read_text(encoding="utf-8"))
     version = asset_version()
     lockout = Lockout(max_failures=web.pin_max_failures, window_s=web.pin_lockout_seconds)
+    new_devices = Lockout(max_failures=web.pin_max_failures * 10, window_s=web.pin_lockout_seconds)
+    known_devices: set[str] = set()
+    labels: dict[str, str] = {NEW_DEVICES: "devices never signed in here"}
+    managers = ", ".join(sorted(name for name, entry in web.staff_pins.items() if entry.role == "manager"))
+    who_helps = (
+        f"ask a manager ({managers}) to unlock it on the manager page" if managers else "ask IT support"
+    )
     role_tokens = {"staff": edge.staff_token, "manager": edge.manager_token}
     router = APIRouter(tags=["web"])
 
@@ -156,28 +184,76 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     def sign_in(body: SignInRequest, request: Request) -> SignInResponse:
         """Exchange a staff PIN for the bearer token of the staff member's role.
 
-        Wrong PINs are counted per client address; after ``pin_max_failures`` the client must wait.
+        Wrong PINs are counted per device (the browser's ``device`` id; the client address only when
+        a page sends none, since behind a reverse proxy every device has the proxy's address). After
+        ``pin_max_failures`` the device waits ``pin_lockout_seconds`` or a manager unlocks it; other
+        devices, the manager's included, keep working. Devices never signed in on this edge also share
+        a store-wide bound (ten times as many failures), so fresh ids cannot be used to guess PINs.
         """
-        client = request.client.host if request.client else "unknown"
+        client = body.device or f"address {request.client.host if request.client else 'unknown'}"
+        label = body.label or client
+        labels[client] = label
         wait = lockout.retry_after(client)
         if wait > 0:
             raise HTTPException(
                 status_code=429,
-                detail=f"Too many wrong PINs. Wait {int(wait) + 1} s, then try again, or ask a manager.",
-                headers={"Retry-After": str(int(wait) + 1)},
+                detail=(
+                    f"Too many wrong PINs on this device ({label}). Wait {int(wait) + 1} s and try again, "
+                    f"or {who_helps}."
+                ),
+                headers={"Retry-After": str(int(wait) + 1), "X-Vitrine-Reason": "pin_locked"},
+            )
+        wait = 0.0 if client in known_devices else new_devices.retry_after(NEW_DEVICES)
+        if wait > 0:
+            raise HTTPException(
+                status_code=429,
+                detail=(
+                    f"Too many wrong PINs from new devices in this store. Wait {int(wait) + 1} s, use a "
+                    f"device already signed in here, or {who_helps}."
+                ),
+                headers={"Retry-After": str(int(wait) + 1), "X-Vitrine-Reason": "pin_locked"},
             )
         for name, entry in web.staff_pins.items():
             if verify_pin(body.pin, entry.pin_hash):
                 lockout.succeeded(client)
+                if body.device:
+                    known_devices.add(client)
                 token = role_tokens[entry.role].get_secret_value()
                 return SignInResponse(token=token, role=entry.role, name=name)
         lockout.failed(client)
+        if client not in known_devices:
+            new_devices.failed(NEW_DEVICES)
         if not web.staff_pins:
             raise HTTPException(
                 status_code=401,
                 detail="No staff PIN is configured on this edge. Ask IT to set VITRINE_WEB_STAFF_PINS.",
             )
         raise HTTPException(status_code=401, detail="Wrong PIN. Check it and try again.")
+
+    @router.get(
+        "/ui/manager/lockouts",
+        response_model=list[LockedDevice],
+        dependencies=[Depends(require(Role.MANAGER))],
+    )
+    def locked_devices() -> list[LockedDevice]:
+        """Devices refused sign-in after too many wrong PINs, with the seconds left."""
+        rows = [*lockout.locked(), *new_devices.locked()]
+        return [
+            LockedDevice(device=d, label=labels.get(d, d), failures=n, retry_after_s=round(w, 1))
+            for d, n, w in rows
+        ]
+
+    @router.post(
+        "/ui/manager/lockouts/{device}/unlock",
+        status_code=204,
+        responses={404: {"description": "that device is not locked"}},
+        dependencies=[Depends(require(Role.MANAGER))],
+    )
+    def unlock_device(device: str) -> Response:
+        """A manager lets a locked device try PINs again at once."""
+        if not (lockout.clear(device) or new_devices.clear(device)):
+            raise HTTPException(status_code=404, detail="That device is not locked (any more). Refresh the list.")
+        return Response(status_code=204)
 
     @router.get("/ui/whoami", response_model=WhoAmI)
     def whoami(role: Role = Depends(caller_role)) -> WhoAmI:

@@ -1,6 +1,7 @@
 // Staff handheld: PIN sign-in, price check, RFID count, receive, click & collect, returns, adjust.
 import { Api, ApiError, el, euros, showNotice, clearNotice, subscribe } from "./api.js";
 import { paths } from "./paths.js";
+import { browserId } from "./device.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("handheld-config").textContent);
@@ -42,7 +43,7 @@ async function signIn(event) {
     return;
   }
   try {
-    const r = await api.post(paths.signIn(), { pin });
+    const r = await api.post(paths.signIn(), { pin, device: browserId(), label: device() });
     sessionStorage.setItem(SESSION.token, r.token);
     sessionStorage.setItem(SESSION.name, r.name);
     sessionStorage.setItem(SESSION.role, r.role);
@@ -52,6 +53,7 @@ async function signIn(event) {
   } catch (err) {
     $("pin").value = "";
     if (err instanceof ApiError && err.status === 401) showNotice($("notice"), "error", err.message, "Type your PIN again.");
+    else if (err instanceof ApiError && err.status === 429) showNotice($("notice"), "error", err.message);
     else fail(err);
   }
 }

@@ -1,6 +1,7 @@
 // Manager dashboard: polls the edge API and renders KPIs, inline-SVG charts and the work lists.
 import { Api, ApiError, el, euros, showNotice, clearNotice } from "./api.js";
 import { paths } from "./paths.js";
+import { browserId } from "./device.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("manager-config").textContent);
@@ -152,7 +153,30 @@ const panels = {
   },
 };
 
-const panelBox = { summary: "channel-chart", alerts: "alerts", devices: "devices", orders: "orders" };
+let lockoutsShown = null;
+panels.lockouts = async () => {
+  const rows = await api.get(paths.lockouts());
+  const shown = JSON.stringify(rows.map((r) => [r.device, r.failures]));
+  if (shown === lockoutsShown) return; // keep the buttons still between refreshes
+  lockoutsShown = shown;
+  $("lockouts").replaceChildren(rows.length
+    ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Device" }), el("th", { class: "num", text: "Wrong PINs" }), el("th", { text: "" }))),
+      el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", { text: r.label }), el("td", { class: "num", text: String(r.failures) }),
+        el("td", {}, el("button", { type: "button", class: "secondary", onclick: () => unlock(r) }, "Unlock"))))))
+    : el("p", { class: "muted", text: "No device is locked." }));
+};
+
+async function unlock(row) {
+  try {
+    await api.post(paths.unlock(row.device));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) showNotice($("lockouts"), "error", err.message, err.advice);
+  }
+  lockoutsShown = null;
+  await panels.lockouts();
+}
+
+const panelBox = { lockouts: "lockouts", summary: "channel-chart", alerts: "alerts", devices: "devices", orders: "orders" };
 
 async function refresh() {
   const names = Object.keys(panels);
@@ -204,7 +228,7 @@ function enter() {
 $("pin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
-    const r = await api.post(paths.signIn(), { pin: $("pin").value });
+    const r = await api.post(paths.signIn(), { pin: $("pin").value, device: browserId(), label: "manager page" });
     $("pin").value = "";
     if (r.role !== "manager") {
       showNotice($("notice"), "error", "This PIN is not a manager's.", "Use a manager PIN, or the handheld for staff tasks.");

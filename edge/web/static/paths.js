@@ -9,6 +9,8 @@ export const paths = {
   cardQr: () => "/ui/kiosk/card.svg",
   signIn: () => "/ui/sign-in",
   dashboard: () => "/ui/manager/dashboard",
+  lockouts: () => "/ui/manager/lockouts",
+  unlock: (device) => `/ui/manager/lockouts/${e(device)}/unlock`,
   // products and stock
   product: (code) => (GTIN.test(code) ? `/api/v1/products/gtin/${e(code)}` : `/api/v1/products/${e(code)}`),
   search: (q) => `/api/v1/products?q=${e(q)}&limit=12`,
