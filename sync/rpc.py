@@ -1,8 +1,8 @@
 """Request/response over MQTT with a timeout (e.g. online loyalty authorisation).
 
 Requests go to ``vitrine/v1/{store}/rpc/req`` as ``{"id", "method", "params"}``; the hub answers on
-``.../rpc/res`` with ``{"id", "result"}`` or ``{"id", "error"}``. A call that gets no answer within
-its timeout raises :class:`RpcTimeout`, so the caller falls back to its offline rule (the allowance).
+``.../rpc/res`` with ``{"id", "result"}`` or ``{"id", "error", "code"}`` (code: the error's kind). A
+call that gets no answer within its timeout raises :class:`RpcTimeout`, so the caller falls back to its offline rule (the allowance).
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ log = logging.getLogger(__name__)
 
 
 class RpcError(SyncError):
-    """The remote side answered with an error."""
+    """The remote side answered with an error; ``code`` names its kind (the hub's exception class,
+    e.g. ``OutOfStock``) so that a store can tell a person why without parsing the text."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = message.split(": ", 1)[1] if ": " in message else message
 
 
 class RpcTimeout(RpcError):
@@ -55,7 +61,8 @@ class RpcClient:
                 self._pending.pop(call_id, None)
         answer = slot[0]
         if "error" in answer:
-            raise RpcError(f"{method}: {answer['error']}")
+            code = answer.get("code")
+            raise RpcError(f"{method}: {answer['error']}", code if isinstance(code, str) else None)
         return answer.get("result")
 
     def on_response(self, _topic: str, payload: bytes) -> None:
@@ -101,4 +108,5 @@ class RpcServer:
                 answer["result"] = handler(store, params)
             except Exception as err:  # the caller gets a clear error, the hub keeps serving
                 answer["error"] = str(err) or type(err).__name__
+                answer["code"] = type(err).__name__
         self.publish(StoreTopics(store).rpc_res, encode_json(answer))

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from edge.api.auth import Role, caller_role, require
 from edge.api.deps import Node
+from drivers.tokens import issue_pickup_token
 from edge.api.presence import CallerPresence, card_token_for, keyring_of
 from edge.settings import EdgeSettings
 from edge.web.dashboard import Dashboard, dashboard
@@ -107,6 +108,17 @@ class PickupOrderView(BaseModel):
     order_id: str
     store: str
     state: str
+    qty: int
+    pickup_code: str = Field(description="what the customer shows at the pickup store (the order number)")
+    pickup_qr_svg: str = Field(
+        description="the pickup QR as SVG: a signed pickup token when the device hub has a keyring "
+        "(the pickup store's handheld hands the order over on it), else the order number"
+    )
+
+
+# The hub's refusal kinds (RpcError.code) as the reason codes the kiosk translates.
+ORDER_REFUSALS = {"OutOfStock": "out_of_stock", "InvalidInput": "order_invalid", "NotFound": "order_invalid"}
+PICKUP_TOKEN_TTL_S = 30 * 24 * 3600
 
 
 class CardRequest(BaseModel):
@@ -336,9 +348,26 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
                 status_code=409, detail=NO_CLOUD, headers={"X-Vitrine-Reason": "no_cloud_link"}
             ) from err
         except RpcError as err:
-            raise HTTPException(status_code=409, detail=f"The order was refused: {err}") from err
+            reason = ORDER_REFUSALS.get(err.code or "", "order_refused")
+            raise HTTPException(
+                status_code=409,
+                detail=f"The order was refused by head office: {err.reason}",
+                headers={"X-Vitrine-Reason": reason},
+            ) from err
+        order_id = str(result["order_id"])
+        keyring = keyring_of(request)
+        qr_text = order_id
+        if keyring is not None:
+            qr_text = issue_pickup_token(
+                keyring, order_id, body.store, issued_at=int(time.time()), ttl_s=PICKUP_TOKEN_TTL_S
+            )
         return PickupOrderView(
-            order_id=str(result["order_id"]), store=body.store, state=str(result.get("state", "placed"))
+            order_id=order_id,
+            store=body.store,
+            state=str(result.get("state", "placed")),
+            qty=body.qty,
+            pickup_code=order_id,
+            pickup_qr_svg=qr_svg(qr_text, title=f"Pickup {order_id}"),
         )
 
     @router.post(
