@@ -33,6 +33,9 @@ WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 KIOSK_STRINGS = WEB_DIR / "i18n" / "kiosk.json"
+# The version of the loyalty terms and privacy notice in KIOSK_STRINGS (``terms_text``): change it
+# whenever that text changes.
+TERMS_VERSION = "2026-12-05"
 RPC_TIMEOUT_S = 3.0
 NO_CLOUD = (
     "Ordering from another store needs the link to head office, which is down right now. "
@@ -176,6 +179,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             lang=lang,
             t=strings[lang],
             strings_json=json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
+            terms_version=TERMS_VERSION,
             idle_seconds=web.kiosk_idle_seconds,
             warning_seconds=web.kiosk_warning_seconds,
         )

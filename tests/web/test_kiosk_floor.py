@@ -23,6 +23,7 @@ from cloud.storage import make_engine, migrate
 from cloud.storage import schema as s
 from drivers.tokens import Keyring, PickupClaims, issue_loyalty_token, verify_token
 from edge.sync_link import SyncLink, SyncLinkConfig
+from edge.web.routes import TERMS_VERSION
 from sync.broker import MosquittoProcess
 from sync.hlc import HybridClock
 from sync.ops import Op
@@ -194,3 +195,22 @@ def _orders_of(engine: Engine, customer_id: str) -> list[str]:
     with engine.connect() as conn:
         rows = conn.execute(select(s.orders.c.order_id).where(s.orders.c.customer_id == customer_id))
         return [str(r[0]) for r in rows]
+
+
+def test_terms_and_privacy_notice_is_on_screen_versioned_and_localised(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
+        provision(page)
+        page.click("#join-open")
+        terms = page.locator("#terms")
+        expect(terms).to_be_visible()
+        expect(terms).to_contain_text("protection de vos données")
+        expect(page.locator("#terms-version")).to_have_text(f"Version {TERMS_VERSION}")
+        expect(page.locator("label.check", has=page.locator("#join-terms"))).to_contain_text("ci-dessus")
+        page.click("#lang-en")
+        expect(terms).to_contain_text("never sold")
+        expect(page.locator("#terms-version")).to_have_text(f"Version {TERMS_VERSION}")
+        screenshot(page, "kiosk-terms.png")
+        assert page.errors == []  # type: ignore[attr-defined]

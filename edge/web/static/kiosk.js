@@ -34,6 +34,8 @@ function applyLanguage() {
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
     node.placeholder = t(node.dataset.i18nPlaceholder);
   }
+  $("terms-version").textContent = t("terms_version", { version: $("terms").dataset.version });
+  $("terms-text").replaceChildren(...t("terms_text").split("\n").map((para) => el("p", { text: para })));
   $("lang-fr").setAttribute("aria-pressed", String(lang === "fr"));
   $("lang-en").setAttribute("aria-pressed", String(lang === "en"));
   if (product) renderProduct(product);
