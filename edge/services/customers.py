@@ -22,9 +22,9 @@ from edge.services.cloud_port import CloudCustomer, CustomerDirectory
 from edge.services.context import StoreContext
 from edge.services.customer_adoption import adopt
 from edge.services.models import CustomerView, WishlistView
+from sync.phone import try_canonical_phone
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
-PHONE = re.compile(r"^\+?[0-9 ]{6,20}$")
 CARD = re.compile(r"^[A-Z0-9-]{4,32}$")
 
 
@@ -49,10 +49,10 @@ def normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 raise Invalid(f"not an email address: {value!r}")
             out[key] = email
         elif key == "phone":
-            phone = str(value).strip()
-            if not PHONE.match(phone):
-                raise Invalid(f"not a phone number: {value!r}")
-            out[key] = phone.replace(" ", "")
+            phone = try_canonical_phone(str(value))
+            if phone is None:
+                raise Invalid(f"not a phone number: {value!r} (e.g. +33 6 12 34 56 78)")
+            out[key] = phone
         elif key == "card":
             card = str(value).strip().upper()
             if not CARD.match(card):

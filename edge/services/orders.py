@@ -18,6 +18,7 @@ from edge.replica.database import Tx
 from edge.services.context import StoreContext
 from edge.services.models import OrderLine, OrderView
 from edge.services.stock import record_delta
+from sync.phone import try_canonical_phone
 
 TRANSITIONS = {"picked": ("placed",), "collected": ("picked",), "cancelled": ("placed", "picked")}
 
@@ -116,10 +117,14 @@ class OrderService:
     def _verify_collector(tx: Tx, row: object, customer_ref: str, pickup_code: str | None) -> None:
         order = dict(row)  # type: ignore[call-overload]
         owner = order["customer_id"]
-        matches = customer_ref == owner or any(
-            q.customer_by_identity(tx.conn, kind, variant) == owner
-            for kind in IDENTITY_KINDS
-            for variant in {customer_ref, customer_ref.strip().lower(), customer_ref.strip().upper()}
+        matches = (
+            customer_ref == owner
+            or any(
+                q.customer_by_identity(tx.conn, kind, variant) == owner
+                for kind in IDENTITY_KINDS
+                for variant in {customer_ref, customer_ref.strip().lower(), customer_ref.strip().upper()}
+            )
+            or q.customer_by_identity(tx.conn, "phone", try_canonical_phone(customer_ref) or "") == owner
         )
         if not matches:
             raise Conflict("the customer presented does not match the order")

@@ -268,7 +268,9 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     def unlock_device(device: str) -> Response:
         """A manager lets a locked device try PINs again at once."""
         if not (lockout.clear(device) or new_devices.clear(device)):
-            raise HTTPException(status_code=404, detail="That device is not locked (any more). Refresh the list.")
+            raise HTTPException(
+                status_code=404, detail="That device is not locked (any more). Refresh the list."
+            )
         return Response(status_code=204)
 
     @router.get("/ui/whoami", response_model=WhoAmI)

@@ -61,7 +61,9 @@ def test_locked_handheld_names_the_manager_who_unlocks_it_from_the_manager_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VITRINE_WEB_PIN_MAX_FAILURES", "3")
-    desk_browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    desk_browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
     try:
         with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
             handheld = open_page(browser, f"{edge.url}/handheld?device=handheld-1", 400, 820)
