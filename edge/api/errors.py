@@ -36,6 +36,8 @@ def install_error_handlers(app: FastAPI) -> None:
         metrics = getattr(request.app.state, "metrics", None)
         if metrics is not None:
             metrics.rejected.labels(str(code)).inc()
-        return JSONResponse({"detail": str(exc)}, status_code=code)
+        reason = getattr(exc, "reason", None)
+        headers = {"X-Vitrine-Reason": reason} if reason else None
+        return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
 
     app.add_exception_handler(EdgeError, handle)

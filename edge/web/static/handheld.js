@@ -224,24 +224,54 @@ async function receive(event) {
   } catch (err) { fail(err, box); }
 }
 
+const MAX_ADJUST = 9999;
+let pendingAdjust = null;
+
 async function adjust(event) {
   event.preventDefault();
   const box = $("adjust-result");
   const qty = Number($("adjust-qty").value);
-  if (!Number.isInteger(qty) || qty === 0) {
-    showNotice(box, "error", "The change cannot be zero.", "Enter a positive or negative whole number.");
+  if (!Number.isInteger(qty) || qty === 0 || Math.abs(qty) > MAX_ADJUST) {
+    showNotice(box, "error", `The change must be a whole number from -${MAX_ADJUST} to ${MAX_ADJUST}, not zero.`, "Enter the number of units to add (positive) or remove (negative).");
+    return;
+  }
+  const reason = $("adjust-reason").value;
+  const counterpart = $("adjust-counterpart").value.trim();
+  if (reason === "transfer" && !counterpart) {
+    showNotice(box, "error", "A transfer needs the other store.", "Type the other store's id.");
     return;
   }
   try {
     const p = await resolve($("adjust-code").value);
-    const r = await api.post(paths.stockAdjust(), { sku: p.sku, qty, reason: $("adjust-reason").value });
-    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${p.name}. Stock in ${r.zone} is now ${r.on_hand}.`);
+    await recordAdjust({ sku: p.sku, qty, reason, ...(reason === "transfer" ? { counterpart } : {}) }, p.name, false);
+  } catch (err) { fail(err, box); }
+}
+
+/** Send an adjustment; a large one comes back asking for confirmation, shown with the product's name. */
+async function recordAdjust(body, name, confirm) {
+  const box = $("adjust-result");
+  clearNotice(box);
+  try {
+    const r = await api.post(paths.stockAdjust(), { ...body, confirm });
+    const where = r.ref ? ` (${r.ref})` : "";
+    ok(box, `Recorded ${body.qty > 0 ? "+" : ""}${body.qty} for ${name}${where}. Stock in ${r.zone} is now ${r.on_hand}.`);
     $("adjust-form").reset();
+    $("adjust-transfer").hidden = true;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 403) {
+    if (err instanceof ApiError && err.reason === "confirm_large") {
+      pendingAdjust = { body, name };
+      $("adjust-confirm-text").textContent = err.message;
+      $("adjust-confirm").hidden = false;
+      $("adjust-cancel").focus();
+    } else if (err instanceof ApiError && err.status === 403) {
       showNotice(box, "error", "Stock adjustments need a manager.", "Ask a manager to sign in on this handheld with their PIN.");
     } else fail(err, box);
   }
+}
+
+function closeAdjustConfirm() {
+  $("adjust-confirm").hidden = true;
+  pendingAdjust = null;
 }
 
 // ---------- click & collect ----------
@@ -404,6 +434,13 @@ $("count-form").addEventListener("submit", startCount);
 $("count-finish").addEventListener("click", finishCount);
 $("receive-form").addEventListener("submit", receive);
 $("adjust-form").addEventListener("submit", adjust);
+$("adjust-reason").addEventListener("change", () => { $("adjust-transfer").hidden = $("adjust-reason").value !== "transfer"; });
+$("adjust-cancel").addEventListener("click", () => { closeAdjustConfirm(); $("adjust-qty").focus(); });
+$("adjust-go").addEventListener("click", () => {
+  const pending = pendingAdjust;
+  closeAdjustConfirm();
+  if (pending) recordAdjust(pending.body, pending.name, true);
+});
 $("collect-form").addEventListener("submit", findOrder);
 $("returns-form").addEventListener("submit", findReceipt);
 for (const evt of ["pointerdown", "keydown"]) document.addEventListener(evt, () => { lastActivity = Date.now(); }, { passive: true });
