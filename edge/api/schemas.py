@@ -77,7 +77,8 @@ class AdjustmentIn(Strict):
     zone: Zone | None = None
     ref: Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_surrogates)] = ""
     counterpart: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")] | None = Field(
-        default=None, description="for a transfer: the other store (negative qty: sent to it; positive: from it)"
+        default=None,
+        description="for a transfer: the other store (negative qty: sent to it; positive: from it)",
     )
     confirm: bool = Field(
         default=False,

@@ -302,7 +302,13 @@ class DeviceHub:
                 "started_at": result.started_at,
                 "finished_at": result.finished_at,
                 "lines": [
-                    {"sku": sku, "zone": zone, "qty": qty, "book": books[(sku, zone)]}
+                    {
+                        "sku": sku,
+                        "name": self.skus.name_of(sku),
+                        "zone": zone,
+                        "qty": qty,
+                        "book": books[(sku, zone)],
+                    }
                     for sku, zone, qty in lines
                 ],
                 "unresolved_epcs": list(result.unresolved_epcs),

@@ -19,11 +19,15 @@ def test_large_adjustment_needs_confirmation_and_transfer_names_its_store(
 ) -> None:
     with running_edge(tmp_path, retail_slice, monkeypatch) as edge, edge.api(MANAGER_TOKEN) as client:
         before = client.get(f"/api/v1/stock/{SKU}").json()["on_hand"]
-        big = client.post("/api/v1/stock/adjustments", json={"sku": SKU, "qty": -10_000, "reason": "adjustment"})
+        big = client.post(
+            "/api/v1/stock/adjustments", json={"sku": SKU, "qty": -10_000, "reason": "adjustment"}
+        )
         assert big.status_code == 409 and big.headers["x-vitrine-reason"] == "confirm_large", big.text
         assert str(before) in big.json()["detail"]  # says what the book would become
         assert client.get(f"/api/v1/stock/{SKU}").json()["on_hand"] == before  # nothing recorded
-        no_store = client.post("/api/v1/stock/adjustments", json={"sku": SKU, "qty": -2, "reason": "transfer"})
+        no_store = client.post(
+            "/api/v1/stock/adjustments", json={"sku": SKU, "qty": -2, "reason": "transfer"}
+        )
         assert no_store.status_code == 422 and "store" in no_store.text
         body = {"sku": SKU, "qty": -2, "reason": "transfer", "counterpart": "lyon"}
         moved = client.post("/api/v1/stock/adjustments", json=body)

@@ -199,8 +199,8 @@ function renderCountResult(r) {
   $("count-result").replaceChildren(el("div", { class: "notice info", role: "status", id: "count-done" },
     el("strong", { text: `Count recorded: ${lines.length} products, ${off.length} differ from the book.` }),
     (r.unresolved_epcs || []).length ? el("div", { text: `${r.unresolved_epcs.length} tags are not in the catalogue: check their labels.` }) : null),
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { text: "Zone" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
-      el("tbody", {}, ...lines.slice(0, 100).map((l) => el("tr", {}, el("td", { text: l.sku }), el("td", { text: l.zone }),
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Product" }), el("th", { text: "Zone" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
+      el("tbody", {}, ...lines.slice(0, 100).map((l) => el("tr", { "data-sku": l.sku }, el("td", {}, el("span", { class: "pname", text: l.name || l.sku }), el("small", { class: "muted", text: ` ${l.sku}` })), el("td", { text: l.zone }),
         el("td", { class: "num", text: String(l.book) }), el("td", { class: "num", text: String(l.qty) }))))));
 }
 
