@@ -34,7 +34,10 @@ class TodaySales(BaseModel):
     revenue_cents: int
     average_basket_cents: int
     loyalty_rate: float = Field(description="share of today's sales with an identified loyalty customer")
-    revenue_per_channel_cents: dict[str, int]
+    revenue_per_channel_cents: dict[str, int] = Field(
+        description="till and kiosk sales by channel, plus orders handed over today by kind "
+        "(click_collect, reserve_in_store): a pickup is a sale of this store"
+    )
     sales_per_hour: list[int] = Field(description="24 counts, store-local hours")
     returns: int
     refunds_cents: int
@@ -99,16 +102,30 @@ def today_sales(conn: sqlite3.Connection, now: datetime) -> TodaySales:
         moment = _parse(at)
         if moment is not None:
             per_hour[moment.astimezone(now.tzinfo).hour] += 1
+    # Orders handed over today (no sale row: the order is the sale), by kind.
+    pickups = conn.execute(
+        "SELECT kind, customer_id, total_cents, updated_at FROM orders "
+        "WHERE state = 'collected' AND updated_at >= ? AND updated_at < ?",
+        (start, end),
+    ).fetchall()
+    for kind, customer_id, total, at in pickups:
+        revenue += int(total)
+        per_channel[kind] = per_channel.get(kind, 0) + int(total)
+        loyal += 1 if customer_id else 0
+        moment = _parse(at)
+        if moment is not None:
+            per_hour[moment.astimezone(now.tzinfo).hour] += 1
+    count = len(rows) + len(pickups)
     returned = conn.execute(
         "SELECT count(*), coalesce(sum(refund_cents), 0) FROM returns WHERE at >= ? AND at < ? AND baseline = 0",
         (start, end),
     ).fetchone()
     return TodaySales(
         day=now.date().isoformat(),
-        sales=len(rows),
+        sales=count,
         revenue_cents=revenue,
-        average_basket_cents=revenue // len(rows) if rows else 0,
-        loyalty_rate=loyal / len(rows) if rows else 0.0,
+        average_basket_cents=revenue // count if count else 0,
+        loyalty_rate=loyal / count if count else 0.0,
         revenue_per_channel_cents=per_channel,
         sales_per_hour=per_hour,
         returns=int(returned[0]),
