@@ -36,7 +36,14 @@ def order_view(row: object) -> OrderView:
         state=r["state"],
         placed_at=r["placed_at"],
         updated_at=r["updated_at"],
+        customer_name=r.get("customer_name"),
     )
+
+
+# Orders with their customer's name (staff see who collects, not an id).
+ORDERS_SQL = (
+    "SELECT o.*, c.name AS customer_name FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id"
+)
 
 
 class OrderService:
@@ -47,10 +54,10 @@ class OrderService:
         conn = self.ctx.replica.reader()
         if state:
             rows = conn.execute(
-                "SELECT * FROM orders WHERE state = ? ORDER BY placed_at LIMIT ?", (state, limit)
+                f"{ORDERS_SQL} WHERE o.state = ? ORDER BY o.placed_at LIMIT ?", (state, limit)
             ).fetchall()
         else:
-            rows = conn.execute("SELECT * FROM orders ORDER BY placed_at LIMIT ?", (limit,)).fetchall()
+            rows = conn.execute(f"{ORDERS_SQL} ORDER BY o.placed_at LIMIT ?", (limit,)).fetchall()
         return [order_view(r) for r in rows]
 
     def get(self, order_id: str) -> OrderView:

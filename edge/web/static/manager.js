@@ -127,10 +127,18 @@ const panels = {
     sparkline($("backlog-chart"), backlogHistory);
   },
   async alerts() {
-    const rows = (await api.get(paths.alerts())).alerts;
-    $("alerts").replaceChildren(table([["When"], ["Zone"], ["Item"], ["Tag"]],
-      rows.slice(0, 40).map((r) => [new Date(r.at).toLocaleTimeString(), r.zone, r.name || r.sku || "unknown item", r.epc]),
-      "No alert."));
+    const rows = (await api.get(paths.alerts() + "?unacknowledged=true")).alerts.slice(0, 40);
+    const shown = JSON.stringify(rows.map((r) => r.alert_id));
+    if (shown === alertsShown) return; // keep the buttons still between refreshes
+    alertsShown = shown;
+    $("alerts").replaceChildren(rows.length
+      ? el("table", {}, el("thead", {}, el("tr", {}, ...["When", "Zone", "Item", "Tag", ""].map((h) => el("th", { text: h })))),
+        el("tbody", {}, ...rows.map((r) => el("tr", {},
+          el("td", { text: new Date(r.at).toLocaleTimeString() }), el("td", { text: r.zone }),
+          el("td", { text: r.name || (r.sku ? `unknown product ${r.sku}` : "item not in the catalogue") }),
+          el("td", {}, el("small", { class: "muted", text: r.epc })),
+          el("td", {}, el("button", { type: "button", class: "secondary", onclick: () => acknowledge(r.alert_id) }, "Acknowledge"))))))
+      : el("p", { class: "muted", text: "No alert." }));
   },
   async devices() {
     const h = await api.get(paths.devices());
@@ -152,6 +160,17 @@ const panels = {
       rows.map((o) => [o.order_id, o.customer_name || o.customer_id, o.state, euros(o.total_cents)]), "No order waiting."));
   },
 };
+
+let alertsShown = null;
+async function acknowledge(alertId) {
+  try {
+    await api.post(paths.acknowledgeAlert(alertId));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) showNotice($("alerts"), "error", err.message, err.advice);
+  }
+  alertsShown = null;
+  await panels.alerts();
+}
 
 let lockoutsShown = null;
 panels.lockouts = async () => {

@@ -44,6 +44,7 @@ export const paths = {
   countProgress: (id) => `/api/v1/devices/counts/${e(id)}/events`,
   countFinish: (id) => `/api/v1/devices/counts/${e(id)}/finish`,
   alerts: () => "/api/v1/devices/alerts",
+  acknowledgeAlert: (id) => `/api/v1/devices/alerts/${e(String(id))}/acknowledge`,
   devices: () => "/api/v1/devices/health",
   syncStatus: () => "/ui/manager/sync",
 };
