@@ -18,9 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from drivers.tokens import issue_pickup_token
 from edge.api.auth import Role, caller_role, require
 from edge.api.deps import Node
-from drivers.tokens import issue_pickup_token
 from edge.api.presence import CallerPresence, card_token_for, keyring_of
 from edge.settings import EdgeSettings
 from edge.web.dashboard import Dashboard, dashboard
