@@ -36,7 +36,9 @@ class DeviceSettings(BaseSettings):
         default_factory=dict,
         description="key id → key (>= 16 bytes), the same in every store of the deployment: signs and "
         "checks loyalty-card and pickup QR codes (without it every scanned card is 'not recognised')",
-        examples=['{"k2026": "<32 random bytes, e.g. python -c \'import secrets;print(secrets.token_urlsafe(32))\'>"}'],
+        examples=[
+            '{"k2026": "<32 random bytes, e.g. python -c \'import secrets;print(secrets.token_urlsafe(32))\'>"}'
+        ],
     )
     token_active_key: str | None = Field(
         default=None, description="key id that signs (default: the only one)"

@@ -124,6 +124,11 @@ ORDER_REFUSALS = {"OutOfStock": "out_of_stock", "InvalidInput": "order_invalid",
 PICKUP_TOKEN_TTL_S = 30 * 24 * 3600
 
 
+class LinkView(BaseModel):
+    online: bool = Field(description="the hub answers now: redemptions are authorised by head office")
+    configured: bool = Field(description="false when this edge runs without a sync link")
+
+
 class CardRequest(BaseModel):
     customer_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
@@ -374,6 +379,27 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             qty=body.qty,
             pickup_code=order_id,
             pickup_qr_svg=qr_svg(qr_text, title=f"Pickup {order_id}"),
+        )
+
+    @router.get("/ui/link", response_model=LinkView, dependencies=[Depends(require(Role.STAFF))])
+    def link_state(request: Request) -> LinkView:
+        """Whether the cloud link is up now (the sale screen says which redemption rule applies)."""
+        link = getattr(request.app.state, "sync_link", None)
+        if link is None:
+            return LinkView(online=False, configured=False)
+        return LinkView(online=bool(link.status().online), configured=True)
+
+    @router.get(
+        "/ui/receipts/{receipt_id}/qr.svg",
+        response_class=Response,
+        responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "unknown receipt"}},
+        dependencies=[Depends(require(Role.STAFF))],
+    )
+    def receipt_qr(receipt_id: str, node: Node) -> Response:
+        """The receipt's number as a QR code (SVG), for the customer to keep or for a return."""
+        receipt = node.selling.receipt(receipt_id)
+        return Response(
+            qr_svg(receipt.receipt_id, title=f"Receipt {receipt.receipt_id}"), media_type="image/svg+xml"
         )
 
     @router.post(

@@ -43,8 +43,10 @@ class WebSettings(BaseSettings):
         default_factory=dict,
         description="staff who sign in on the handheld and manager pages; hashes from "
         "`python -m edge.web.pins <PIN>` (without any, nobody can sign in)",
-        examples=['{"alice": {"role": "staff", "pin_hash": "pbkdf2_sha256$..."}, '
-                  '"maud": {"role": "manager", "pin_hash": "pbkdf2_sha256$..."}}'],
+        examples=[
+            '{"alice": {"role": "staff", "pin_hash": "pbkdf2_sha256$..."}, '
+            '"maud": {"role": "manager", "pin_hash": "pbkdf2_sha256$..."}}'
+        ],
     )
     kiosk_language: Literal["fr", "en"] = "fr"
     kiosk_idle_seconds: int = Field(default=90, ge=5, le=3600)

@@ -2,6 +2,7 @@
 import { Api, ApiError, el, euros, showNotice, clearNotice, subscribe } from "./api.js";
 import { paths } from "./paths.js";
 import { browserId } from "./device.js";
+import { initSale, onSaleShown, saleScan, loadReservations } from "./handheld_sale.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("handheld-config").textContent);
@@ -90,6 +91,8 @@ function showTask(name) {
   clearNotice($("notice"));
   if (name === "collect") loadOrders();
   if (name === "count") loadZones();
+  if (name === "sale") onSaleShown();
+  if (name === "reservations") loadReservations();
   const first = document.querySelector(`#task-${name} input`);
   if (first) first.focus();
 }
@@ -106,6 +109,7 @@ function onScan(scan) {
     showNotice($("notice"), "error", `Scan refused: ${scan.message}`, "Scan the product barcode, the customer's card or pickup QR again.");
     return;
   }
+  if (task === "sale") return saleScan(scan);
   const text = scan.gtin || scan.card_id || "";
   const target = { price: "price-code", receive: "receive-code", adjust: "adjust-code", collect: "collect-code", returns: "returns-receipt" }[task];
   if (!target) return;
@@ -434,6 +438,7 @@ $("count-form").addEventListener("submit", startCount);
 $("count-finish").addEventListener("click", finishCount);
 $("receive-form").addEventListener("submit", receive);
 $("adjust-form").addEventListener("submit", adjust);
+initSale({ api, fail });
 $("adjust-reason").addEventListener("change", () => { $("adjust-transfer").hidden = $("adjust-reason").value !== "transfer"; });
 $("adjust-cancel").addEventListener("click", () => { closeAdjustConfirm(); $("adjust-qty").focus(); });
 $("adjust-go").addEventListener("click", () => {

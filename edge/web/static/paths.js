@@ -47,4 +47,6 @@ export const paths = {
   acknowledgeAlert: (id) => `/api/v1/devices/alerts/${e(String(id))}/acknowledge`,
   devices: () => "/api/v1/devices/health",
   syncStatus: () => "/ui/manager/sync",
+  link: () => "/ui/link",
+  receiptQr: (id) => `/ui/receipts/${e(id)}/qr.svg`,
 };
