@@ -179,9 +179,10 @@ def cloud_ops(edge: Edge, *bodies: tuple[str, dict[str, Any]]) -> None:
     """Apply ops as the cloud's downlink would deliver them (next seqs of the ``cloud`` stream)."""
     inbox = edge.node.inbox
     mark = inbox.high_water_mark(CLOUD_ORIGIN)
-    hlc = edge.node.replica.clock.now()
+    clock = edge.node.replica.clock
+    # one HLC per op, as the hub stamps them (the inbox keeps one op per (origin, hlc))
     ops = [
-        Op(origin=CLOUD_ORIGIN, seq=mark + i, hlc=str(hlc), type=kind, body=body)
+        Op(origin=CLOUD_ORIGIN, seq=mark + i, hlc=str(clock.now()), type=kind, body=body)
         for i, (kind, body) in enumerate(bodies, 1)
     ]
     assert inbox.apply(CLOUD_ORIGIN, ops) == mark + len(ops)
