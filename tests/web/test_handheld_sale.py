@@ -78,6 +78,7 @@ def test_offline_sale_with_a_reservation_and_points_within_the_allowance(
 
         receipt = page.locator("#sale-receipt")
         expect(receipt).to_be_visible()
+        expect(page.locator("#sale-notice .notice")).to_have_count(0)  # the refusal is gone
         receipt_id = page.locator("#sale-receipt-id").inner_text()
         assert decode_qr(page.locator("#sale-receipt-qr svg").screenshot()) == [receipt_id]
         screenshot(page, "handheld-sale.png")

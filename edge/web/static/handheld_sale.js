@@ -190,6 +190,7 @@ async function showReceipt(r) {
     const svg = await fetch(paths.receiptQr(r.receipt_id), { headers: { Authorization: `Bearer ${api.tokenSource()}` } });
     $("sale-receipt-qr").innerHTML = svg.ok ? await svg.text() : ""; // SVG produced by our own edge
   } catch { $("sale-receipt-qr").replaceChildren(); }
+  clearNotice($("sale-notice"));
   $("sale-build").hidden = true;
   $("sale-receipt").hidden = false;
 }
