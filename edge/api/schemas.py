@@ -111,6 +111,10 @@ class CustomerIn(Strict):
     phone: Annotated[str, StringConstraints(max_length=24)] | None = None
     card: Annotated[str, StringConstraints(max_length=32)] | None = None
     consent_marketing: bool = False
+    terms_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,32}$")] | None = Field(
+        default=None,
+        description="the version of the programme terms and privacy notice the customer accepted",
+    )
 
 
 class CustomerPatch(Strict):

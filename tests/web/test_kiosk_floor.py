@@ -197,9 +197,10 @@ def _orders_of(engine: Engine, customer_id: str) -> list[str]:
         return [str(r[0]) for r in rows]
 
 
-def test_terms_and_privacy_notice_is_on_screen_versioned_and_localised(
+def test_terms_notice_is_on_screen_versioned_localised_and_its_accepted_version_kept(
     browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k2026": TOKEN_KEY}))
     with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
         page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
         provision(page)
@@ -213,4 +214,18 @@ def test_terms_and_privacy_notice_is_on_screen_versioned_and_localised(
         expect(terms).to_contain_text("never sold")
         expect(page.locator("#terms-version")).to_have_text(f"Version {TERMS_VERSION}")
         screenshot(page, "kiosk-terms.png")
+        page.fill("#join-name", "Jeanne Terme")
+        page.check("#join-terms")
+        page.click("#join-form button[type=submit]")
+        expect(page.locator("#join-qr svg")).to_be_visible()
+        customer_id = page.evaluate("window.vitrineKiosk.state().customer.customer_id")
+        row = (
+            edge.node.replica.reader()
+            .execute("SELECT attributes FROM customers WHERE customer_id = ?", (customer_id,))
+            .fetchone()
+        )
+        assert json.loads(row[0])["terms_version"] == TERMS_VERSION  # the version accepted, kept
+        ops = edge.node.outbox.read_after(0, 100_000)
+        consent = [op.body["consent"] for op in ops if op.type == "customer.upsert" and "consent" in op.body]
+        assert [c["terms_version"] for c in consent] == [TERMS_VERSION]  # and sent to the hub with it
         assert page.errors == []  # type: ignore[attr-defined]

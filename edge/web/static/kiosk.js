@@ -293,7 +293,10 @@ async function join(event) {
   if (!$("join-terms").checked) return showNotice($("notice"), "warn", t("join_need_terms"));
   try {
     const email = $("join-email").value.trim();
-    const c = await api.post(paths.enrol(), { name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked });
+    const c = await api.post(paths.enrol(), {
+      name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked,
+      terms_version: $("terms").dataset.version, // the version of the notice shown above the box
+    });
     cardToken = c.card_token; // the new member continues the session with their new card
     customer = { customer_id: c.customer_id, name: c.name, card: c.card, points: 0 };
     renderCustomerHeader();
