@@ -298,11 +298,26 @@ V5_STREAM_FINGERPRINTS = Migration(
     ),
 )
 
+V6_RESERVATION_SALES = Migration(
+    6,
+    "which sale line picked up each reservation (the manager's revenue per channel counts it as such)",
+    (
+        """CREATE TABLE reservation_sales (
+            reservation_id TEXT PRIMARY KEY,
+            receipt_id TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            line_cents INTEGER NOT NULL
+        )""",
+        "CREATE INDEX reservation_sales_receipt ON reservation_sales (receipt_id)",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_CORE,
     V2_PICKUP_AND_SUMMARY,
     V3_STOCK_LEVELS,
     V4_GTIN14,
     V5_STREAM_FINGERPRINTS,
+    V6_RESERVATION_SALES,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

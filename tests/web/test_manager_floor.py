@@ -23,7 +23,7 @@ from tests.web.harness import (
 )
 
 
-def test_click_and_collect_pickups_count_in_revenue_per_channel(
+def test_pickups_and_reservations_count_in_revenue_per_channel(
     tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
@@ -34,6 +34,14 @@ def test_click_and_collect_pickups_count_in_revenue_per_channel(
                 "/api/v1/sales", json={"channel": "store", "lines": [{"sku": "85123A", "qty": 1}]}
             )
             assert sale.status_code == 201
+            held = client.post(
+                "/api/v1/reservations", json={"customer_id": "17850", "sku": "22752", "qty": 1}
+            )
+            reservation = held.json()["reservation_id"]
+            lines = [{"sku": "22752", "qty": 1, "reservation_id": reservation}, {"sku": "71053", "qty": 1}]
+            mixed = client.post("/api/v1/sales", json={"customer_id": "17850", "lines": lines})
+            assert mixed.status_code == 201, mixed.text
+            by_sku = {line["sku"]: line["line_cents"] for line in mixed.json()["lines"]}
             for order_id in ("CC-REV-1", "CC-REV-2"):
                 assert client.post(f"/api/v1/orders/{order_id}/pick").status_code == 200
             done = client.post("/api/v1/orders/CC-REV-1/collect", json={"customer": "VC-17850"})
@@ -46,9 +54,12 @@ def test_click_and_collect_pickups_count_in_revenue_per_channel(
             today = manager.get("/ui/manager/dashboard").json()["today"]
         per_channel = today["revenue_per_channel_cents"]
         assert per_channel["click_collect"] == order_total
-        assert per_channel["store"] == sale.json()["total_cents"]
-        assert today["revenue_cents"] == order_total + sale.json()["total_cents"]
-        assert today["sales"] == 2
+        assert per_channel["reservation"] == by_sku["22752"]  # the reserved line, picked up
+        assert per_channel["store"] == sale.json()["total_cents"] + by_sku["71053"]
+        assert (
+            today["revenue_cents"] == order_total + sale.json()["total_cents"] + mixed.json()["total_cents"]
+        )
+        assert today["sales"] == 3
 
 
 def test_an_alert_per_tag_is_raised_once_per_window(tmp_path: Path) -> None:
