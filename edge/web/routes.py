@@ -55,6 +55,7 @@ SECURITY_HEADERS = {
 
 DEVICE_ID = r"^[A-Za-z0-9._-]{8,64}$"
 NEW_DEVICES = "*new-devices*"  # the store-wide bound on wrong PINs from devices never signed in here
+MAX_KNOWN_DEVICES = 10_000  # devices (and lockout labels) remembered, so random ids cannot fill memory
 
 
 class SignInRequest(BaseModel):
@@ -213,7 +214,6 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         """
         client = body.device or f"address {request.client.host if request.client else 'unknown'}"
         label = body.label or client
-        labels[client] = label
         wait = lockout.retry_after(client)
         if wait > 0:
             raise HTTPException(
@@ -237,11 +237,16 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         for name, entry in web.staff_pins.items():
             if verify_pin(body.pin, entry.pin_hash):
                 lockout.succeeded(client)
-                if body.device:
+                labels.pop(client, None)
+                if body.device and len(known_devices) < MAX_KNOWN_DEVICES:
                     known_devices.add(client)
                 token = role_tokens[entry.role].get_secret_value()
                 return SignInResponse(token=token, role=entry.role, name=name)
         lockout.failed(client)
+        if len(labels) >= MAX_KNOWN_DEVICES:  # bounded memory: forget the labels of unlocked devices
+            for other in [d for d in labels if d != NEW_DEVICES and lockout.retry_after(d) == 0]:
+                labels.pop(other)
+        labels[client] = label
         if client not in known_devices:
             new_devices.failed(NEW_DEVICES)
         if not web.staff_pins:
