@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 from cloud import orders, projections
 from cloud.admin import catalog, pricing, stores
 from cloud.ingest.hub import start_hub
+from cloud.loyalty import ledger
 from cloud.rpc import hub_handlers
 from cloud.settings import CloudSettings
 from cloud.storage import make_engine, migrate
@@ -29,6 +30,8 @@ from sync.hlc import HybridClock
 from sync.ops import Op
 from sync.transport import MqttConfig
 from tests.web.harness import (
+    STAFF_PIN,
+    STAFF_TOKEN,
     VirtualSerialScanner,
     cloud_ops,
     open_page,
@@ -179,12 +182,44 @@ def test_order_from_another_store_confirms_quantity_and_shows_the_pickup_qr(
                     assert orders.get(conn, code)["lines"][0]["qty"] == 2
                 assert page.errors == []  # type: ignore[attr-defined]
                 page.close()
+                _online_sale_with_redemption(browser, edge, engine, link)
             finally:
                 link.stop()
     finally:
         scanner.close()
         hub.stop()
         engine.dispose()
+
+
+def _online_sale_with_redemption(browser: BrowserContext, edge: Any, engine: Engine, link: SyncLink) -> None:
+    """The handheld's sale screen with the cloud link up: head office authorises the redemption
+    (no allowance is leased, so an offline rule could not have allowed it)."""
+    edge.node.selling.authority.attach(link)  # the served app attaches its own link; this test built one
+    wait_for(lambda: _cloud_balance(engine, CUSTOMER) >= 20, 30, "the customer's points to reach the cloud")
+    page = open_page(browser, f"{edge.url}/handheld?device=handheld-1", 400, 900)
+    page.fill("#pin", STAFF_PIN)
+    page.click("#pin-submit")
+    page.click('nav.tasks button[data-task="sale"]')
+    page.fill("#sale-code", "85123A")
+    page.press("#sale-code", "Enter")
+    expect(page.locator('#sale-basket tr[data-sku="85123A"]')).to_be_visible()
+    page.fill("#sale-customer", f"VC-{CUSTOMER}")
+    page.press("#sale-customer", "Enter")
+    expect(page.locator("#sale-redeem-hint")).to_contain_text("Online: head office authorises")
+    page.fill("#sale-redeem", "20")
+    page.click("#sale-finish")
+    expect(page.locator("#sale-receipt")).to_be_visible()
+    receipt_id = page.locator("#sale-receipt-id").inner_text()
+    with edge.api(STAFF_TOKEN) as client:
+        assert client.get(f"/api/v1/receipts/{receipt_id}").json()["points_redeemed"] == 20
+        assert client.get(f"/api/v1/customers/{CUSTOMER}/loyalty").json()["allowance_remaining"] == 0
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.close()
+
+
+def _cloud_balance(engine: Engine, customer_id: str) -> int:
+    with engine.connect() as conn:
+        return ledger.balance(conn, customer_id)
 
 
 def _cloud_stock(edge: Any, stock: dict[str, Any]) -> None:
