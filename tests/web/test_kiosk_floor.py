@@ -174,7 +174,7 @@ def test_order_from_another_store_confirms_quantity_and_shows_the_pickup_qr(
                 claims = verify_token(decoded[0], KEYRING, now=time.time())
                 assert isinstance(claims, PickupClaims) and claims.store_id == "lyon"
                 assert claims.order_id == code
-                expect(done).not_to_contain_text("prévenons")  # no promise nobody keeps
+                expect(done).to_contain_text("nous vous écrivons quand la commande est prête")
                 screenshot(page, "kiosk-order-other-store.png")
                 placed = _orders_of(engine, CUSTOMER)
                 assert placed == [code]
