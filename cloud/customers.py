@@ -18,6 +18,7 @@ from cloud.errors import InvalidInput, NotFound
 from cloud.storage import schema as s
 from cloud.storage.sql import dumps, insert_ignore, loads
 from cloud.timefmt import utc_now_text
+from sync.phone import try_canonical_phone
 
 IDENTITY_KINDS = ("email", "phone", "card")
 PROFILE_FIELDS = ("name", "email", "phone", "card", "consent_marketing")
@@ -31,10 +32,11 @@ def normalise_identity(kind: str, value: str) -> str:
         if not _EMAIL.match(value):
             raise InvalidInput(f"not an email address: {value!r}")
     elif kind == "phone":
+        # E.164 whenever the number is possible; a store op written before E.164 keeps its digits
         digits = re.sub(r"[^\d+]", "", value)
         if len(re.sub(r"\D", "", digits)) < 6:
-            raise InvalidInput(f"not a phone number: {value!r}")
-        value = digits
+            raise InvalidInput(f"not a phone number: {value!r} (e.g. +33 6 12 34 56 78)")
+        value = try_canonical_phone(value) or digits
     elif kind == "card":
         if not value or len(value) > 64:
             raise InvalidInput("loyalty card id must be 1-64 characters")

@@ -1,5 +1,6 @@
 """What the hub does when an order moves or an order's goods come back.
 
+* picked (a pickup order): the customer is told it is ready (``cloud.marketing.notices``).
 * collected / shipped: the customer earns points on the order total with the channel's
   multiplier (entry ``order:{id}:earn``), relayed to the fulfilling store.
 * cancelled: the availability the order held is released (a warehouse order's goods go back
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from cloud import downlink, orders, projections, sales
 from cloud.loyalty import rules
+from cloud.marketing import notices
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
 from sync.hlc import HybridClock
@@ -105,6 +107,8 @@ def after_transition(
 ) -> None:
     if target in ("collected", "shipped"):
         earn_for_order(conn, clock, order, at)
+    elif target == "picked":
+        notices.order_ready(conn, order, at)
     elif target == "cancelled":
         # Stock: a placed order only held availability (released now); a picked one is put back by
         # the store's own +qty delta; a warehouse order's goods go back here.

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 
 class EdgeError(Exception):
-    """Base of every error raised by ``edge``."""
+    """Base of every error raised by ``edge``; ``reason`` (when set) is a machine-readable cause the
+    pages translate (HTTP header ``X-Vitrine-Reason``)."""
+
+    reason: str | None = None
 
 
 class NotFound(EdgeError):
@@ -23,6 +26,12 @@ class Invalid(EdgeError):
 
 class Conflict(EdgeError):
     """The request contradicts current state (double return, expired reservation, wrong state)."""
+
+
+class NeedsConfirmation(Conflict):
+    """The request is allowed but unusual (e.g. a large stock adjustment): repeat it with confirmation."""
+
+    reason = "confirm_large"
 
 
 class Unauthorised(EdgeError):

@@ -1,8 +1,9 @@
 """Request/response over MQTT with a timeout (e.g. online loyalty authorisation).
 
 Requests go to ``vitrine/v1/{store}/rpc/req`` as ``{"id", "method", "params"}``; the hub answers on
-``.../rpc/res`` with ``{"id", "result"}`` or ``{"id", "error"[, "code"]}``. A call that gets no answer within
-its timeout raises :class:`RpcTimeout`, so the caller falls back to its offline rule (the allowance).
+``.../rpc/res`` with ``{"id", "result"}`` or ``{"id", "error", "code"}`` (code: a handler's
+:class:`RpcRefusal` code, else the error's kind). A call that gets no answer within its timeout
+raises :class:`RpcTimeout`, so the caller falls back to its offline rule (the allowance).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ log = logging.getLogger(__name__)
 
 
 class RpcError(SyncError):
-    """The remote side answered with an error; ``code`` says which kind when the server gave one."""
+    """The remote side answered with an error; ``code`` names its kind (a handler's refusal code such
+    as ``out_of_stock``, else the hub's exception class, e.g. ``InvalidInput``) so that a store can
+    tell a person why without parsing the text; ``reason`` is the message without the method."""
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.reason = message.split(": ", 1)[1] if ": " in message else message
 
 
 class RpcRefusal(SyncError):
@@ -129,4 +133,5 @@ class RpcServer:
                 answer["error"], answer["code"] = str(err), err.code
             except Exception as err:  # the caller gets a clear error, the hub keeps serving
                 answer["error"] = str(err) or type(err).__name__
+                answer["code"] = type(err).__name__
         self.publish(StoreTopics(store).rpc_res, encode_json(answer))

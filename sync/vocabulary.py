@@ -16,7 +16,8 @@ Loyalty (ledger entries; balance = sum of points):
   loyalty.entry  {entry_id, customer_id, kind, points, ref, channel, store, at}
                  kind in LOYALTY_KINDS; points signed (earn +, redeem -, reverse -, expire -)
 Customers (per-field last-writer-wins by op hlc):
-  customer.upsert {customer_id, fields:{name?, email?, phone?, card?, consent_marketing?, ...}}
+  customer.upsert {customer_id, fields:{name?, email?, phone?, card?, consent_marketing?, ...},
+                  consent?: {terms_version, accepted_at}}   (the programme terms accepted at enrolment)
   wishlist.set   {customer_id, sku, present}
 Orders and reservations (one owner per transition):
   order.placed   {order_id, kind, customer_id, store, lines:[{sku, qty, unit_cents}], total_cents,

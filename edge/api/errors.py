@@ -62,7 +62,9 @@ def install_error_handlers(app: FastAPI) -> None:
         code = next((status for kind, status in STATUS_OF if isinstance(exc, kind)), 500)
         _count(request.app, code)
         detail = str(exc) + (_still_loading(request.app) if isinstance(exc, NotFound) else "")
-        return JSONResponse({"detail": detail}, status_code=code)
+        reason = getattr(exc, "reason", None)
+        headers = {"X-Vitrine-Reason": reason} if reason else None
+        return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
     async def invalid(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -79,6 +79,15 @@ class AdjustmentIn(Strict):
     reason: Literal["damage", "shrink", "adjustment", "transfer"]
     zone: Zone | None = None
     ref: Annotated[str, StringConstraints(max_length=64), AfterValidator(_no_surrogates)] = ""
+    counterpart: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")] | None = Field(
+        default=None,
+        description="for a transfer: the other store (negative qty: sent to it; positive: from it)",
+    )
+    confirm: bool = Field(
+        default=False,
+        description="record a large change (more than 50 units, or one taking the book below zero); "
+        "without it such a change is refused with 409 and X-Vitrine-Reason: confirm_large",
+    )
 
 
 class CountItemIn(Strict):
@@ -105,6 +114,10 @@ class CustomerIn(Strict):
     phone: Annotated[str, StringConstraints(max_length=24)] | None = None
     card: Annotated[str, StringConstraints(max_length=32)] | None = None
     consent_marketing: bool = False
+    terms_version: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,32}$")] | None = Field(
+        default=None,
+        description="the version of the programme terms and privacy notice the customer accepted",
+    )
 
 
 class CustomerPatch(Strict):

@@ -34,9 +34,14 @@ class StoredAlert:
 
 
 class AlertStore:
-    """``path=None`` keeps alerts in memory (no devices configured)."""
+    """``path=None`` keeps alerts in memory (no devices configured).
 
-    def __init__(self, path: Path | None) -> None:
+    One tag raises at most one alert per ``repeat_s`` (a tag lingering by the exit would otherwise
+    raise one at every reader cycle); acknowledging does not reopen the window.
+    """
+
+    def __init__(self, path: Path | None, repeat_s: float = 600.0) -> None:
+        self.repeat_s = repeat_s
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path) if path else ":memory:", check_same_thread=False)
@@ -45,8 +50,15 @@ class AlertStore:
             self._conn.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
             self._conn.execute(_SCHEMA)
 
-    def add(self, alert: LossAlert, name: str | None) -> StoredAlert:
+    def add(self, alert: LossAlert, name: str | None) -> StoredAlert | None:
+        """Store ``alert``; None when the same tag already raised one less than ``repeat_s`` ago."""
         with self._lock, self._conn:
+            recent = self._conn.execute(
+                "SELECT 1 FROM loss_alerts WHERE epc = ? AND at > ? LIMIT 1",
+                (alert.epc, alert.at - self.repeat_s),
+            ).fetchone()
+            if recent is not None:
+                return None
             cur = self._conn.execute(
                 "INSERT INTO loss_alerts (epc, sku, name, zone, at, reason) VALUES (?, ?, ?, ?, ?, ?)",
                 (alert.epc, alert.sku, name, alert.zone, alert.at, alert.reason),

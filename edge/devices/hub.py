@@ -112,7 +112,7 @@ class DeviceHub:
         self.loss = LossPrevention(
             self.site.exit_zones, NodeSales(node), self.skus.sku_of, self.site.sale_window_s
         )
-        self.alerts = AlertStore(state_db)
+        self.alerts = AlertStore(state_db, repeat_s=settings.alert_repeat_s)
         self.topics = Topics()
         self._lock = threading.Lock()
         self._readers = [RfidReader(p.settings, self._on_reads, clock) for p in self.reader_profiles]
@@ -204,16 +204,18 @@ class DeviceHub:
         with self._lock:
             events = self.processor.tick(now)
         self._publish_tag_events(events)
-        stored = [self._store_alert(a) for a in self.loss.check(events)]
+        stored = [a for a in map(self._store_alert, self.loss.check(events)) if a is not None]
         for count_id in list(self._counts):
             if self.topics.subscriber_count(count_topic(count_id)):
                 with contextlib.suppress(NotFound):
                     self.topics.publish(count_topic(count_id), "progress", self.count_progress(count_id))
         return stored
 
-    def _store_alert(self, alert: LossAlert) -> StoredAlert:
+    def _store_alert(self, alert: LossAlert) -> StoredAlert | None:
         name = self.skus.name_of(alert.sku) if alert.sku else None
         stored = self.alerts.add(alert, name)
+        if stored is None:  # this tag already raised an alert within the window
+            return None
         log.warning("loss-prevention alert: %s (%s) left through %s", alert.epc, alert.sku, alert.zone)
         self.topics.publish(ALERTS_TOPIC, "alert", alert_dict(stored))
         return stored

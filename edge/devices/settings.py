@@ -28,8 +28,18 @@ class DeviceSettings(BaseSettings):
     camera_fps: float = Field(default=10.0, gt=0, le=60)
     sim_label_skus: int = Field(default=40, ge=1, le=100_000)
     max_tags_listed: int = Field(default=500, ge=1, le=100_000)
+    alert_repeat_s: float = Field(
+        default=600.0, ge=0, le=86_400, description="one loss-prevention alert per tag within this window"
+    )
     # Signed loyalty-card / pickup tokens (drivers/tokens.py); added by the web UI engineer (#7).
-    token_keys: dict[str, SecretStr] = Field(default_factory=dict, description="key id → key (>= 16 bytes)")
+    token_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="key id → key (>= 16 bytes), the same in every store of the deployment: signs and "
+        "checks loyalty-card and pickup QR codes (without it every scanned card is 'not recognised')",
+        examples=[
+            '{"k2026": "<32 random bytes, e.g. python -c \'import secrets;print(secrets.token_urlsafe(32))\'>"}'
+        ],
+    )
     token_active_key: str | None = Field(
         default=None, description="key id that signs (default: the only one)"
     )

@@ -341,6 +341,20 @@ V7_SUMMARY_AS_OF = Migration(
 )
 
 
+V8_RESERVATION_SALES = Migration(
+    8,
+    "which sale line picked up each reservation (the manager's revenue per channel counts it as such)",
+    (
+        """CREATE TABLE reservation_sales (
+            reservation_id TEXT PRIMARY KEY,
+            receipt_id TEXT NOT NULL,
+            sku TEXT NOT NULL,
+            line_cents INTEGER NOT NULL
+        )""",
+        "CREATE INDEX reservation_sales_receipt ON reservation_sales (receipt_id)",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     V1_CORE,
     V2_PICKUP_AND_SUMMARY,
@@ -349,5 +363,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     V5_STREAM_FINGERPRINTS,
     V6_CLOCKS,
     V7_SUMMARY_AS_OF,
+    V8_RESERVATION_SALES,
 )
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -11,6 +11,7 @@ a NotFound that says so.
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from typing import Any
@@ -22,9 +23,9 @@ from edge.services.cloud_port import CloudCustomer, CustomerDirectory
 from edge.services.context import StoreContext
 from edge.services.customer_adoption import adopt
 from edge.services.models import CustomerView, WishlistView
+from sync.phone import try_canonical_phone
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
-PHONE = re.compile(r"^\+?[0-9 ]{6,20}$")
 CARD = re.compile(r"^[A-Z0-9-]{4,32}$")
 
 
@@ -49,10 +50,10 @@ def normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
                 raise Invalid(f"not an email address: {value!r}")
             out[key] = email
         elif key == "phone":
-            phone = str(value).strip()
-            if not PHONE.match(phone):
-                raise Invalid(f"not a phone number: {value!r}")
-            out[key] = phone.replace(" ", "")
+            phone = try_canonical_phone(str(value))
+            if phone is None:
+                raise Invalid(f"not a phone number: {value!r} (e.g. +33 6 12 34 56 78)")
+            out[key] = phone
         elif key == "card":
             card = str(value).strip().upper()
             if not CARD.match(card):
@@ -85,8 +86,10 @@ class CustomerService:
         self.ctx = ctx
         self.directory = directory
 
-    def enrol(self, fields: dict[str, Any]) -> CustomerView:
-        """New customer; a loyalty card number is issued when none is given."""
+    def enrol(self, fields: dict[str, Any], terms_version: str | None = None) -> CustomerView:
+        """New customer; a loyalty card number is issued when none is given. ``terms_version``, the
+        programme terms the customer accepted, is kept with the profile (``attributes``) and sent to
+        the hub in the same op as the consent (``consent`` of ``customer.upsert``)."""
         clean = normalise_fields(fields)
         if "name" not in clean:
             raise Invalid("name is required")
@@ -94,7 +97,10 @@ class CustomerService:
         if not clean.get("card"):
             clean["card"] = "VC-" + secrets.token_hex(6).upper()
         customer_id = "c-" + secrets.token_hex(8)
-        return self._write(customer_id, clean, must_exist=False)
+        consent = None
+        if terms_version:
+            consent = {"terms_version": terms_version, "accepted_at": self.ctx.now_iso()}
+        return self._write(customer_id, clean, must_exist=False, consent=consent)
 
     def update(self, customer_id: str, fields: dict[str, Any]) -> CustomerView:
         clean = normalise_fields(fields)
@@ -102,13 +108,23 @@ class CustomerService:
             raise Invalid("nothing to update")
         return self._write(customer_id, clean, must_exist=True)
 
-    def _write(self, customer_id: str, clean: dict[str, Any], must_exist: bool) -> CustomerView:
+    def _write(
+        self, customer_id: str, clean: dict[str, Any], must_exist: bool, consent: dict[str, str] | None = None
+    ) -> CustomerView:
         with self.ctx.replica.write() as tx:
             if must_exist and q.customer(tx.conn, customer_id) is None:
                 raise NotFound(f"unknown customer {customer_id!r}")
             hlc = tx.hlc()
             apply_customer_fields(tx, customer_id, clean, hlc=hlc, now=self.ctx.now_iso(), remote=False)
-            tx.emit("customer.upsert", {"customer_id": customer_id, "fields": clean}, hlc=hlc)
+            body: dict[str, Any] = {"customer_id": customer_id, "fields": clean}
+            if consent:
+                body["consent"] = consent
+                tx.execute(
+                    "UPDATE customers SET attributes = json_patch(attributes, ?) WHERE customer_id = ?",
+                    (json.dumps({"terms_version": consent["terms_version"],
+                                 "terms_accepted_at": consent["accepted_at"]}), customer_id),
+                )  # fmt: skip
+            tx.emit("customer.upsert", body, hlc=hlc)
             row = q.customer(tx.conn, customer_id)
         return customer_view(row)
 

@@ -169,3 +169,4 @@ class OrderView(BaseModel):
     state: str
     placed_at: str
     updated_at: str
+    customer_name: str | None = Field(default=None, description="in order lists: the customer's name")

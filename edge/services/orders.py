@@ -18,6 +18,7 @@ from edge.replica.database import Tx
 from edge.services.context import StoreContext
 from edge.services.models import OrderLine, OrderView
 from edge.services.stock import record_delta
+from sync.phone import try_canonical_phone
 
 TRANSITIONS = {"picked": ("placed",), "collected": ("picked",), "cancelled": ("placed", "picked")}
 
@@ -35,7 +36,14 @@ def order_view(row: object) -> OrderView:
         state=r["state"],
         placed_at=r["placed_at"],
         updated_at=r["updated_at"],
+        customer_name=r.get("customer_name"),
     )
+
+
+# Orders with their customer's name (staff see who collects, not an id).
+ORDERS_SQL = (
+    "SELECT o.*, c.name AS customer_name FROM orders o LEFT JOIN customers c ON c.customer_id = o.customer_id"
+)
 
 
 class OrderService:
@@ -46,10 +54,10 @@ class OrderService:
         conn = self.ctx.replica.reader()
         if state:
             rows = conn.execute(
-                "SELECT * FROM orders WHERE state = ? ORDER BY placed_at LIMIT ?", (state, limit)
+                f"{ORDERS_SQL} WHERE o.state = ? ORDER BY o.placed_at LIMIT ?", (state, limit)
             ).fetchall()
         else:
-            rows = conn.execute("SELECT * FROM orders ORDER BY placed_at LIMIT ?", (limit,)).fetchall()
+            rows = conn.execute(f"{ORDERS_SQL} ORDER BY o.placed_at LIMIT ?", (limit,)).fetchall()
         return [order_view(r) for r in rows]
 
     def get(self, order_id: str) -> OrderView:
@@ -116,10 +124,14 @@ class OrderService:
     def _verify_collector(tx: Tx, row: object, customer_ref: str, pickup_code: str | None) -> None:
         order = dict(row)  # type: ignore[call-overload]
         owner = order["customer_id"]
-        matches = customer_ref == owner or any(
-            q.customer_by_identity(tx.conn, kind, variant) == owner
-            for kind in IDENTITY_KINDS
-            for variant in {customer_ref, customer_ref.strip().lower(), customer_ref.strip().upper()}
+        matches = (
+            customer_ref == owner
+            or any(
+                q.customer_by_identity(tx.conn, kind, variant) == owner
+                for kind in IDENTITY_KINDS
+                for variant in {customer_ref, customer_ref.strip().lower(), customer_ref.strip().upper()}
+            )
+            or q.customer_by_identity(tx.conn, "phone", try_canonical_phone(customer_ref) or "") == owner
         )
         if not matches:
             raise Conflict("the customer presented does not match the order")

@@ -79,12 +79,16 @@ class SellingService:
                 points_earned=earned,
                 oversold=False,
             )
-            for line in basket.lines:
+            for line, pline in zip(basket.lines, priced, strict=True):
                 if line.reservation_id:
                     fulfil_reservation(
                         tx, self.ctx.store_id, reservation_id=line.reservation_id, sku=line.sku, qty=line.qty,
                         customer_id=basket.customer_id, now=now,
                     )  # fmt: skip
+                    tx.execute(
+                        "INSERT INTO reservation_sales VALUES (?, ?, ?, ?)",
+                        (line.reservation_id, receipt_id, line.sku, pline.line_cents),
+                    )
             receipt.oversold = self._flag_oversold(tx, receipt.lines)
             self._write_sale(tx, receipt)
             for pline in receipt.lines:

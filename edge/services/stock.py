@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge.errors import Invalid, NotFound
+from edge.errors import Invalid, NeedsConfirmation, NotFound
 from edge.replica import queries as q
 from edge.replica.database import Tx
 from edge.services.context import StoreContext, age_s, id_from_hlc
@@ -18,6 +18,7 @@ from edge.services.models import CountResult, StockLevels, StockMovement, StoreF
 from sync.zones import UNLOCATED
 
 ADJUST_REASONS = frozenset({"damage", "shrink", "adjustment", "transfer"})
+LARGE_ADJUSTMENT = 50  # units: a bigger manual change must be confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +94,44 @@ class StockService:
         return self._move(sku, qty, "receipt", zone or UNLOCATED, ref)
 
     def adjust(
-        self, sku: str, qty: int, reason: str, zone: str | None = None, ref: str = ""
+        self,
+        sku: str,
+        qty: int,
+        reason: str,
+        zone: str | None = None,
+        ref: str = "",
+        *,
+        counterpart: str | None = None,
+        confirmed: bool = True,
     ) -> StockMovement:
+        """A manual change of the book. A transfer names the other store (``counterpart``; the ref
+        records "transfer to/from <store>"). Unless ``confirmed``, a change of more than
+        LARGE_ADJUSTMENT units, or one taking the book below zero, raises NeedsConfirmation."""
         if reason not in ADJUST_REASONS:
             raise Invalid(f"adjustment reason must be one of {sorted(ADJUST_REASONS)}")
         if qty == 0:
             raise Invalid("adjustment quantity must not be zero")
-        return self._move(sku, qty, reason, zone, ref)
+        if reason == "transfer":
+            if not counterpart:
+                raise Invalid("a transfer needs the other store (counterpart)")
+            if counterpart == self.ctx.store_id:
+                raise Invalid("a transfer goes to or comes from another store, not this one")
+            ref = f"transfer {'to' if qty < 0 else 'from'} {counterpart}" + (f" {ref}" if ref else "")
+        elif counterpart:
+            raise Invalid("only a transfer names another store")
+        if not confirmed:
+            conn = self.ctx.replica.reader()
+            row = q.product(conn, sku)
+            if row is None:
+                raise NotFound(f"unknown sku {sku!r}")
+            where = zone or self.ctx.default_zone
+            level = q.stock_cell(conn, sku, where)
+            if abs(qty) > LARGE_ADJUSTMENT or level + qty < 0:
+                raise NeedsConfirmation(
+                    f"This changes the stock of {row['name']} by {qty:+d} (from {level} to {level + qty} "
+                    f"in {where}). Check the quantity, then confirm to record it."
+                )
+        return self._move(sku, qty, reason, zone, ref[:64])
 
     def _move(self, sku: str, qty: int, reason: str, zone: str | None, ref: str) -> StockMovement:
         zone = zone or self.ctx.default_zone

@@ -36,7 +36,11 @@ class TodaySales(BaseModel):
     revenue_cents: int
     average_basket_cents: int
     loyalty_rate: float = Field(description="share of today's sales with an identified loyalty customer")
-    revenue_per_channel_cents: dict[str, int]
+    revenue_per_channel_cents: dict[str, int] = Field(
+        description="till and kiosk sales by channel, the lines that picked up a reservation as "
+        "'reservation', plus orders handed over today by kind (click_collect, reserve_in_store): "
+        "a pickup is a sale of this store"
+    )
     sales_per_hour: list[int] = Field(description="24 counts, store-local hours")
     returns: int
     refunds_cents: int
@@ -84,30 +88,50 @@ def day_bounds(now: datetime) -> tuple[str, str]:
 def today_sales(conn: sqlite3.Connection, now: datetime) -> TodaySales:
     start, end = day_bounds(now)
     rows = conn.execute(
-        "SELECT channel, customer_id, total_cents, at FROM sales WHERE at >= ? AND at < ? AND baseline = 0",
+        "SELECT channel, customer_id, total_cents, at, "
+        "coalesce((SELECT sum(r.line_cents) FROM reservation_sales r WHERE r.receipt_id = sales.receipt_id), 0) "
+        "FROM sales WHERE at >= ? AND at < ? AND baseline = 0",
         (start, end),
     ).fetchall()
     per_channel: dict[str, int] = {}
     per_hour = [0] * 24
     loyal = 0
     revenue = 0
-    for channel, customer_id, total, at in rows:
+    for channel, customer_id, total, at, reserved in rows:
         revenue += int(total)
-        per_channel[channel] = per_channel.get(channel, 0) + int(total)
+        # the lines that picked up a reservation are the "reservation" channel's; the rest the sale's
+        if reserved:
+            per_channel["reservation"] = per_channel.get("reservation", 0) + int(reserved)
+        if int(total) - int(reserved):
+            per_channel[channel] = per_channel.get(channel, 0) + int(total) - int(reserved)
         loyal += 1 if customer_id else 0
         moment = _parse(at)
         if moment is not None:
             per_hour[moment.astimezone(now.tzinfo).hour] += 1
+    # Orders handed over today (no sale row: the order is the sale), by kind.
+    pickups = conn.execute(
+        "SELECT kind, customer_id, total_cents, updated_at FROM orders "
+        "WHERE state = 'collected' AND updated_at >= ? AND updated_at < ?",
+        (start, end),
+    ).fetchall()
+    for kind, customer_id, total, at in pickups:
+        revenue += int(total)
+        per_channel[kind] = per_channel.get(kind, 0) + int(total)
+        loyal += 1 if customer_id else 0
+        moment = _parse(at)
+        if moment is not None:
+            per_hour[moment.astimezone(now.tzinfo).hour] += 1
+    count = len(rows) + len(pickups)
     returned = conn.execute(
         "SELECT count(*), coalesce(sum(refund_cents), 0) FROM returns WHERE at >= ? AND at < ? AND baseline = 0",
         (start, end),
     ).fetchone()
     return TodaySales(
         day=now.date().isoformat(),
-        sales=len(rows),
+        sales=count,
         revenue_cents=revenue,
-        average_basket_cents=revenue // len(rows) if rows else 0,
-        loyalty_rate=loyal / len(rows) if rows else 0.0,
+        average_basket_cents=revenue // count if count else 0,
+        loyalty_rate=loyal / count if count else 0.0,
         revenue_per_channel_cents=per_channel,
         sales_per_hour=per_hour,
         returns=int(returned[0]),

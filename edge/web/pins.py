@@ -49,9 +49,11 @@ def verify_pin(pin: str, entry: str) -> bool:
 
 @dataclass
 class Lockout:
-    """Counts failed sign-ins per client; a client with ``max_failures`` recent failures is locked.
+    """Counts failed sign-ins per client (a device, see the sign-in route); a client with
+    ``max_failures`` recent failures is locked.
 
-    Failures older than ``window_s`` are forgotten; a success clears the client's record.
+    Failures older than ``window_s`` are forgotten; a success or :meth:`clear` (a manager's unlock)
+    clears the client's record.
     """
 
     max_failures: int = 5
@@ -81,6 +83,19 @@ class Lockout:
 
     def succeeded(self, client: str) -> None:
         self._failures.pop(client, None)
+
+    def clear(self, client: str) -> bool:
+        """Forget ``client``'s failures; False when it had none."""
+        return self._failures.pop(client, None) is not None
+
+    def locked(self) -> list[tuple[str, int, float]]:
+        """``(client, recent failures, seconds left)`` of every locked client."""
+        rows = []
+        for client in list(self._failures):
+            wait = self.retry_after(client)
+            if wait > 0:
+                rows.append((client, len(self._failures[client]), wait))
+        return sorted(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
+from drivers.tokens import issue_pickup_token
 from edge.api.auth import Role, caller_role, require
 from edge.api.deps import Node
 from edge.api.presence import CallerPresence, card_token_for, keyring_of
@@ -33,6 +34,9 @@ WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
 TEMPLATE_DIR = WEB_DIR / "templates"
 KIOSK_STRINGS = WEB_DIR / "i18n" / "kiosk.json"
+# The version of the loyalty terms and privacy notice in KIOSK_STRINGS (``terms_text``): change it
+# whenever that text changes.
+TERMS_VERSION = "2026-12-05"
 RPC_TIMEOUT_S = 3.0
 NO_CLOUD = (
     "Ordering from another store needs the link to head office, which is down right now. "
@@ -50,8 +54,30 @@ SECURITY_HEADERS = {
 }
 
 
+DEVICE_ID = r"^[A-Za-z0-9._-]{8,64}$"
+NEW_DEVICES = "*new-devices*"  # the store-wide bound on wrong PINs from devices never signed in here
+MAX_KNOWN_DEVICES = 10_000  # devices (and lockout labels) remembered, so random ids cannot fill memory
+
+
 class SignInRequest(BaseModel):
     pin: str = Field(pattern=r"^[0-9]{4,12}$", description="the staff member's PIN, 4 to 12 digits")
+    device: str | None = Field(
+        default=None,
+        pattern=DEVICE_ID,
+        description="the browser's own random id (kept in its storage): wrong PINs are counted per device",
+    )
+    label: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9 ._-]{1,40}$",
+        description="the name staff know the device by (e.g. handheld-1), shown to the manager who unlocks",
+    )
+
+
+class LockedDevice(BaseModel):
+    device: str
+    label: str
+    failures: int
+    retry_after_s: float
 
 
 class SignInResponse(BaseModel):
@@ -94,6 +120,30 @@ class PickupOrderView(BaseModel):
     order_id: str
     store: str
     state: str
+    qty: int
+    pickup_code: str = Field(description="what the customer shows at the pickup store (the order number)")
+    pickup_qr_svg: str = Field(
+        description="the pickup QR as SVG: a signed pickup token when the device hub has a keyring "
+        "(the pickup store's handheld hands the order over on it), else the order number"
+    )
+
+
+# The hub's refusal kinds (RpcError.code) as the reason codes the kiosk translates.
+# The hub's refusal codes (RpcRefusal codes, or the exception's kind) -> (HTTP status, the kiosk's reason)
+ORDER_REFUSALS = {
+    "out_of_stock": (409, "out_of_stock"),
+    "OutOfStock": (409, "out_of_stock"),
+    "unknown_product": (404, "unknown_product"),
+    "retry": (409, "retry"),
+    "InvalidInput": (409, "order_invalid"),
+    "NotFound": (409, "order_invalid"),
+}
+PICKUP_TOKEN_TTL_S = 30 * 24 * 3600
+
+
+class LinkView(BaseModel):
+    online: bool = Field(description="the hub answers now: redemptions are authorised by head office")
+    configured: bool = Field(description="false when this edge runs without a sync link")
 
 
 class CardRequest(BaseModel):
@@ -126,6 +176,13 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     strings: dict[str, dict[str, str]] = json.loads(KIOSK_STRINGS.read_text(encoding="utf-8"))
     version = asset_version()
     lockout = Lockout(max_failures=web.pin_max_failures, window_s=web.pin_lockout_seconds)
+    new_devices = Lockout(max_failures=web.pin_max_failures * 10, window_s=web.pin_lockout_seconds)
+    known_devices: set[str] = set()
+    labels: dict[str, str] = {NEW_DEVICES: "devices never signed in here"}
+    managers = ", ".join(sorted(name for name, entry in web.staff_pins.items() if entry.role == "manager"))
+    who_helps = (
+        f"ask a manager ({managers}) to unlock it on the manager page" if managers else "ask IT support"
+    )
     role_tokens = {"staff": edge.staff_token, "manager": edge.manager_token}
     router = APIRouter(tags=["web"])
 
@@ -144,6 +201,7 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             lang=lang,
             t=strings[lang],
             strings_json=json.dumps(strings, ensure_ascii=False).replace("</", "<\\/"),
+            terms_version=TERMS_VERSION,
             idle_seconds=web.kiosk_idle_seconds,
             warning_seconds=web.kiosk_warning_seconds,
         )
@@ -164,28 +222,82 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
     def sign_in(body: SignInRequest, request: Request) -> SignInResponse:
         """Exchange a staff PIN for the bearer token of the staff member's role.
 
-        Wrong PINs are counted per client address; after ``pin_max_failures`` the client must wait.
+        Wrong PINs are counted per device (the browser's ``device`` id; the client address only when
+        a page sends none, since behind a reverse proxy every device has the proxy's address). After
+        ``pin_max_failures`` the device waits ``pin_lockout_seconds`` or a manager unlocks it; other
+        devices, the manager's included, keep working. Devices never signed in on this edge also share
+        a store-wide bound (ten times as many failures), so fresh ids cannot be used to guess PINs.
         """
-        client = request.client.host if request.client else "unknown"
+        client = body.device or f"address {request.client.host if request.client else 'unknown'}"
+        label = body.label or client
         wait = lockout.retry_after(client)
         if wait > 0:
             raise HTTPException(
                 status_code=429,
-                detail=f"Too many wrong PINs. Wait {int(wait) + 1} s, then try again, or ask a manager.",
-                headers={"Retry-After": str(int(wait) + 1)},
+                detail=(
+                    f"Too many wrong PINs on this device ({label}). Wait {int(wait) + 1} s and try again, "
+                    f"or {who_helps}."
+                ),
+                headers={"Retry-After": str(int(wait) + 1), "X-Vitrine-Reason": "pin_locked"},
+            )
+        wait = 0.0 if client in known_devices else new_devices.retry_after(NEW_DEVICES)
+        if wait > 0:
+            raise HTTPException(
+                status_code=429,
+                detail=(
+                    f"Too many wrong PINs from new devices in this store. Wait {int(wait) + 1} s, use a "
+                    f"device already signed in here, or {who_helps}."
+                ),
+                headers={"Retry-After": str(int(wait) + 1), "X-Vitrine-Reason": "pin_locked"},
             )
         for name, entry in web.staff_pins.items():
             if verify_pin(body.pin, entry.pin_hash):
                 lockout.succeeded(client)
+                labels.pop(client, None)
+                if body.device and len(known_devices) < MAX_KNOWN_DEVICES:
+                    known_devices.add(client)
                 token = role_tokens[entry.role].get_secret_value()
                 return SignInResponse(token=token, role=entry.role, name=name)
         lockout.failed(client)
+        if len(labels) >= MAX_KNOWN_DEVICES:  # bounded memory: forget the labels of unlocked devices
+            for other in [d for d in labels if d != NEW_DEVICES and lockout.retry_after(d) == 0]:
+                labels.pop(other)
+        labels[client] = label
+        if client not in known_devices:
+            new_devices.failed(NEW_DEVICES)
         if not web.staff_pins:
             raise HTTPException(
                 status_code=401,
                 detail="No staff PIN is configured on this edge. Ask IT to set VITRINE_WEB_STAFF_PINS.",
             )
         raise HTTPException(status_code=401, detail="Wrong PIN. Check it and try again.")
+
+    @router.get(
+        "/ui/manager/lockouts",
+        response_model=list[LockedDevice],
+        dependencies=[Depends(require(Role.MANAGER))],
+    )
+    def locked_devices() -> list[LockedDevice]:
+        """Devices refused sign-in after too many wrong PINs, with the seconds left."""
+        rows = [*lockout.locked(), *new_devices.locked()]
+        return [
+            LockedDevice(device=d, label=labels.get(d, d), failures=n, retry_after_s=round(w, 1))
+            for d, n, w in rows
+        ]
+
+    @router.post(
+        "/ui/manager/lockouts/{device}/unlock",
+        status_code=204,
+        responses={404: {"description": "that device is not locked"}},
+        dependencies=[Depends(require(Role.MANAGER))],
+    )
+    def unlock_device(device: str) -> Response:
+        """A manager lets a locked device try PINs again at once."""
+        if not (lockout.clear(device) or new_devices.clear(device)):
+            raise HTTPException(
+                status_code=404, detail="That device is not locked (any more). Refresh the list."
+            )
+        return Response(status_code=204)
 
     @router.get("/ui/whoami", response_model=WhoAmI)
     def whoami(role: Role = Depends(caller_role)) -> WhoAmI:
@@ -279,8 +391,41 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
             ) from err
         except RpcError as err:
             raise refused(err) from err
+        order_id = str(result["order_id"])
+        keyring = keyring_of(request)
+        qr_text = order_id
+        if keyring is not None:
+            qr_text = issue_pickup_token(
+                keyring, order_id, body.store, issued_at=int(time.time()), ttl_s=PICKUP_TOKEN_TTL_S
+            )
         return PickupOrderView(
-            order_id=str(result["order_id"]), store=body.store, state=str(result.get("state", "placed"))
+            order_id=order_id,
+            store=body.store,
+            state=str(result.get("state", "placed")),
+            qty=body.qty,
+            pickup_code=order_id,
+            pickup_qr_svg=qr_svg(qr_text, title=f"Pickup {order_id}"),
+        )
+
+    @router.get("/ui/link", response_model=LinkView, dependencies=[Depends(require(Role.STAFF))])
+    def link_state(request: Request) -> LinkView:
+        """Whether the cloud link is up now (the sale screen says which redemption rule applies)."""
+        link = getattr(request.app.state, "sync_link", None)
+        if link is None:
+            return LinkView(online=False, configured=False)
+        return LinkView(online=bool(link.status().online), configured=True)
+
+    @router.get(
+        "/ui/receipts/{receipt_id}/qr.svg",
+        response_class=Response,
+        responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "unknown receipt"}},
+        dependencies=[Depends(require(Role.STAFF))],
+    )
+    def receipt_qr(receipt_id: str, node: Node) -> Response:
+        """The receipt's number as a QR code (SVG), for the customer to keep or for a return."""
+        receipt = node.selling.receipt(receipt_id)
+        return Response(
+            qr_svg(receipt.receipt_id, title=f"Receipt {receipt.receipt_id}"), media_type="image/svg+xml"
         )
 
     @router.post(
@@ -303,13 +448,10 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
 
 
 def refused(err: RpcError) -> HTTPException:
-    """The hub's refusal as the kiosk shows it: its message (which says what to do) and its reason."""
-    message = str(err).removeprefix("orders.place: ")
-    if err.code == "unknown_product":
-        return HTTPException(status_code=404, detail=message, headers={"X-Vitrine-Reason": err.code})
-    if err.code in ("out_of_stock", "retry"):
-        return HTTPException(status_code=409, detail=message, headers={"X-Vitrine-Reason": err.code})
-    return HTTPException(status_code=409, detail=f"The order was refused: {message}")
+    """The hub's refusal as the kiosk shows it: its message (which says what to do) and a reason code
+    the page translates (``X-Vitrine-Reason``)."""
+    status, reason = ORDER_REFUSALS.get(err.code or "", (409, "order_refused"))
+    return HTTPException(status_code=status, detail=err.reason, headers={"X-Vitrine-Reason": reason})
 
 
 def mount_web_ui(app: FastAPI, edge: EdgeSettings, web: WebSettings | None = None) -> None:

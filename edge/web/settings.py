@@ -39,7 +39,15 @@ class WebSettings(BaseSettings):
         env_prefix="VITRINE_WEB_", env_file=None, extra="ignore", hide_input_in_errors=True
     )
 
-    staff_pins: dict[str, StaffPin] = Field(default_factory=dict)
+    staff_pins: dict[str, StaffPin] = Field(
+        default_factory=dict,
+        description="staff who sign in on the handheld and manager pages; hashes from "
+        "`python -m edge.web.pins <PIN>` (without any, nobody can sign in)",
+        examples=[
+            '{"alice": {"role": "staff", "pin_hash": "pbkdf2_sha256$..."}, '
+            '"maud": {"role": "manager", "pin_hash": "pbkdf2_sha256$..."}}'
+        ],
+    )
     kiosk_language: Literal["fr", "en"] = "fr"
     kiosk_idle_seconds: int = Field(default=90, ge=5, le=3600)
     kiosk_warning_seconds: int = Field(default=10, ge=1, le=120)

@@ -180,8 +180,10 @@ def test_handheld_rfid_cycle_count_with_live_progress(
         page.click("#count-finish")
         expect(page.locator("#count-done")).to_contain_text("Count recorded")
         first = page.locator("#count-result tbody tr").first
-        sku = first.locator("td").nth(0).inner_text()
+        sku = str(first.get_attribute("data-sku"))
         counted = int(first.locator("td").nth(3).inner_text())
         with edge.api(STAFF_TOKEN) as client:
             assert client.get(f"/api/v1/stock/{sku}").json()["zones"]["shelf-a"] == counted
+            name = client.get(f"/api/v1/products/{sku}").json()["name"]
+        expect(first.locator(".pname")).to_have_text(name)  # the product's name, not only its sku
         page.close()

@@ -168,7 +168,8 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
             scanner.scan(forged)
             expect(page.locator("#notice .notice.error")).to_contain_text("Carte non reconnue")
 
-            page.locator("#product-stores button").first.click()  # order from Lyon: needs the cloud link
+            page.locator("#product-stores button").first.click()  # order from Lyon: confirm, then
+            page.click("#order-confirm")  # it needs the cloud link
             expect(page.locator("#notice .notice.warn")).to_contain_text("liaison avec le siège coupée")
 
             page.click("#reserve-here")

@@ -40,7 +40,8 @@ def enrol(node: Node, body: CustomerIn, presence: CallerPresence, request: Reque
     as ``X-Vitrine-Card`` to continue the session and shows it as the card's QR code."""
     if not presence.trusted and body.card is not None:
         raise Forbidden("a kiosk cannot choose a card number; the store issues one")
-    customer = node.customers.enrol(body.model_dump(exclude_none=True))
+    fields = body.model_dump(exclude_none=True, exclude={"terms_version"})
+    customer = node.customers.enrol(fields, terms_version=body.terms_version)
     token = card_token_for(keyring_of(request), customer.card)
     return EnrolledCustomerView(**customer.model_dump(), card_token=token)
 

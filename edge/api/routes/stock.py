@@ -34,4 +34,12 @@ def count(node: Node, body: CountIn) -> CountResult:
 
 @router.post("/adjustments", response_model=StockMovement, status_code=201, dependencies=[MANAGER])
 def adjust(node: Node, body: AdjustmentIn) -> StockMovement:
-    return node.stock.adjust(body.sku, body.qty, body.reason, body.zone, body.ref)
+    return node.stock.adjust(
+        body.sku,
+        body.qty,
+        body.reason,
+        body.zone,
+        body.ref,
+        counterpart=body.counterpart,
+        confirmed=body.confirm,
+    )

@@ -1,6 +1,8 @@
 // Staff handheld: PIN sign-in, price check, RFID count, receive, click & collect, returns, adjust.
 import { Api, ApiError, el, euros, showNotice, clearNotice, subscribe } from "./api.js";
 import { paths } from "./paths.js";
+import { browserId } from "./device.js";
+import { initSale, onSaleShown, saleScan, loadReservations } from "./handheld_sale.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("handheld-config").textContent);
@@ -42,7 +44,7 @@ async function signIn(event) {
     return;
   }
   try {
-    const r = await api.post(paths.signIn(), { pin });
+    const r = await api.post(paths.signIn(), { pin, device: browserId(), label: device() });
     sessionStorage.setItem(SESSION.token, r.token);
     sessionStorage.setItem(SESSION.name, r.name);
     sessionStorage.setItem(SESSION.role, r.role);
@@ -52,6 +54,7 @@ async function signIn(event) {
   } catch (err) {
     $("pin").value = "";
     if (err instanceof ApiError && err.status === 401) showNotice($("notice"), "error", err.message, "Type your PIN again.");
+    else if (err instanceof ApiError && err.status === 429) showNotice($("notice"), "error", err.message);
     else fail(err);
   }
 }
@@ -88,6 +91,8 @@ function showTask(name) {
   clearNotice($("notice"));
   if (name === "collect") loadOrders();
   if (name === "count") loadZones();
+  if (name === "sale") onSaleShown();
+  if (name === "reservations") loadReservations();
   const first = document.querySelector(`#task-${name} input`);
   if (first) first.focus();
 }
@@ -104,6 +109,7 @@ function onScan(scan) {
     showNotice($("notice"), "error", `Scan refused: ${scan.message}`, "Scan the product barcode, the customer's card or pickup QR again.");
     return;
   }
+  if (task === "sale") return saleScan(scan);
   const text = scan.gtin || scan.card_id || "";
   const target = { price: "price-code", receive: "receive-code", adjust: "adjust-code", collect: "collect-code", returns: "returns-receipt" }[task];
   if (!target) return;
@@ -242,24 +248,54 @@ async function receive(event) {
   } catch (err) { fail(err, box); }
 }
 
+const MAX_ADJUST = 9999;
+let pendingAdjust = null;
+
 async function adjust(event) {
   event.preventDefault();
   const box = $("adjust-result");
   const qty = Number($("adjust-qty").value);
-  if (!Number.isInteger(qty) || qty === 0) {
-    showNotice(box, "error", "The change cannot be zero.", "Enter a positive or negative whole number.");
+  if (!Number.isInteger(qty) || qty === 0 || Math.abs(qty) > MAX_ADJUST) {
+    showNotice(box, "error", `The change must be a whole number from -${MAX_ADJUST} to ${MAX_ADJUST}, not zero.`, "Enter the number of units to add (positive) or remove (negative).");
+    return;
+  }
+  const reason = $("adjust-reason").value;
+  const counterpart = $("adjust-counterpart").value.trim();
+  if (reason === "transfer" && !counterpart) {
+    showNotice(box, "error", "A transfer needs the other store.", "Type the other store's id.");
     return;
   }
   try {
     const p = await resolve($("adjust-code").value);
-    const r = await api.post(paths.stockAdjust(), { sku: p.sku, qty, reason: $("adjust-reason").value });
-    ok(box, `Recorded ${qty > 0 ? "+" : ""}${qty} for ${p.name} in ${r.zone}. On hand is now ${r.on_hand}.`);
+    await recordAdjust({ sku: p.sku, qty, reason, ...(reason === "transfer" ? { counterpart } : {}) }, p.name, false);
+  } catch (err) { fail(err, box); }
+}
+
+/** Send an adjustment; a large one comes back asking for confirmation, shown with the product's name. */
+async function recordAdjust(body, name, confirm) {
+  const box = $("adjust-result");
+  clearNotice(box);
+  try {
+    const r = await api.post(paths.stockAdjust(), { ...body, confirm });
+    const where = r.ref ? ` (${r.ref})` : "";
+    ok(box, `Recorded ${body.qty > 0 ? "+" : ""}${body.qty} for ${name}${where}. On hand is now ${r.on_hand}.`);
     $("adjust-form").reset();
+    $("adjust-transfer").hidden = true;
   } catch (err) {
-    if (err instanceof ApiError && err.status === 403) {
+    if (err instanceof ApiError && err.reason === "confirm_large") {
+      pendingAdjust = { body, name };
+      $("adjust-confirm-text").textContent = err.message;
+      $("adjust-confirm").hidden = false;
+      $("adjust-cancel").focus();
+    } else if (err instanceof ApiError && err.status === 403) {
       showNotice(box, "error", "Stock adjustments need a manager.", "Ask a manager to sign in on this handheld with their PIN.");
     } else fail(err, box);
   }
+}
+
+function closeAdjustConfirm() {
+  $("adjust-confirm").hidden = true;
+  pendingAdjust = null;
 }
 
 // ---------- click & collect ----------
@@ -432,6 +468,14 @@ $("count-form").addEventListener("submit", startCount);
 $("count-finish").addEventListener("click", finishCount);
 $("receive-form").addEventListener("submit", receive);
 $("adjust-form").addEventListener("submit", adjust);
+initSale({ api, fail });
+$("adjust-reason").addEventListener("change", () => { $("adjust-transfer").hidden = $("adjust-reason").value !== "transfer"; });
+$("adjust-cancel").addEventListener("click", () => { closeAdjustConfirm(); $("adjust-qty").focus(); });
+$("adjust-go").addEventListener("click", () => {
+  const pending = pendingAdjust;
+  closeAdjustConfirm();
+  if (pending) recordAdjust(pending.body, pending.name, true);
+});
 $("collect-form").addEventListener("submit", findOrder);
 $("returns-form").addEventListener("submit", findReceipt);
 for (const evt of ["pointerdown", "keydown"]) document.addEventListener(evt, () => { lastActivity = Date.now(); }, { passive: true });

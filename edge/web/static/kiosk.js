@@ -34,6 +34,8 @@ function applyLanguage() {
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
     node.placeholder = t(node.dataset.i18nPlaceholder);
   }
+  $("terms-version").textContent = t("terms_version", { version: $("terms").dataset.version });
+  $("terms-text").replaceChildren(...t("terms_text").split("\n").map((para) => el("p", { text: para })));
   $("lang-fr").setAttribute("aria-pressed", String(lang === "fr"));
   $("lang-en").setAttribute("aria-pressed", String(lang === "en"));
   if (product) renderProduct(product);
@@ -53,12 +55,15 @@ function fail(err, notFoundKey = "err_not_found") {
     if (err.status === 0) key = "err_network";
     else if (err.status === 401 || err.status === 403) key = "err_auth";
     else if (err.status === 404) key = notFoundKey;
-    else if (err.status === 409 || err.status === 422) {
-      showNotice($("notice"), "error", err.message, t("err_generic"));
-      return;
-    }
+    else if (err.reason && strings.en[`err_${err.reason}`]) key = `err_${err.reason}`;
+    else if (err.status === 409 || err.status === 422) key = "err_refused";
   }
+  // the server's own words are for staff and logs; the customer reads the translated reason
   showNotice($("notice"), "error", t(key));
+}
+
+function formatDate(iso) {
+  return new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", { dateStyle: "full", timeStyle: "short" }).format(new Date(iso));
 }
 
 function info(message) { showNotice($("notice"), "info", message); }
@@ -231,7 +236,7 @@ async function reserveHere() {
   if (!customer) return showNotice($("notice"), "warn", t("need_card"));
   try {
     const r = await api.post(paths.reservations(), { customer_id: customer.customer_id, sku: product.sku, qty: 1, hours: 48 });
-    const until = r.expires_at ? new Date(r.expires_at).toLocaleString(lang) : "";
+    const until = r.expires_at ? formatDate(r.expires_at) : "";
     info(t("reserved", { id: r.reservation_id, until }));
     $("notice").firstChild.id = "reservation-done";
     const fresh = await api.get(paths.product(product.sku));
@@ -240,16 +245,48 @@ async function reserveHere() {
   } catch (err) { fail(err); }
 }
 
-async function orderFrom(store) {
+let orderStore = null;
+
+function orderFrom(store) {
   if (!product) return;
   if (!customer) return showNotice($("notice"), "warn", t("need_card"));
+  orderStore = store;
+  $("order-title").textContent = t("order_ask", { name: product.name, store });
+  $("order-qty").value = "1";
+  $("order-ask").hidden = false;
+  $("order-done").hidden = true;
+  $("order-dialog").hidden = false;
+  $("order-qty").focus();
+}
+
+function closeOrder() {
+  $("order-dialog").hidden = true;
+  $("order-qr").replaceChildren();
+  for (const id of ["order-code", "order-done-text", "order-title"]) $(id).textContent = "";
+  orderStore = null;
+}
+
+async function confirmOrder() {
+  if (!product || !customer || !orderStore) return closeOrder();
+  const qty = Number($("order-qty").value);
+  if (!Number.isInteger(qty) || qty < 1 || qty > 5) return showNotice($("notice"), "warn", t("order_bad_qty"));
+  const button = $("order-confirm");
+  button.disabled = true; // one tap, one order
   try {
-    const o = await api.post(paths.pickupOrder(), { customer_id: customer.customer_id, sku: product.sku, qty: 1, store });
-    info(t("ordered", { id: o.order_id, store: o.store }));
+    const o = await api.post(paths.pickupOrder(), { customer_id: customer.customer_id, sku: product.sku, qty, store: orderStore });
+    $("order-done-text").textContent = t("order_done", { qty: o.qty, name: product.name, store: o.store });
+    $("order-code").textContent = o.pickup_code;
+    $("order-qr").innerHTML = o.pickup_qr_svg; // SVG produced by our own edge
+    $("order-ask").hidden = true;
+    $("order-done").hidden = false;
+    clearNotice($("notice"));
   } catch (err) {
+    closeOrder();
     if (err instanceof ApiError && err.reason === "no_cloud_link") showNotice($("notice"), "warn", t("err_no_cloud"));
     else if (err instanceof ApiError && err.reason) showNotice($("notice"), "warn", err.message);
     else fail(err);
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -270,7 +307,10 @@ async function join(event) {
   if (!$("join-terms").checked) return showNotice($("notice"), "warn", t("join_need_terms"));
   try {
     const email = $("join-email").value.trim();
-    const c = await api.post(paths.enrol(), { name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked });
+    const c = await api.post(paths.enrol(), {
+      name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked,
+      terms_version: $("terms").dataset.version, // the version of the notice shown above the box
+    });
     cardToken = c.card_token; // the new member continues the session with their new card
     customer = { customer_id: c.customer_id, name: c.name, card: c.card, points: 0 };
     renderCustomerHeader();
@@ -293,14 +333,30 @@ async function join(event) {
 
 /** A classified scan pushed by the edge's device hub (see docs/devices.md). */
 function onScan(scan) {
-  touch();
   const kind = scan.kind;
-  if (kind === "loyalty_card") return identify(scan.card_id, scan.text);
+  // Only what the customer can have meant counts as their action: a product or a card. A code
+  // nobody asked for (a camera seeing a poster) neither keeps the session alive nor covers the screen.
+  if (kind === "loyalty_card") { touch(); return identify(scan.card_id, scan.text); }
   if ((kind === "gtin" || kind === "gs1_digital_link" || kind === "gs1_element_string") && scan.gtin) {
+    touch();
     return openProduct(scan.gtin);
   }
-  if (kind === "rejected_token") return showNotice($("notice"), "error", t("err_card"));
-  showNotice($("notice"), "error", t("err_scan"));
+  if (kind === "rejected_token") { touch(); return showNotice($("notice"), "error", t("err_card")); }
+  toast(t("scan_stray"));
+}
+
+let toastTimer = null;
+/** A short notice that fades by itself, below everything the customer is reading. */
+function toast(message) {
+  const box = $("scan-toast");
+  box.textContent = message;
+  box.classList.remove("fading");
+  box.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    box.classList.add("fading");
+    toastTimer = setTimeout(() => { box.hidden = true; box.classList.remove("fading"); }, 600);
+  }, 3000);
 }
 
 function startScanner() {
@@ -342,6 +398,7 @@ function clearSession(showMessage = true) {
   $("join-form").hidden = false;
   $("join-card").hidden = true;
   $("still-there").hidden = true;
+  closeOrder();
   warningShown = false;
   lang = config.lang;
   localStorage.setItem(STORAGE.lang, lang);
@@ -394,6 +451,9 @@ for (const id of ["join-open", "join-open-2"]) $(id).addEventListener("click", (
 $("join-form").addEventListener("submit", join);
 $("reserve-here").addEventListener("click", reserveHere);
 $("wish-add").addEventListener("click", addWish);
+$("order-confirm").addEventListener("click", confirmOrder);
+$("order-cancel").addEventListener("click", closeOrder);
+$("order-close").addEventListener("click", closeOrder);
 $("setup-form").addEventListener("submit", provision);
 setInterval(tick, 1000);
 applyLanguage();

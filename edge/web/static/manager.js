@@ -1,6 +1,7 @@
 // Manager dashboard: polls the edge API and renders KPIs, inline-SVG charts and the work lists.
 import { Api, ApiError, el, euros, showNotice, clearNotice } from "./api.js";
 import { paths } from "./paths.js";
+import { browserId } from "./device.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("manager-config").textContent);
@@ -142,10 +143,18 @@ const panels = {
     sparkline($("backlog-chart"), backlogHistory);
   },
   async alerts() {
-    const rows = (await api.get(paths.alerts())).alerts;
-    $("alerts").replaceChildren(table([["When"], ["Zone"], ["Item"], ["Tag"]],
-      rows.slice(0, 40).map((r) => [new Date(r.at).toLocaleTimeString(), r.zone, r.name || r.sku || "unknown item", r.epc]),
-      "No alert."));
+    const rows = (await api.get(paths.alerts() + "?unacknowledged=true")).alerts.slice(0, 40);
+    const shown = JSON.stringify(rows.map((r) => r.alert_id));
+    if (shown === alertsShown) return; // keep the buttons still between refreshes
+    alertsShown = shown;
+    $("alerts").replaceChildren(rows.length
+      ? el("table", {}, el("thead", {}, el("tr", {}, ...["When", "Zone", "Item", "Tag", ""].map((h) => el("th", { text: h })))),
+        el("tbody", {}, ...rows.map((r) => el("tr", {},
+          el("td", { text: new Date(r.at).toLocaleTimeString() }), el("td", { text: r.zone }),
+          el("td", { text: r.name || (r.sku ? `unknown product ${r.sku}` : "item not in the catalogue") }),
+          el("td", {}, el("small", { class: "muted", text: r.epc })),
+          el("td", {}, el("button", { type: "button", class: "secondary", onclick: () => acknowledge(r.alert_id) }, "Acknowledge"))))))
+      : el("p", { class: "muted", text: "No alert." }));
   },
   async devices() {
     const h = await api.get(paths.devices());
@@ -168,7 +177,41 @@ const panels = {
   },
 };
 
-const panelBox = { summary: "channel-chart", alerts: "alerts", devices: "devices", orders: "orders" };
+let alertsShown = null;
+async function acknowledge(alertId) {
+  try {
+    await api.post(paths.acknowledgeAlert(alertId));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) showNotice($("alerts"), "error", err.message, err.advice);
+  }
+  alertsShown = null;
+  await panels.alerts();
+}
+
+let lockoutsShown = null;
+panels.lockouts = async () => {
+  const rows = await api.get(paths.lockouts());
+  const shown = JSON.stringify(rows.map((r) => [r.device, r.failures]));
+  if (shown === lockoutsShown) return; // keep the buttons still between refreshes
+  lockoutsShown = shown;
+  $("lockouts").replaceChildren(rows.length
+    ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Device" }), el("th", { class: "num", text: "Wrong PINs" }), el("th", { text: "" }))),
+      el("tbody", {}, ...rows.map((r) => el("tr", {}, el("td", { text: r.label }), el("td", { class: "num", text: String(r.failures) }),
+        el("td", {}, el("button", { type: "button", class: "secondary", onclick: () => unlock(r) }, "Unlock"))))))
+    : el("p", { class: "muted", text: "No device is locked." }));
+};
+
+async function unlock(row) {
+  try {
+    await api.post(paths.unlock(row.device));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 404)) showNotice($("lockouts"), "error", err.message, err.advice);
+  }
+  lockoutsShown = null;
+  await panels.lockouts();
+}
+
+const panelBox = { lockouts: "lockouts", summary: "channel-chart", alerts: "alerts", devices: "devices", orders: "orders" };
 
 async function refresh() {
   const names = Object.keys(panels);
@@ -220,7 +263,7 @@ function enter() {
 $("pin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
-    const r = await api.post(paths.signIn(), { pin: $("pin").value });
+    const r = await api.post(paths.signIn(), { pin: $("pin").value, device: browserId(), label: "manager page" });
     $("pin").value = "";
     if (r.role !== "manager") {
       showNotice($("notice"), "error", "This PIN is not a manager's.", "Use a manager PIN, or the handheld for staff tasks.");

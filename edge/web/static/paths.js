@@ -9,6 +9,8 @@ export const paths = {
   cardQr: () => "/ui/kiosk/card.svg",
   signIn: () => "/ui/sign-in",
   dashboard: () => "/ui/manager/dashboard",
+  lockouts: () => "/ui/manager/lockouts",
+  unlock: (device) => `/ui/manager/lockouts/${e(device)}/unlock`,
   // products and stock
   product: (code) => (GTIN.test(code) ? `/api/v1/products/gtin/${e(code)}` : `/api/v1/products/${e(code)}`),
   search: (q) => `/api/v1/products?q=${e(q)}&limit=12`,
@@ -45,6 +47,9 @@ export const paths = {
   countProgress: (id) => `/api/v1/devices/counts/${e(id)}/events`,
   countFinish: (id) => `/api/v1/devices/counts/${e(id)}/finish`,
   alerts: () => "/api/v1/devices/alerts",
+  acknowledgeAlert: (id) => `/api/v1/devices/alerts/${e(String(id))}/acknowledge`,
   devices: () => "/api/v1/devices/health",
   syncStatus: () => "/ui/manager/sync",
+  link: () => "/ui/link",
+  receiptQr: (id) => `/ui/receipts/${e(id)}/qr.svg`,
 };
