@@ -451,7 +451,11 @@ def refused(err: RpcError) -> HTTPException:
     """The hub's refusal as the kiosk shows it: its message (which says what to do) and a reason code
     the page translates (``X-Vitrine-Reason``)."""
     status, reason = ORDER_REFUSALS.get(err.code or "", (409, "order_refused"))
-    return HTTPException(status_code=status, detail=err.reason, headers={"X-Vitrine-Reason": reason})
+    return HTTPException(
+        status_code=status,
+        detail=f"The order was refused by head office: {err.reason}",
+        headers={"X-Vitrine-Reason": reason},
+    )
 
 
 def mount_web_ui(app: FastAPI, edge: EdgeSettings, web: WebSettings | None = None) -> None:

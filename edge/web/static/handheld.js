@@ -220,7 +220,7 @@ function renderCountResult(r) {
     r.full_store ? el("div", { text: "Full-store count: on-hand is now what was counted (unlocated stock included)." }) : null,
     (r.unresolved_epcs || []).length ? el("div", { text: `${r.unresolved_epcs.length} tags are not in the catalogue: check their labels.` }) : null),
     el("table", { id: "count-products" }, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { text: "Product" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
-      el("tbody", {}, ...products.slice(0, 100).map((p) => el("tr", { class: p.differs ? "differs" : "" }, el("td", { text: p.sku }), el("td", { text: p.name }),
+      el("tbody", {}, ...products.slice(0, 100).map((p) => el("tr", { class: p.differs ? "differs" : "", "data-sku": p.sku }, el("td", { text: p.sku }), el("td", {}, el("span", { class: "pname", text: p.name })),
         el("td", { class: "num", text: String(p.book) }), el("td", { class: "num", text: String(p.counted) }))))),
     el("details", {}, el("summary", { text: "By zone" }),
       el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Product" }), el("th", { text: "Zone" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),

@@ -283,6 +283,8 @@ async function confirmOrder() {
   } catch (err) {
     closeOrder();
     if (err instanceof ApiError && err.reason === "no_cloud_link") showNotice($("notice"), "warn", t("err_no_cloud"));
+    // a refusal the page knows is read in the kiosk's language; the hub's own words otherwise
+    else if (err instanceof ApiError && err.reason && strings.en[`err_${err.reason}`]) showNotice($("notice"), "warn", t(`err_${err.reason}`));
     else if (err instanceof ApiError && err.reason) showNotice($("notice"), "warn", err.message);
     else fail(err);
   } finally {
