@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from edge.replica.integrity import check
 from tests.edge.conftest import STORE, TOKENS
@@ -121,7 +120,6 @@ def _target(fd: str) -> str:
         return ""
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc (Linux)")
 def test_io_errors_are_a_503_with_health_degraded_and_recover(tmp_path: Path) -> None:
     with serve_edge(tmp_path, timeout_keep_alive=60) as (url, node), KeepAlive(url, STAFF) as conn:
         assert conn.send("POST", "/api/v1/sales", _sale(0), JSON).status == 201
