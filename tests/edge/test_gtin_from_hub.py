@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from sync.broker import MosquittoProcess, free_port
+from sync.fleet.procs import Service
 from tests.cloud.helpers import ADMIN, SHOP
 from tests.edge.conftest import TOKENS
 from tests.support.polling import wait_for
@@ -61,17 +62,14 @@ FORMS = [
 
 @contextmanager
 def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, *args], env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+    """``python ARGS`` as a :class:`Service` (own process group, stopped on exit), output to ``log``."""
+    service = Service(log.stem, [sys.executable, *args], env, log)
+    service.start()
+    try:
+        assert service.proc is not None
+        yield service.proc
+    finally:
+        service.stop()
 
 
 def up(url: str, proc: subprocess.Popen[bytes], log: Path) -> bool:

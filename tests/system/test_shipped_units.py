@@ -22,6 +22,7 @@ import pytest
 
 from edge.web.pins import hash_pin
 from sync.broker import MosquittoProcess, free_port
+from sync.fleet.procs import Service
 from sync.gtin import synthetic_gtin
 from tests.cloud.helpers import ADMIN, SHOP
 from tests.edge.conftest import TOKENS
@@ -101,20 +102,15 @@ class Unit:
     def started(self, log: Path) -> Iterator[subprocess.Popen[bytes]]:
         self.run("ExecStartPre", log)
         (start,) = self.keys["ExecStart"]
-        with log.open("ab") as out:
-            proc = subprocess.Popen(
-                command(start, self.instance, self.state), env=self.process_env(), cwd=self.cwd,
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
-                yield proc
-            finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+        service = Service(
+            log.stem, command(start, self.instance, self.state), self.process_env(), log, self.cwd
+        )
+        service.start()
+        try:
+            assert service.proc is not None
+            yield service.proc
+        finally:
+            service.stop()
 
 
 def filled(example: Path, values: dict[str, str]) -> dict[str, str]:
