@@ -25,7 +25,6 @@ import csv
 import gzip
 import io
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,20 +37,10 @@ from edge.replica.database import Replica, Tx
 from edge.services.loyalty import write_entry
 from edge.services.pricing import points_earned
 from edge.services.stock import record_count
+from models.data import ONLINE_RETAIL_HEADER, ONLINE_RETAIL_PRODUCT_CODE, online_retail_category
 from sync.gtin import synthetic_gtin
 
 DEFAULT_CSV = Path("..") / "shared" / "data" / "retail" / "online_retail_2010-12_2011-10.csv.gz"
-PRODUCT_CODE = re.compile(r"^(\d{5}[A-Za-z]{0,3}|DCGS[A-Z0-9]+)$")
-COLUMNS = (
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-)
 STOCK_WINDOW_DAYS = 28
 MIN_OPENING_STOCK, MAX_OPENING_STOCK = 6, 400
 EPOCH = "1970-01-01T00:00:00.000000Z"
@@ -106,7 +95,10 @@ def _rows(path: Path) -> Iterator[list[str]]:
     with _open_text(path) as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header[: len(COLUMNS)]) != COLUMNS:
+        if (
+            header is None
+            or tuple(h.strip() for h in header[: len(ONLINE_RETAIL_HEADER)]) != ONLINE_RETAIL_HEADER
+        ):
             raise Invalid(f"{path}: not the Online Retail CSV (header {header})")
         yield from reader
 
@@ -138,7 +130,7 @@ def read(
         number, code, description, qty_text, date, price_text, customer, country = (
             c.strip() for c in row[:8]
         )
-        if date < since_text or not PRODUCT_CODE.match(code) or number[:1] not in "0123456789C":
+        if date < since_text or not ONLINE_RETAIL_PRODUCT_CODE.match(code) or number[:1] not in "0123456789C":
             continue
         try:
             qty, cents = int(qty_text), _cents(price_text)
@@ -166,11 +158,6 @@ def read(
             invoice = invoices[number] = Invoice(number, _iso(date), customer or None)
         invoice.lines.append((code, abs(qty), cents))
     return products, customers, list(invoices.values()), rows
-
-
-def _category(description: str) -> str:
-    words = [w for w in re.split(r"[^A-Z]+", description.upper()) if len(w) > 2]
-    return words[-1].lower() if words else "other"
 
 
 def seed(
@@ -217,7 +204,7 @@ def _seed_catalog(tx: Tx, products: dict[str, Product], report: SeedReport) -> N
         else:
             taken.add(gtin)  # type: ignore[arg-type]
         name = product.description or sku
-        rows.append((sku, gtin, name, _category(name), '{"source": "online-retail"}'))
+        rows.append((sku, gtin, name, online_retail_category(name), '{"source": "online-retail"}'))
     tx.conn.executemany(
         "INSERT INTO catalog (sku, gtin, name, category, attributes) VALUES (?, ?, ?, ?, ?)", rows
     )

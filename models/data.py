@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,26 @@ NON_PRODUCT_PREFIXES = ("GIFT_",)
 
 IntArray = npt.NDArray[np.int64]
 RETAIL_COLUMNS = ("InvoiceNo", "StockCode", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID")
+# The UCI Online Retail file's full header, and the stock codes that are products (not POST, DOT, M,
+# fees, vouchers): shared by the hub's import adapter and the edge's developer seed.
+ONLINE_RETAIL_HEADER = (
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+)
+ONLINE_RETAIL_PRODUCT_CODE = re.compile(r"^(\d{5}[A-Za-z]{0,3}|DCGS[A-Z0-9]+)$")
+
+
+def online_retail_category(description: str) -> str:
+    """The file has no categories: the last word of three letters or more of the description
+    ("WHITE HANGING HEART T-LIGHT HOLDER" -> "holder"), else "other"."""
+    words = [w for w in re.split(r"[^A-Z]+", description.upper()) if len(w) > 2]
+    return words[-1].lower() if words else "other"
 
 
 @dataclass(frozen=True, slots=True)

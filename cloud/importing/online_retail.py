@@ -13,7 +13,6 @@ import gzip
 import hashlib
 import io
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,18 +26,8 @@ from cloud.importing.errors import UnusableInput
 from cloud.importing.format import FORMAT_VERSION, MANIFEST, SOURCE_REJECTS_FILE, SPECS
 from cloud.importing.reader import Progress
 from cloud.importing.tally import RejectsWriter
+from models.data import ONLINE_RETAIL_HEADER, ONLINE_RETAIL_PRODUCT_CODE, online_retail_category
 
-SOURCE_COLUMNS = (
-    "InvoiceNo",
-    "StockCode",
-    "Description",
-    "Quantity",
-    "InvoiceDate",
-    "UnitPrice",
-    "CustomerID",
-    "Country",
-)
-PRODUCT_CODE = re.compile(r"^(\d{5}[A-Za-z]{0,3}|DCGS[A-Z0-9]+)$")  # not POST, DOT, M, fees, vouchers
 PRICE_LIST = "online-retail"
 CONSENT_WORDING = "demo-newsletter-v1"
 RECENT_DAYS = 28
@@ -99,11 +88,6 @@ def _month_start(day: str, months_back: int) -> str:
     while month < 1:
         year, month = year - 1, month + 12
     return date(year, month, 1).isoformat()
-
-
-def _category(description: str) -> str:
-    words = [w for w in re.split(r"[^A-Z]+", description.upper()) if len(w) > 2]
-    return words[-1].lower() if words else "other"
 
 
 def _raw(row: list[str]) -> str:
@@ -180,9 +164,12 @@ def _rows(source: Path, progress: Progress | None = None) -> Iterator[tuple[int,
         line = 1
         try:
             header = next(reader, None)
-            if header is None or tuple(h.strip() for h in header[: len(SOURCE_COLUMNS)]) != SOURCE_COLUMNS:
+            if (
+                header is None
+                or tuple(h.strip() for h in header[: len(ONLINE_RETAIL_HEADER)]) != ONLINE_RETAIL_HEADER
+            ):
                 raise UnusableInput(
-                    f"{source}: not the Online Retail layout (header {header}, expected {','.join(SOURCE_COLUMNS)})"
+                    f"{source}: not the Online Retail layout (header {header}, expected {','.join(ONLINE_RETAIL_HEADER)})"
                 )
             for row in reader:
                 line += 1
@@ -199,7 +186,7 @@ def _since(source: Path, months: int | None) -> str:
     """First day of the ``months`` last calendar months of the file ("" for the whole file)."""
     if not months:
         return ""
-    last = max((row[4] for _line, row in _rows(source) if len(row) == len(SOURCE_COLUMNS)), default="")
+    last = max((row[4] for _line, row in _rows(source) if len(row) == len(ONLINE_RETAIL_HEADER)), default="")
     if not last:
         raise UnusableInput(f"{source}: no sales rows")
     return _month_start(last[:10], months - 1)
@@ -213,7 +200,7 @@ def _read(
     before = 0
     for line, row in _rows(source, progress):
         report.rows_read += 1
-        if since and len(row) == len(SOURCE_COLUMNS) and row[4] < since:
+        if since and len(row) == len(ONLINE_RETAIL_HEADER) and row[4] < since:
             before += 1
             continue
         item, reason = _parse(row, line)
@@ -228,7 +215,7 @@ def _read(
 
 
 def _parse(row: list[str], line: int) -> tuple[_Sold | None, str]:
-    if len(row) != len(SOURCE_COLUMNS):
+    if len(row) != len(ONLINE_RETAIL_HEADER):
         return None, "malformed row"
     invoice, code, description, qty_text, at, price_text, customer, _country = (c.strip() for c in row)
     try:
@@ -240,7 +227,7 @@ def _parse(row: list[str], line: int) -> tuple[_Sold | None, str]:
     cancel = invoice.startswith("C")
     if not (invoice[1:] if cancel else invoice).isdigit():
         return None, "not a sales invoice"
-    if not PRODUCT_CODE.match(code):
+    if not ONLINE_RETAIL_PRODUCT_CODE.match(code):
         return None, "not a product (postage, fees, manual lines)"
     cents = int((price * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
     if cents <= 0:
@@ -329,7 +316,7 @@ def _write(
                 "sku": c,
                 "name": named[c][1] if c in named else c,
                 "gtin": "",
-                "category": _category(named[c][1] if c in named else ""),
+                "category": online_retail_category(named[c][1] if c in named else ""),
                 "unit": "each",
             }
             for c in codes
