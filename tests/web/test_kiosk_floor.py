@@ -74,11 +74,11 @@ def test_stray_scans_neither_keep_the_session_alive_nor_cover_the_screen(
             scanner.scan(card_token())
             expect(page.locator("#customer-welcome")).to_have_text(f"Bonjour Customer {CUSTOMER} !")
 
-            def camera() -> None:  # the simulated camera loops two codes no product has
+            def camera() -> None:  # the demo's camera loops codes no product has: a valid GTIN too
                 for n in range(40):
                     if stop.wait(0.8):
                         return
-                    scanner.scan(("UNKNOWN-CODE-1", "UNKNOWN-CODE-2")[n % 2])
+                    scanner.scan(("UNKNOWN-CODE-1", "09506000134352")[n % 2])
 
             threading.Thread(target=camera, daemon=True).start()
             toast = page.locator("#scan-toast")

@@ -88,10 +88,13 @@ function tile(item) {
     item.price_cents !== undefined ? el("span", { class: "tprice", text: euros(item.price_cents) }) : null);
 }
 
-async function openProduct(code) {
-  clearNotice($("notice"));
+/** Show a product. ``scanned``: it came from the scanner, so it is the customer's action only when
+ * it names a product here (a camera seeing a poster's barcode must not keep a session alive). */
+async function openProduct(code, scanned = false) {
+  if (!scanned) clearNotice($("notice"));
   try {
     const item = await api.get(paths.product(code));
+    if (scanned) { touch(); clearNotice($("notice")); }
     try {
       const levels = await api.get(paths.stock(item.sku));
       item.stock_age_s = levels.age_s;
@@ -102,6 +105,8 @@ async function openProduct(code) {
     show("product");
     loadGoesWellWith(item.sku);
   } catch (err) {
+    if (scanned && err instanceof ApiError && err.status === 404) return toast(t("scan_unknown"));
+    if (scanned) touch();
     fail(err);
   }
 }
@@ -340,8 +345,7 @@ function onScan(scan) {
   // nobody asked for (a camera seeing a poster) neither keeps the session alive nor covers the screen.
   if (kind === "loyalty_card") { touch(); return identify(scan.card_id, scan.text); }
   if ((kind === "gtin" || kind === "gs1_digital_link" || kind === "gs1_element_string") && scan.gtin) {
-    touch();
-    return openProduct(scan.gtin);
+    return openProduct(scan.gtin, true);
   }
   if (kind === "rejected_token") { touch(); return showNotice($("notice"), "error", t("err_card")); }
   toast(t("scan_stray"));
