@@ -156,7 +156,9 @@ def test_emptied_replica_is_told_before_selling_and_restored_from_the_cloud(
     # The catalog comes back down the downlink (the hub sees the store's mark went back) and the
     # store's own history from the hub: it sells the same stock as before.
     wait(lambda: edge.http.get(f"/api/v1/products/{SKUS[0]}", headers=edge.headers()).status_code == 200,
-         30, "the catalog sent again to the emptied store", lambda: hub.store("store-1"))  # fmt: skip
+         30, "the catalog sent again to the emptied store",
+         lambda: (hub.store("store-1"), edge.http.get(f"/api/v1/products/{SKUS[0]}", headers=edge.headers()).text,
+                  edge.health(), edge.service.tail()))  # fmt: skip
     stock = edge.http.get(f"/api/v1/stock/{SKUS[0]}", headers=edge.headers()).json()
     assert stock["on_hand"] == 100 - 2, stock
     assert all(r.status_code == 201 for r in edge.sell(1))
