@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, tuple_, update
 
 from cloud import customers
+from cloud.marketing import outbox
 from cloud.storage import schema as s
 from cloud.storage.sql import dumps, insert_ignore_many, loads
 from cloud.timefmt import utc_now_text
@@ -73,6 +74,9 @@ def apply(conn: Connection, ops: Sequence[Op]) -> bool:
         for kind, value in sorted(claimed - stored)
     ]
     insert_ignore_many(conn, s.customer_identities, new, ["kind", "value"])
+    for cid, changes in changed.items():
+        if changes.get("consent_marketing") is False:
+            outbox.cancel_for(conn, cid)
     return True
 
 

@@ -290,7 +290,7 @@ def expire_points(db: DbOpt = None) -> None:
 def run_triggers(
     *,
     db: DbOpt = None,
-    not_seen_days: int = 60,
+    not_seen_days: int = 90,
     unused_days: int = 90,
     expiring_within_days: int = 30,
     follow_up_days: int = 3,

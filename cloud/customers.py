@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from cloud.errors import InvalidInput, NotFound
+from cloud.marketing import outbox
 from cloud.storage import schema as s
 from cloud.storage.sql import dumps, insert_ignore, loads
 from cloud.timefmt import utc_now_text
@@ -86,6 +87,8 @@ def upsert_fields(conn: Connection, customer_id: str, fields: dict[str, Any], hl
             .where(s.customers.c.customer_id == cid)
             .values(**changes, field_hlc=dumps(stamps))
         )
+        if changes.get("consent_marketing") is False:
+            outbox.cancel_for(conn, cid)
     for kind in IDENTITY_KINDS:
         value = fields.get(kind)
         if value:

@@ -23,7 +23,7 @@ from cloud.api.models import (
 from cloud.errors import InvalidInput
 from cloud.hub import Hub
 from cloud.loyalty import authority, ledger, rules
-from cloud.marketing import triggers
+from cloud.marketing import outbox, triggers
 from cloud.marketing.delivery import deliver
 from cloud.senders_factory import sender_for
 from cloud.shop import accounts
@@ -237,6 +237,41 @@ def run_triggers(body: TriggerRunIn, hub: HubDep) -> dict[str, Any]:
             raise InvalidInput("no marketing sender configured (VITRINE_CLOUD_MARKETING_SENDER)")
         out["delivery"] = deliver(hub.engine, sender)
     return out
+
+
+@router.get("/marketing/preview")
+def preview_trigger(
+    hub: HubDep,
+    trigger: Annotated[str, Query(pattern="^(" + "|".join(triggers.TRIGGERS) + ")$")],
+    days: Annotated[int | None, Query(ge=1, le=3650)] = None,
+) -> dict[str, Any]:
+    """Whom the trigger would message now (consent filter and once-per-period rule applied)."""
+    with hub.tx() as conn:
+        return triggers.preview(conn, trigger, days or triggers.DEFAULT_DAYS[trigger])
+
+
+@router.get("/marketing/figures")
+def marketing_figures(hub: HubDep) -> dict[str, Any]:
+    """Per trigger and period key: messages queued, pending, sent, failed, cancelled."""
+    with hub.tx() as conn:
+        return {"triggers": outbox.figures(conn)}
+
+
+@router.get("/marketing/deliveries")
+def marketing_deliveries(  # noqa: PLR0917 - query parameters
+    hub: HubDep,
+    trigger: Annotated[str | None, Query(max_length=64)] = None,
+    state: Annotated[str | None, Query(pattern="^(" + "|".join(outbox.STATES) + ")$")] = None,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """The delivery log, newest first: state, sender and time, or why a message was not sent."""
+    with hub.tx() as conn:
+        rows = outbox.deliveries(
+            conn, trigger=trigger, state=state, customer_id=customer_id, limit=limit, offset=offset
+        )
+    return {"deliveries": rows}
 
 
 @router.post("/stock/summaries")

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cloud.marketing.triggers import DEFAULT_DAYS
+
 # Printable text without NUL (PostgreSQL text cannot hold it) and bounded in length.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 Id = Annotated[
@@ -86,10 +88,10 @@ class MergeIn(Strict):
 
 
 class TriggerRunIn(Strict):
-    not_seen_days: Annotated[int, Field(ge=1, le=3650)] = 60
-    unused_days: Annotated[int, Field(ge=1, le=3650)] = 90
-    expiring_within_days: Annotated[int, Field(ge=1, le=3650)] = 30
-    follow_up_days: Annotated[int, Field(ge=1, le=3650)] = 3
+    not_seen_days: Annotated[int, Field(ge=1, le=3650)] = DEFAULT_DAYS["not_seen"]
+    unused_days: Annotated[int, Field(ge=1, le=3650)] = DEFAULT_DAYS["points_unused"]
+    expiring_within_days: Annotated[int, Field(ge=1, le=3650)] = DEFAULT_DAYS["points_expiring"]
+    follow_up_days: Annotated[int, Field(ge=1, le=3650)] = DEFAULT_DAYS["post_purchase"]
     deliver: bool = False
 
 

@@ -2,13 +2,16 @@
 
 A message is claimed (``pending`` → ``sending``) in its own committed transaction before the
 send, so two deliverers never send it twice; success records ``sent`` and a ``marketing_sent``
-row; a failure puts it back to ``pending`` until ``max_attempts``, then ``failed``.
+row; a failure puts it back to ``pending`` until ``max_attempts``, then ``failed``. Consent is read
+again in the claiming transaction: a marketing message whose customer no longer consents is
+``cancelled``, never sent.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, insert, select, update
 
+from cloud.marketing.outbox import CONSENT_WITHDRAWN, may_deliver
 from cloud.marketing.senders import Message, Sender, SendError
 from cloud.storage import schema as s
 from cloud.timefmt import utc_now_text
@@ -26,13 +29,21 @@ def deliver(
             .scalars()
             .all()
         )
-    sent = failed = 0
+    sent = failed = cancelled = 0
     for outbox_id in ids:
         with engine.begin() as conn:
             claimed = conn.execute(
                 update(ob).where(ob.c.id == outbox_id, ob.c.state == "pending").values(state="sending")
             ).rowcount
             row = conn.execute(select(ob).where(ob.c.id == outbox_id)).mappings().one()
+            if claimed and not may_deliver(conn, row["customer_id"], row["trigger"]):
+                conn.execute(
+                    update(ob)
+                    .where(ob.c.id == outbox_id)
+                    .values(state="cancelled", last_error=CONSENT_WITHDRAWN)
+                )
+                cancelled += 1
+                continue
         if not claimed:
             continue
         message = Message(
@@ -70,4 +81,4 @@ def deliver(
                 )
             )
         sent += 1
-    return {"sent": sent, "failed": failed}
+    return {"sent": sent, "failed": failed, "cancelled": cancelled}

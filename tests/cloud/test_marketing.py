@@ -74,8 +74,8 @@ def test_smtp_delivery_once(engine: Engine) -> None:
         assert triggers.post_purchase(conn, 3, NOW) == 1
     with smtp_sink() as sink:
         sender = SmtpSender("127.0.0.1", sink.port, "shop@example.com")
-        assert deliver(engine, sender) == {"sent": 1, "failed": 0}
-        assert deliver(engine, sender) == {"sent": 0, "failed": 0}
+        assert deliver(engine, sender) == {"sent": 1, "failed": 0, "cancelled": 0}
+        assert deliver(engine, sender) == {"sent": 0, "failed": 0, "cancelled": 0}
     assert len(sink.messages) == 1
     msg = sink.messages[0]
     assert msg["to"] == ["yes@example.com"]
@@ -91,8 +91,8 @@ def test_webhook_delivery_retries_then_succeeds(engine: Engine) -> None:
         assert triggers.post_purchase(conn, 3, NOW) == 1
     with webhook_server(fail_first=1) as hook:
         sender = WebhookSender(hook.url, token="hook-token")
-        assert deliver(engine, sender) == {"sent": 0, "failed": 1}
-        assert deliver(engine, sender) == {"sent": 1, "failed": 0}
+        assert deliver(engine, sender) == {"sent": 0, "failed": 1, "cancelled": 0}
+        assert deliver(engine, sender) == {"sent": 1, "failed": 0, "cancelled": 0}
     assert len(hook.received) == 1
     assert hook.received[0]["auth"] == "Bearer hook-token"
     assert hook.received[0]["trigger"] == "post_purchase_3"
@@ -105,6 +105,6 @@ def test_unreachable_smtp_fails_cleanly(engine: Engine) -> None:
     with smtp_sink() as sink:
         port = sink.port
     result = deliver(engine, SmtpSender("127.0.0.1", port, "x@example.com", timeout_s=2), max_attempts=1)
-    assert result == {"sent": 0, "failed": 1}
+    assert result == {"sent": 0, "failed": 1, "cancelled": 0}
     with engine.connect() as conn:
         assert conn.execute(select(s.marketing_outbox.c.state)).scalars().all() == ["failed"]

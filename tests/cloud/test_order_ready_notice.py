@@ -59,6 +59,7 @@ def test_the_customer_is_emailed_once_when_the_pickup_store_has_picked_the_order
         assert deliver(engine, SmtpSender("127.0.0.1", sink.port, "shop@example.com")) == {
             "sent": 1,
             "failed": 0,
+            "cancelled": 0,
         }
     assert [m["to"] for m in sink.messages] == [["ines@example.com"]]
     data = sink.messages[0]["data"]
