@@ -23,6 +23,7 @@ import typer
 from pydantic import ValidationError
 
 from cloud.errors import CloudError, InvalidInput
+from cloud.rollout.cli import app as model_app
 from cloud.settings import CloudSettings, require_api_tokens
 
 app = typer.Typer(help="Vitrine cloud hub", no_args_is_help=True, add_completion=False)
@@ -466,6 +467,7 @@ def _add_train_slot() -> None:
 
 
 _add_train_slot()
+app.add_typer(model_app, name="model")
 
 if __name__ == "__main__":
     app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,6 +63,11 @@ class CloudSettings(BaseSettings):
     smtp_from: str = "vitrine@localhost"
     webhook_url: str = ""
     webhook_token: SecretStr = SecretStr("")
+    model_signing_key: Path = Field(
+        default=Path("var/cloud/model-signing.pem"),
+        description="ed25519 key that signs model releases; created (0600) by the first provisioning "
+        "or training, so every store's bundle names its public half before any release",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -7,7 +7,10 @@ here, the customer's history and what they just bought, promotions here, and wha
 
 Releases arrive as ``model.release`` ops: :meth:`EdgeRecommender.on_model_release` is an inbox
 handler (``ReplicaInbox(extra_handlers={"model.release": ...})``). A release that fails
-verification is recorded and skipped, never retried forever and never loaded.
+verification is recorded, logged and never loaded; one this edge could not verify for want of the
+signer's key is held on the shelf and installed at the next start that trusts the key. A damaged
+artifact on disk is logged and reported by :meth:`EdgeRecommender.status` (``damaged``); releasing
+the same model again replaces it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from edge.errors import ConfigError, NotFound
 from edge.replica.database import Tx
 from edge.services.context import StoreContext
 from models.artifact import Artifact
-from models.errors import ModelError
+from models.errors import ModelError, SignatureError
 from models.rules import StoreRules
 from models.runtime import ModelRuntime
 from models.serving import Recommendations, RecommendationService
@@ -50,7 +53,8 @@ class RecommendSettings(BaseSettings):
     public_key: str = ""
     """base64 raw ed25519 key of the cloud's model signer (``vitrine-cloud train`` prints it)."""
     dir: Path | None = None
-    """Where verified artifacts are kept; default: ``models/`` beside the replica file."""
+    """Where verified artifacts are kept; default: ``models/<store id>/`` beside the replica file
+    (per store: stores sharing a folder never share a current or previous model)."""
     just_bought_hours: int = Field(default=24, ge=0, le=24 * 90)
     promotion_boost: float = Field(default=0.1, ge=0.0, le=10.0)
     popular_ttl_s: float = Field(default=600.0, ge=0.0)
@@ -206,8 +210,9 @@ class EdgeRecommender:
         # Without a configured key nothing can verify: an ephemeral key rejects every artifact.
         key = load_public_key(settings.public_key) if self.trusted else _untrusting_key()
         self.runtime = ModelRuntime(key, threads=1)
-        self.shelf = ArtifactShelf(settings.dir or ctx.replica.path.parent / "models")
+        self.shelf = ArtifactShelf(settings.dir or ctx.replica.path.parent / "models" / ctx.store_id)
         self.events: list[ReleaseEvent] = []
+        self.damaged: dict[str, str] = {}
         rules = StoreRules(
             stock=stock or self.facts.available,
             promotions=promotions or self.facts.promoted,
@@ -216,8 +221,34 @@ class EdgeRecommender:
         self.service = RecommendationService(self.runtime, rules, self.facts.popular_here)
 
     def start(self) -> list[str]:
-        """Load the shelf's previous and current models (problems are returned, not raised)."""
-        return restore(self.runtime, self.shelf) if self.trusted else []
+        """Load the shelf's previous and current models, then the releases held until a key could
+        verify them. Problems are logged, kept for :meth:`status` and returned, not raised."""
+        if not self.trusted:
+            return []
+        problems = restore(self.runtime, self.shelf)
+        for problem in problems:
+            model_id, _, reason = problem.partition(": ")
+            log.warning("model %s on disk not loaded: %s (release it again to repair it)", model_id, reason)
+            self.damaged[model_id] = reason
+        for model_id in self.shelf.held_ids():
+            self._install_held(model_id)
+        return problems
+
+    def _install_held(self, model_id: str) -> None:
+        try:
+            self.install(self.shelf.load_held(model_id))
+        except SignatureError as err:
+            log.warning("held model release %s still does not verify: %s", model_id, err)
+            return
+        except ModelError as err:
+            log.warning("held model release %s dropped: %s", model_id, err)
+            self.events.append(ReleaseEvent(model_id, "held", False, str(err)))
+        else:
+            log.info("held model release %s installed now that its signer is trusted", model_id)
+            self.events.append(
+                ReleaseEvent(model_id, "held", True, "installed (held until the key verified it)")
+            )
+        self.shelf.drop_held(model_id)
 
     # -- requests -------------------------------------------------------------------------
     def goes_well_with(self, sku: str, basket: Sequence[str] = (), k: int = 10) -> Recommendations:
@@ -245,6 +276,7 @@ class EdgeRecommender:
         manifest = self.runtime.install(artifact)
         self.shelf.save(artifact)
         self.shelf.mark_current(manifest.model_id)
+        self.damaged.pop(manifest.model_id, None)
         return manifest.model_id
 
     def rollback(self) -> str:
@@ -261,6 +293,12 @@ class EdgeRecommender:
             if artifact.manifest.model_id != model_id:
                 raise ModelError("op model_id differs from the manifest's")
             self.install(artifact)
+        except SignatureError as err:
+            detail = f"{err}: held until this store trusts the signer's key (VITRINE_EDGE_MODEL_PUBLIC_KEY)"
+            log.warning("model release %s (op %s) refused: %s", model_id, op.id, detail)
+            self.events.append(ReleaseEvent(model_id, op.id, False, detail))
+            self.shelf.hold(artifact)
+            return
         except ModelError as err:
             log.warning("model release %s (op %s) refused: %s", model_id, op.id, err)
             self.events.append(ReleaseEvent(model_id, op.id, False, str(err)))
@@ -277,6 +315,8 @@ class EdgeRecommender:
             "created": current.manifest.created if current else None,
             "metrics": dict(current.manifest.metrics) if current else {},
             "releases": [e.__dict__ for e in self.events[-10:]],
+            "damaged": [{"model_id": m, "reason": r} for m, r in sorted(self.damaged.items())],
+            "held": self.shelf.held_ids(),
         }
 
 

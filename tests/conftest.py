@@ -63,3 +63,10 @@ def postgres() -> Iterator[LocalPostgres]:
     finally:
         pg.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _model_signing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Provisioning creates the hub's model-signing key where the settings say: in a test, never in
+    the working copy's ``var/``."""
+    monkeypatch.setenv("VITRINE_CLOUD_MODEL_SIGNING_KEY", str(tmp_path / "model-signing.pem"))

@@ -9,6 +9,7 @@ store receives, on its downlink stream, the current catalog, price and loyalty r
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -21,8 +22,13 @@ from cloud.errors import ConfigError, Conflict, InvalidInput, NotFound
 from cloud.settings import CloudSettings
 from cloud.storage import schema as s
 from cloud.timefmt import utc_now_text
+from cloud.training import signing_key
+from models.errors import ModelError
+from models.signing import public_key_b64
 from sync.credentials import CredentialsError, hash_password, load_template, render_dynamic_security
 from sync.hlc import HybridClock
+
+log = logging.getLogger(__name__)
 
 STORE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 EDGE_ROLES = ("kiosk", "staff", "manager")
@@ -82,9 +88,30 @@ def provision(
             **{f"VITRINE_EDGE_{role.upper()}_TOKEN": token for role, token in edge_tokens.items()},
         },
     }
+    model_key = model_public_key(settings)
+    if model_key:
+        answer["edge_env"]["VITRINE_EDGE_MODEL_PUBLIC_KEY"] = model_key
     if bootstrap:
         answer["bundle"] = bundles.build(settings, store_id, name, password, edge_tokens)
+        if model_key:
+            answer["bundle"]["edge_env"]["VITRINE_EDGE_MODEL_PUBLIC_KEY"] = model_key
     return answer
+
+
+def model_public_key(settings: CloudSettings) -> str | None:
+    """The public half of the model-signing key (created now if missing), which every store must
+    trust before the first release reaches it; None (logged) when the key cannot be read or made."""
+    try:
+        key, _ = signing_key(settings.model_signing_key)
+    except (OSError, ModelError) as err:
+        log.warning(
+            "model-signing key %s unusable (%s): this store's bundle names no model key; set "
+            "VITRINE_CLOUD_MODEL_SIGNING_KEY to a writable path",
+            settings.model_signing_key,
+            err,
+        )
+        return None
+    return public_key_b64(key)
 
 
 def get(conn: Connection, store_id: str) -> dict[str, Any]:

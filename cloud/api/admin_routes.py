@@ -14,6 +14,8 @@ from cloud.api.models import (
     CatalogEdit,
     LoyaltyRulesIn,
     MergeIn,
+    ModelReleaseIn,
+    ModelRollbackIn,
     PriceListIn,
     PromotionIn,
     StockCountIn,
@@ -25,6 +27,8 @@ from cloud.hub import Hub
 from cloud.loyalty import authority, ledger, rules
 from cloud.marketing import outbox, triggers
 from cloud.marketing.delivery import deliver
+from cloud.rollout import artifacts as model_artifacts
+from cloud.rollout import service as rollout
 from cloud.senders_factory import sender_for
 from cloud.shop import accounts
 from cloud.storage import schema as s
@@ -272,6 +276,43 @@ def marketing_deliveries(  # noqa: PLR0917 - query parameters
             conn, trigger=trigger, state=state, customer_id=customer_id, limit=limit, offset=offset
         )
     return {"deliveries": rows}
+
+
+@router.get("/models")
+def list_models(hub: HubDep) -> dict[str, Any]:
+    """Kept models (newest first) with their metrics, and the model last released to each store."""
+    with hub.tx() as conn:
+        return {"models": rollout.versions(conn), "stores": rollout.store_models(conn)}
+
+
+@router.get("/models/releases")
+def model_releases(hub: HubDep) -> dict[str, Any]:
+    """The release history, oldest first: each release, canary, promotion and rollback."""
+    with hub.tx() as conn:
+        return {"releases": rollout.history(conn)}
+
+
+@router.post("/models/{model_id}/release")
+def release_model(model_id: str, body: ModelReleaseIn, hub: HubDep) -> dict[str, Any]:
+    """Release a kept model to the stores named (a canary) or, without ``stores``, to every store."""
+    with hub.tx() as conn:
+        return {
+            "released_to": rollout.release(conn, hub.clock, model_artifacts.load(conn, model_id), body.stores)
+        }
+
+
+@router.post("/models/{model_id}/promote")
+def promote_model(model_id: str, hub: HubDep) -> dict[str, Any]:
+    """Release the same artifact the canary ran to every active store not yet on it."""
+    with hub.tx() as conn:
+        return {"promoted_to": rollout.promote(conn, hub.clock, model_id)}
+
+
+@router.post("/models/rollback")
+def rollback_models(body: ModelRollbackIn, hub: HubDep) -> dict[str, Any]:
+    """Give each store named the model released to it before its current one."""
+    with hub.tx() as conn:
+        return {"rolled_back": rollout.rollback(conn, hub.clock, body.stores)}
 
 
 @router.post("/stock/summaries")

@@ -155,3 +155,11 @@ class AuthoriseIn(Strict):
 class AllowanceIn(Strict):
     customer_id: Id
     points: Annotated[int, Field(ge=1, le=1_000_000_000)]
+
+
+class ModelReleaseIn(Strict):
+    stores: list[StoreId] | None = Field(default=None, max_length=1000)  # None: every active store
+
+
+class ModelRollbackIn(Strict):
+    stores: list[StoreId] = Field(min_length=1, max_length=1000)

@@ -68,6 +68,12 @@ def _live_availability(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_availability_marks_pending ON availability_marks (pending, store)"))
 
 
+def _model_rollout(conn: Connection) -> None:
+    schema.model_artifacts.create(conn)
+    schema.model_releases.create(conn)
+    conn.execute(text("CREATE INDEX ix_model_releases_model ON model_releases (model_id)"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
@@ -127,6 +133,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         8, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
     ),
+    Migration(11, "model rollout: model_artifacts, model_releases (the release history)", _model_rollout),
 )
 
 

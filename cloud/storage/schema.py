@@ -516,6 +516,35 @@ sale_line_measures = Table(
     PrimaryKeyConstraint("receipt_id", "line_no"),
 )
 
+# --- model rollout (cloud/rollout) ----------------------------------------------------------------
+
+# Every signed recommender artifact the hub trained, kept whole so the same bytes can be promoted
+# from a canary to the fleet or released again for a rollback (content-addressed: model_id).
+model_artifacts = Table(
+    "model_artifacts",
+    metadata,
+    Column("model_id", String(80), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("manifest", Text, nullable=False),  # JSON, as signed
+    Column("signature", Text, nullable=False),
+    Column("onnx", LargeBinary, nullable=False),
+    Column("stored_at", String(32), nullable=False),
+)
+
+# The release history: each release, canary, promotion or rollback, to which stores, by whom.
+model_releases = Table(
+    "model_releases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", String(80), nullable=False),
+    Column("action", String(16), nullable=False),  # release | canary | promote | rollback
+    Column("stores", Text, nullable=False),  # JSON list of store ids
+    Column("released_at", String(32), nullable=False),
+    Column("by", String(64), nullable=False),
+)
+
 # (name, table, columns): created by a migration with plain DDL, so they are not bound to the
 # Table objects above (``Table.create`` in an earlier migration must not create them).
 INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (

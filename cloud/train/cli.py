@@ -36,10 +36,13 @@ def train(
         Path | None,
         typer.Option("--csv", help="train from an Online Retail CSV instead of the hub's history"),
     ] = None,
-    key: Annotated[Path, typer.Option(help="ed25519 signing key (PEM); created if missing")] = Path(
-        "var/cloud/model-signing.pem"
-    ),
-    out: Annotated[Path, typer.Option(help="where artifacts and releases.jsonl are kept")] = Path(
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            help="ed25519 signing key (PEM); created if missing (default: VITRINE_CLOUD_MODEL_SIGNING_KEY)"
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where a copy of each artifact is written")] = Path(
         "var/cloud/models"
     ),
     stores: Annotated[str | None, typer.Option(help="comma-separated store ids to release to first")] = None,
@@ -58,12 +61,20 @@ def train(
     ] = False,
 ) -> None:
     """Train, evaluate on the last complete month, sign, keep and release the default recommender."""
-    from cloud.training import hub_sale_rows, keep, record_release, release, signing_key
+    from cloud.rollout import artifacts, service
+    from cloud.settings import CloudSettings
+    from cloud.training import hub_sale_rows, keep, signing_key
     from models.data import build_purchases, load_online_retail
     from models.search import RepeatParams
     from models.signing import public_key_b64
     from models.training import train_release
 
+    try:
+        settings = CloudSettings(**({"database_url": db} if db else {}))  # type: ignore[arg-type]
+    except ValidationError as err:
+        typer.echo(f"invalid settings: {err}", err=True)
+        raise typer.Exit(2) from err
+    key = key or settings.model_signing_key
     if public_key_only:
         try:
             signer, _ = signing_key(key)
@@ -78,13 +89,8 @@ def train(
     hub = None
     if csv is None or do_release:
         from cloud.hub import Hub
-        from cloud.settings import CloudSettings
 
-        try:
-            hub = Hub.from_settings(CloudSettings(**({"database_url": db} if db else {})))  # type: ignore[arg-type]
-        except ValidationError as err:
-            typer.echo(f"invalid settings: {err}", err=True)
-            raise typer.Exit(2) from err
+        hub = Hub.from_settings(settings)
     targets = [t.strip() for t in stores.split(",") if t.strip()] if stores else None
     bar = tqdm(total=len(STEPS), desc="train", unit="step")
 
@@ -108,11 +114,12 @@ def train(
         folder = keep(result.artifact, out)
         released: list[str] = []
         step("release")
-        if do_release:
-            assert hub is not None
+        if hub is not None:
             with hub.tx() as conn:
-                released = release(conn, hub.clock, result.artifact, targets)
-            record_release(out, result.artifact, released)
+                if do_release:
+                    released = service.release(conn, hub.clock, result.artifact, targets, by="train")
+                else:
+                    artifacts.keep(conn, result.artifact)
         bar.n = len(STEPS)
         bar.set_description("done")
         bar.close()

@@ -63,9 +63,10 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(db_url: str) -> CloudSettings:
+def settings(db_url: str, tmp_path: Path) -> CloudSettings:
     return CloudSettings(
         database_url=db_url,
+        model_signing_key=tmp_path / "model-signing.pem",
         admin_token="admin-secret-0123456789",  # type: ignore[arg-type]
         shop_token="shop-secret-0123456789",  # type: ignore[arg-type]
     )

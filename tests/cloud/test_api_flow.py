@@ -50,6 +50,7 @@ def test_provisioning_pushes_checkpoints_and_hides_secrets(client: httpx.Client,
         "VITRINE_EDGE_MQTT_PORT",
         "VITRINE_EDGE_MQTT_USERNAME",
         "VITRINE_EDGE_MQTT_PASSWORD",
+        "VITRINE_EDGE_MODEL_PUBLIC_KEY",  # what edges must trust before the first model release
     }
     assert a["edge_env"]["VITRINE_EDGE_MQTT_PASSWORD"] == a["broker"]["password"]
     listed = client.get("/admin/v1/stores", headers=ADMIN).json()

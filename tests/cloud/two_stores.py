@@ -59,6 +59,7 @@ def two_stores(tmp_path: Path, broker: MosquittoProcess, db_url: str, name: str)
         admin_token="admin-secret-0123456789",
         shop_token="shop-secret-0123456789",  # type: ignore[arg-type]
         broker_port=broker.port,
+        model_signing_key=tmp_path / "model-signing.pem",
     )
     app = create_app(settings)
     engine = app.state.hub.engine

@@ -15,9 +15,10 @@ from cloud.admin.stores import provision
 from cloud.cli import app
 from cloud.hub import Hub
 from cloud.ingest.apply import StreamApplier
+from cloud.rollout import service as rollout
 from cloud.settings import CloudSettings
 from cloud.storage import migrate
-from cloud.training import hub_sale_rows, releases
+from cloud.training import hub_sale_rows
 from edge.node import EdgeNode
 from edge.recommend import EdgeRecommender, RecommendSettings
 from models.data import build_purchases
@@ -51,7 +52,7 @@ def _sale_ops(store: str, customers_mod: int, months: int = 4) -> list[Op]:
 
 
 def _hub(path: Path, months: int) -> Hub:
-    settings = CloudSettings(database_url=f"sqlite:///{path}")  # type: ignore[call-arg]
+    settings = CloudSettings(database_url=f"sqlite:///{path}", model_signing_key=path.parent / "signing.pem")  # type: ignore[call-arg]
     hub = Hub.from_settings(settings)
     migrate(hub.engine)
     with hub.tx() as conn:
@@ -80,12 +81,15 @@ def test_a_demo_length_history_still_trains_and_releases_a_model(tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert first.output.strip() in result.output
     assert "search skipped" in result.output and "not evaluated" in result.output
-    (record,) = releases(out)
-    assert record.stores == ("store-1", "store-2") and record.metrics == {}
+    with hub.tx() as conn:
+        (record,) = rollout.history(conn)
+        (version,) = rollout.versions(conn)
+    assert record["stores"] == ["store-1", "store-2"] and record["action"] == "release"
+    assert version["model_id"] == record["model_id"] and version["metrics"] == {}
     from models.artifact import Artifact
     from models.runtime import LoadedModel
 
-    model = LoadedModel(Artifact.read(out / record.model_id))
+    model = LoadedModel(Artifact.read(out / record["model_id"]))
     first = [s.sku for s in model.recommend(["sku0"], ["sku0"], 3)]
     second = [s.sku for s in model.recommend(["sku7"], ["sku7"], 3)]
     assert set(first) <= {f"sku{i}" for i in range(1, 6)}  # sku0's taste group
@@ -108,13 +112,15 @@ def test_train_and_release_to_a_canary_store(hub: Hub, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert key.stat().st_mode & 0o777 == 0o600
     public = result.output.strip().rsplit("VITRINE_EDGE_MODEL_PUBLIC_KEY=", 1)[1].split()[0]
-    (record,) = releases(out)
-    assert record.stores == ("store-1",) and (out / record.model_id / "model.onnx").exists()
+    with hub.tx() as conn:
+        (record,) = rollout.history(conn)
+    assert record["stores"] == ["store-1"] and record["action"] == "canary"
+    assert (out / record["model_id"] / "model.onnx").exists()
     with hub.tx() as conn:
         stream = downlink.pending(conn, "store-1")  # everything the store has to apply, in order
         canary = [op for op in stream if op.type == "model.release"]
         assert [op for op in downlink.pending(conn, "store-2") if op.type == "model.release"] == []
-    assert len(canary) == 1 and canary[0].body["model_id"] == record.model_id
+    assert len(canary) == 1 and canary[0].body["model_id"] == record["model_id"]
     json.dumps(canary[0].body)  # the op travels as JSON
 
     node = EdgeNode.open(tmp_path / "edge.db", "store-1")
@@ -125,8 +131,10 @@ def test_train_and_release_to_a_canary_store(hub: Hub, tmp_path: Path) -> None:
         inbox = ReplicaInbox(node.replica, {"model.release": recommender.on_model_release})
         assert inbox.apply("cloud", stream) == stream[-1].seq
         assert recommender.runtime.current is not None
-        assert recommender.runtime.current.model_id == record.model_id
-        assert (tmp_path / "models").exists()  # the edge keeps it beside its replica
+        assert recommender.runtime.current.model_id == record["model_id"]
+        assert (
+            tmp_path / "models" / "store-1" / record["model_id"]
+        ).exists()  # beside its replica, per store
     finally:
         node.close()
 
@@ -145,6 +153,7 @@ def test_bad_requests_fail_cleanly(hub: Hub, tmp_path: Path) -> None:
     ]
     unknown = CliRunner().invoke(app, [*args, "--stores", "nowhere"])
     assert unknown.exit_code == 1 and "not active stores" in unknown.output
-    assert not (tmp_path / "o" / "releases.jsonl").exists()
+    with hub.tx() as conn:
+        assert rollout.history(conn) == []
     missing = CliRunner().invoke(app, [*args, "--csv", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2

@@ -50,6 +50,7 @@ class HubProcs:
             "VITRINE_CLOUD_SHOP_TOKEN": SHOP_TOKEN,
             "VITRINE_CLOUD_BROKER_HOST": "127.0.0.1",
             "VITRINE_CLOUD_BROKER_PORT": str(broker.port),
+            "VITRINE_CLOUD_MODEL_SIGNING_KEY": str(root / "model-signing.pem"),
         })  # fmt: skip
         self.broker = broker
         self.services: list[Service] = []
@@ -126,6 +127,7 @@ class EdgeProc:
     """``vitrine-edge serve`` for one store, provisioned by the hub."""
 
     def __init__(self, root: Path, store_id: str, edge_env: dict[str, str], broker: MosquittoProcess) -> None:
+        self.root = root
         self.store_id = store_id
         self.db = root / f"{store_id}.db"
         self.port = free_port()
@@ -178,6 +180,12 @@ class EdgeProc:
 
     def health(self) -> dict[str, Any]:
         return dict(self.http.get("/health").json())
+
+    def model(self) -> dict[str, Any]:
+        """The store's recommender status (model, previous, damaged artifacts, held releases)."""
+        r = self.http.get("/api/v1/recommendations/model", headers=self.headers("manager"))
+        r.raise_for_status()
+        return dict(r.json())
 
     def close(self) -> None:
         self.stop()

@@ -55,6 +55,11 @@ class ModelStatus(BaseModel):
     created: str | None
     metrics: dict[str, float]
     releases: list[dict[str, object]]
+    damaged: list[dict[str, str]] = Field(
+        description="artifacts on this store's disk that failed to load, with the reason (a new "
+        "release of the same model repairs them)"
+    )
+    held: list[str] = Field(description="releases kept until this store trusts the signer's key")
 
 
 def get_recommender(request: Request) -> EdgeRecommender:
