@@ -68,6 +68,18 @@ class CloudSettings(BaseSettings):
         description="ed25519 key that signs model releases; created (0600) by the first provisioning "
         "or training, so every store's bundle names its public half before any release",
     )
+    console_session_minutes: int = Field(
+        default=480,
+        ge=5,
+        le=7 * 24 * 60,
+        description="console: a sign-in lasts this long, then sign in again",
+    )
+    console_lockout_failures: int = Field(
+        default=5, ge=1, le=100, description="console: failed sign-ins in a row that lock the account"
+    )
+    console_lockout_minutes: int = Field(
+        default=15, ge=1, le=7 * 24 * 60, description="console: how long a locked account stays locked"
+    )
 
     @field_validator("database_url")
     @classmethod

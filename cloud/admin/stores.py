@@ -13,7 +13,7 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from cloud.admin import bundle as bundles
 from cloud.admin import checkpoints
@@ -66,7 +66,24 @@ def provision(
     )
     if not bootstrap:
         checkpoints.send_all_to(conn, clock, store_id)
-    prefix = f"vitrine/v1/{store_id}/"
+    answer = _secrets_answer(settings, store_id, name, password, api_token, edge_tokens)
+    if bootstrap:
+        answer["bundle"] = bundles.build(settings, store_id, name, password, edge_tokens)
+        if "VITRINE_EDGE_MODEL_PUBLIC_KEY" in answer["edge_env"]:
+            answer["bundle"]["edge_env"]["VITRINE_EDGE_MODEL_PUBLIC_KEY"] = answer["edge_env"][
+                "VITRINE_EDGE_MODEL_PUBLIC_KEY"
+            ]
+    return answer
+
+
+def _secrets_answer(  # noqa: PLR0917 - the secrets of one store
+    settings: CloudSettings,
+    store_id: str,
+    name: str,
+    password: str,
+    api_token: str,
+    edge_tokens: dict[str, str],
+) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "store_id": store_id,
         "name": name,
@@ -76,7 +93,7 @@ def provision(
             "tls": settings.broker_tls,
             "username": store_id,
             "password": password,
-            "topic_prefix": prefix,
+            "topic_prefix": f"vitrine/v1/{store_id}/",
         },
         "api_token": api_token,
         "edge_env": {
@@ -91,11 +108,36 @@ def provision(
     model_key = model_public_key(settings)
     if model_key:
         answer["edge_env"]["VITRINE_EDGE_MODEL_PUBLIC_KEY"] = model_key
-    if bootstrap:
-        answer["bundle"] = bundles.build(settings, store_id, name, password, edge_tokens)
-        if model_key:
-            answer["bundle"]["edge_env"]["VITRINE_EDGE_MODEL_PUBLIC_KEY"] = model_key
     return answer
+
+
+def rotate(conn: Connection, settings: CloudSettings, store_id: str) -> dict[str, Any]:
+    """New broker password, cloud API token and edge role tokens for ``store_id`` (the old ones stop
+    working: reload the broker's dynamic-security file, restart the edge with the new settings).
+    The secrets are in this answer only."""
+    store = get(conn, store_id)
+    if not store["active"]:
+        raise Conflict(f"store {store_id} is deactivated: provision a new store instead")
+    password, api_token = new_secret(), new_secret()
+    edge_tokens = {role: new_secret() for role in EDGE_ROLES}
+    conn.execute(
+        update(s.stores)
+        .where(s.stores.c.store_id == store_id)
+        .values(
+            broker_password_hash=mosquitto_hash(password),
+            api_token_hash=token_hash(api_token),
+            token_bundle_hashes=json.dumps({role: token_hash(t) for role, t in edge_tokens.items()}),
+        )
+    )
+    return _secrets_answer(settings, store_id, str(store["name"]), password, api_token, edge_tokens)
+
+
+def deactivate(conn: Connection, store_id: str) -> dict[str, Any]:
+    """Stop serving ``store_id``: its API token and broker login stop working (once the broker's
+    dynamic-security file is reloaded), nothing more is queued for it, its history stays."""
+    get(conn, store_id)
+    conn.execute(update(s.stores).where(s.stores.c.store_id == store_id).values(active=False))
+    return get(conn, store_id)
 
 
 def model_public_key(settings: CloudSettings) -> str | None:

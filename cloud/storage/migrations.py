@@ -62,6 +62,13 @@ def _return_claims(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
 
 
+def _console(conn: Connection) -> None:
+    for table in (schema.console_users, schema.console_sessions, schema.console_audit, schema.store_presence):
+        table.create(conn)
+    conn.execute(text("CREATE INDEX ix_console_sessions_user ON console_sessions (username)"))
+    conn.execute(text("CREATE INDEX ix_console_audit_user ON console_audit (username, id)"))
+
+
 def _live_availability(conn: Connection) -> None:
     for table in (schema.availability_marks, schema.summary_sources, schema.summary_targets):
         table.create(conn)
@@ -132,6 +139,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         8, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
+    ),
+    Migration(
+        9, "head-office console: console_users, console_sessions, console_audit, store_presence", _console
     ),
     Migration(11, "model rollout: model_artifacts, model_releases (the release history)", _model_rollout),
 )
