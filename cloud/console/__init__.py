@@ -45,7 +45,9 @@ SECURITY_HEADERS = {
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" on form posts,
+    # which the guard's same-origin check (cloud/console/guard.py) must refuse
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
 HEADED_PREFIXES = ("/console", "/docs")
