@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext
 
-from tests.console.harness import running_hub, sign_in
+from tests.console.harness import running_hub, sign_in, unlabelled_controls
 
 
 def test_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
@@ -28,6 +28,7 @@ def test_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
         # the lockout is the account's, not the address's: another user signs in from here
         admin = sign_in(browser, hub.url, "ada")
         admin.goto(hub.url + "/console/users")
+        assert unlabelled_controls(admin) == []
         row = admin.locator("#user-mona")
         assert "locked until" in row.inner_text()
         row.get_by_role("button", name="Unlock").click()
@@ -35,6 +36,7 @@ def test_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
         assert "active" in admin.locator("#user-mona").inner_text()
         admin.goto(hub.url + "/console/audit")
         assert "user.unlock" in admin.locator("#audit tbody tr").first.inner_text()
+        assert admin.locator("#audit tbody tr", has_text="account.locked").count() == 1
         assert admin.errors == []  # type: ignore[attr-defined]
 
         with hub.session("mona") as client:
