@@ -1,4 +1,4 @@
-"""Lockout per account in Chromium: wrong passwords lock that account (whatever the address), the page
+"""Lockout per account in Chromium, on SQLite and PostgreSQL: wrong passwords lock that account (whatever the address), the page
 says who can help; an admin unlocks it on the Users page; the audit log shows who did it."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from tests.console.harness import running_hub, sign_in, unlabelled_controls
 
 
 def test_wrong_passwords_lock_the_account_until_an_admin_unlocks_it(
-    browser: BrowserContext, tmp_path: Path
+    browser: BrowserContext, tmp_path: Path, db_url: str
 ) -> None:
-    with running_hub(tmp_path, console_lockout_failures=3) as hub:
+    with running_hub(tmp_path, db_url, console_lockout_failures=3) as hub:
         page = sign_in(browser, hub.url, "mona", "not-her-password")
         assert "2 more failed attempts lock this account" in page.get_by_role("alert").inner_text()
         sign_in(browser, hub.url, "mona", "still-not-it").close()
