@@ -136,6 +136,7 @@ class Fleet:
                 "VITRINE_CLOUD_BROKER_PASSWORD": self.broker_passwords.get(HUB_USER, ""),
                 "VITRINE_CLOUD_WORKER_ID": worker_id,
                 "VITRINE_CLOUD_NODE_ID": f"cloud-{worker_id}",
+                "VITRINE_CLOUD_MODEL_SIGNING_KEY": str(self._model_key()),
             }
         )
 

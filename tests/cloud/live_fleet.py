@@ -68,6 +68,7 @@ class LiveFleet:
             "VITRINE_CLOUD_SHOP_TOKEN": SHOP_TOKEN,
             "VITRINE_CLOUD_BROKER_HOST": "127.0.0.1",
             "VITRINE_CLOUD_BROKER_PORT": str(self.broker.port),
+            "VITRINE_CLOUD_MODEL_SIGNING_KEY": str(self.root / "model-signing.pem"),
             "VITRINE_CLOUD_WORKER_ID": worker_id,
             "VITRINE_CLOUD_NODE_ID": f"cloud-{worker_id}",
             **self.hub_env,

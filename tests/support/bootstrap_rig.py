@@ -69,6 +69,7 @@ class Rig:
             "VITRINE_CLOUD_SHOP_TOKEN": SHOP_TOKEN,
             "VITRINE_CLOUD_BROKER_HOST": "127.0.0.1",
             "VITRINE_CLOUD_BROKER_PORT": str(self.broker_port),
+            "VITRINE_CLOUD_MODEL_SIGNING_KEY": str(self.root / "model-signing.pem"),
             "VITRINE_CLOUD_BOOTSTRAP_CUSTOMERS": self.customer_scope,
         })  # fmt: skip
 
