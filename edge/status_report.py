@@ -20,6 +20,17 @@ def software_version() -> str:
         return "unknown"
 
 
+def _model(status: dict[str, Any]) -> dict[str, Any]:
+    """The model facts head office acts on: what serves, damaged artifacts (with the reason) and
+    releases held until the store trusts the signer's key."""
+    return {
+        "model_id": status["model_id"],
+        "fallback": status["fallback"],
+        "damaged": list(status.get("damaged") or [])[:5],
+        "held": list(status.get("held") or [])[:5],
+    }
+
+
 def store_report(app: FastAPI, node: EdgeNode, link: SyncLink) -> dict[str, Any]:
     status = link.status()
     recommender = getattr(app.state, "recommender", None)
@@ -31,7 +42,7 @@ def store_report(app: FastAPI, node: EdgeNode, link: SyncLink) -> dict[str, Any]
         "clock_skew_ms": node.hub_clock.status().skew_ms,
         "schema_version": node.replica.schema_version(),
         "software": software_version(),
-        "model": None if model is None else {"model_id": model["model_id"], "fallback": model["fallback"]},
+        "model": None if model is None else _model(model),
         "bootstrap": bootstrap_status(app, node),
         "devices": device_hub.health() if device_hub is not None else None,
     }

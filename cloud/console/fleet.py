@@ -147,7 +147,15 @@ def shown(st: dict[str, Any]) -> dict[str, str]:
         f", oldest {age:.0f} s" if st["uplink_backlog"] and age else ""
     )
     skew = st["clock_skew_ms"]
-    model = (st["model"] or {}).get("model_id") or "no model (popular here)"
+    reported = st["model"] or {}
+    model = reported.get("model_id") or "no model (popular here)"
+    damaged = [d for d in reported.get("damaged") or [] if isinstance(d, dict)]
+    if damaged:
+        model += "; damaged on disk: " + ", ".join(
+            f"{d.get('model_id')} ({d.get('reason')})" for d in damaged
+        )
+    if reported.get("held"):
+        model += "; held until the store trusts the key: " + ", ".join(map(str, reported["held"]))
     boot = st["bootstrap"]
     if boot is None:
         bootstrap = "none (not bootstrapped from the hub)"

@@ -103,6 +103,14 @@ def test_canary_promotion_rollback_repair_and_held_release(
     assert [d["model_id"] for d in status["damaged"]] == [one] and "hash" in status["damaged"][0]["reason"]
     assert status["model_id"] == two  # the previous one still serves
     assert f"model {one} on disk not loaded" in a.service.tail(400)
+
+    def fleet_versions() -> str:
+        view = hub.http.get("/console/fleet.json", headers=hub.admin).json()
+        return next(str(st["shown"]["versions"]) for st in view["stores"] if st["store_id"] == "a")
+
+    wait(
+        lambda: f"damaged on disk: {one}" in fleet_versions(), 30, "a's damaged model in the hub's fleet view"
+    )
     _post(hub, f"/admin/v1/models/{one}/release", {"stores": ["a"]})
     _on(a, one)
     assert a.model()["damaged"] == [] and damaged.read_bytes() == m1.onnx
