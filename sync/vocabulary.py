@@ -50,6 +50,9 @@ STOCK_REASONS = frozenset(
     {"sale", "return", "receipt", "adjustment", "transfer", "order", "damage", "shrink"}
 )
 LOYALTY_KINDS = frozenset({"earn", "redeem", "reverse", "expire", "adjust"})
+# price.checkpoint promotions[].kind on the wire (the hub's names): value is a percentage, an amount
+# off in cents, or a fixed price in cents.
+PROMOTION_KINDS = frozenset({"percent_off", "amount_off", "fixed_price"})
 CHANNELS = frozenset({"store", "kiosk", "online", "click_collect", "reserve", "ship_from_store"})
 ORDER_KINDS = frozenset({"home_delivery", "click_collect", "reserve_in_store", "ship_from_store"})
 ORDER_STATES = ("placed", "picked", "collected", "shipped", "cancelled", "returned")

@@ -18,8 +18,9 @@ from cloud.errors import InvalidInput, NotFound
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
 from sync.hlc import HybridClock
+from sync.vocabulary import PROMOTION_KINDS
 
-PROMO_KINDS = frozenset({"percent_off", "amount_off", "fixed_price"})
+PROMO_KINDS = PROMOTION_KINDS
 MAX_CENTS = 10**9
 
 

@@ -144,7 +144,7 @@ def versions(conn: Connection) -> list[dict[str, Any]]:
                 "kind": m.kind,
                 "created": m.created,
                 "data_span": list(m.data_span),
-                "items": len(m.items),
+                "n_items": len(m.items),
                 "metrics": dict(m.metrics),
                 "params": dict(m.params),
                 "stores": sorted(store for store, model in current.items() if model == m.model_id),

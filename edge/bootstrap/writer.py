@@ -16,6 +16,7 @@ from typing import Any
 
 from edge.replica.customer_merge import IDENTITY_KINDS, PROFILE_FIELDS, apply_customer_fields
 from edge.replica.database import Tx
+from edge.replica.promotion_kinds import stored_promotion_kind
 
 Rows = list[dict[str, Any]]
 CLOUD = "cloud"
@@ -42,9 +43,10 @@ def apply_header(tx: Tx, header: dict[str, Any]) -> None:
     tx.conn.executemany(
         "INSERT OR REPLACE INTO promotions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (str(p["promo_id"]), str(p["sku"]), p.get("store"), str(p["kind"]), int(p["value"]),
+            (str(p["promo_id"]), str(p["sku"]), p.get("store"), kind, int(p["value"]),
              str(p["starts"]), str(p["ends"]), version)
             for p in header.get("promotions") or []
+            if (kind := stored_promotion_kind(str(p["kind"]))) is not None
         ],
     )  # fmt: skip
 

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from edge.replica.customer_merge import apply_customer_fields
 from edge.replica.database import Replica, Tx
+from edge.replica.promotion_kinds import stored_promotion_kind
 from sync.errors import ClockError, MalformedOp
 from sync.gtin import try_canonical_gtin
 from sync.hlc import Timestamp
 from sync.instants import canonical_instant, instant_from_epoch
 from sync.ops import Op
+
+log = logging.getLogger(__name__)
 
 OpHandler = Callable[[Tx, Op], None]
 
@@ -162,13 +166,18 @@ class ReplicaInbox:
         for promo in op.body.get("promotions", []):
             if promo.get("store") not in (None, self._store):
                 continue
+            kind = stored_promotion_kind(str(promo["kind"]))
+            if kind is None:  # never wedge the stream on a promotion this edge cannot price
+                log.warning("price checkpoint %s: promotion %s of unknown kind %r skipped", version,
+                            promo.get("promo_id"), promo["kind"])  # fmt: skip
+                continue
             tx.execute(
                 "INSERT OR REPLACE INTO promotions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(promo["promo_id"]),
                     str(promo["sku"]),
                     promo.get("store"),
-                    str(promo["kind"]),
+                    kind,
                     int(promo["value"]),
                     _instant(promo["starts"]),
                     _instant(promo["ends"]),

@@ -130,6 +130,7 @@ def test_canary_stays_on_its_store_and_a_price_reaches_the_store(
         b.start()
         assert _model_of(b) is None  # the canary stayed on its store
         assert row.locator(".stores").inner_text() == "a"
+        assert row.locator(".items").inner_text() == str(len(SKUS))
         page.locator(f'#versions tr[data-model="{model}"]').get_by_role(
             "button", name=f"Promote {model} to every store"
         ).click()
@@ -151,6 +152,27 @@ def test_canary_stays_on_its_store_and_a_price_reaches_the_store(
             30,
             "the new price at store a",
         )
+        page.locator("#pr-sku").fill(SKUS[2])
+        page.locator("#pr-store").select_option("b")
+        page.locator("#pr-value").fill("50")
+        page.locator("#pr-starts").fill("2021-01-01T00:00:00Z")
+        page.locator("#pr-ends").fill("2099-01-01T00:00:00Z")
+        page.get_by_role("button", name="Publish promotion").click()
+        assert "promotion promo-" in page.locator("#done").inner_text()
+        page.locator("#q-sku").fill(SKUS[2])
+        page.locator("#q-store").select_option("b")
+        page.get_by_role("button", name="Show price").click()
+        assert "2.50" in page.locator("#quote").inner_text()  # the hub's price at b, promotion applied
+        wait(
+            lambda: (
+                b.http.get(f"/api/v1/products/{SKUS[2]}", headers=b.headers()).json()["effective_cents"]
+                == 250
+            ),
+            30,
+            "the store promotion at b",
+        )
+        assert a.http.get(f"/api/v1/products/{SKUS[2]}", headers=a.headers()).json()["effective_cents"] == 500
+        page.locator("#q-store").select_option("")
         page.locator("#q-sku").fill(SKUS[0])
         page.get_by_role("button", name="Show price").click()
         assert "7.25" in page.locator("#quote").inner_text()
