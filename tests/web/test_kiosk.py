@@ -90,6 +90,9 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
         page.check("#join-marketing")
         page.click("#join-form button[type=submit]")
         expect(page.locator("#join-qr svg")).to_be_visible()
+        # a member with no history yet gets this store's suggestions at once, never an empty "For you"
+        expect(page.locator("#customer")).to_be_visible()
+        expect(page.locator("#customer-recos .tile").first).to_be_visible()
         screenshot(page, "kiosk-join.png")
         card_text = page.locator("#join-card-number").inner_text()
         card = card_text.split()[-1]

@@ -40,6 +40,7 @@ export const paths = {
   // recommendations (#6)
   goesWellWith: (sku) => `/api/v1/recommendations/product/${e(sku)}?k=6`,
   forYou: (customerId) => `/api/v1/recommendations/customer/${e(customerId)}?k=6`,
+  basketRecos: () => "/api/v1/recommendations/basket",
   // devices (#5) and sync (#3)
   scans: (device) => `/api/v1/devices/sessions/${e(device)}/scans`,
   tagZones: () => "/api/v1/devices/tags?zone=none",
