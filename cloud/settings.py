@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -61,6 +63,16 @@ class CloudSettings(BaseSettings):
     smtp_from: str = "vitrine@localhost"
     webhook_url: str = ""
     webhook_token: SecretStr = SecretStr("")
+    sms_sender: str = Field(
+        default="none",
+        pattern="^(none|log|http)$",
+        description="SMS for service notices to customers known by phone only: none, log (a file, the "
+        "demo's), http (an SMS gateway)",
+    )
+    sms_gateway_url: str = Field(default="", description="the SMS gateway's URL (POST {to, from, text} JSON)")
+    sms_gateway_token: SecretStr = Field(default=SecretStr(""), description="bearer token for the gateway")
+    sms_from: str = Field(default="Vitrine", max_length=11, description="the sender name phones show")
+    sms_log_path: Path = Field(default=Path("sms.jsonl"), description="where the log sender appends SMS")
 
     @field_validator("database_url")
     @classmethod
