@@ -16,6 +16,7 @@ const basket = []; // {sku, name, unit_cents, qty, reservation_id?, order_id?}
 const pickups = new Map(); // order_id -> {order, pickup_code|null (a scanned QR proves the collector)}
 let customer = null; // {customer_id, name, balance, allowance}
 let online = false;
+let lastReceipt = null; // the receipt on screen (null when only orders were handed over)
 
 export function initSale(deps) {
   ({ api, fail } = deps);
@@ -24,6 +25,7 @@ export function initSale(deps) {
   $("sale-customer-clear").addEventListener("click", () => { customer = null; renderCustomer(); });
   $("sale-finish").addEventListener("click", finish);
   $("sale-new").addEventListener("click", newSale);
+  $("sale-receipt-email-form").addEventListener("submit", (e) => { e.preventDefault(); emailReceipt(); });
   $("reservation-form").addEventListener("submit", (e) => { e.preventDefault(); lookupReservation($("reservation-code").value); });
 }
 
@@ -180,7 +182,7 @@ async function identify(kind, value) {
 
 async function setCustomer(c) {
   const loyalty = await api.get(paths.loyalty(c.customer_id));
-  customer = { customer_id: c.customer_id, name: c.name, balance: loyalty.balance, allowance: loyalty.allowance_remaining };
+  customer = { customer_id: c.customer_id, name: c.name, email: c.email || "", balance: loyalty.balance, allowance: loyalty.allowance_remaining };
   await refreshLink();
 }
 
@@ -356,5 +358,31 @@ async function sellReservation(r) {
 
 // ---------- receipt by e-mail ----------
 
-/** After a sale: offer to e-mail the receipt (only a sale has one). */
-function receiptShown(_r, _customer) {}
+/** After a sale: offer to e-mail the receipt (only a sale has one), to the customer's address if known. */
+function receiptShown(r, who) {
+  lastReceipt = r;
+  $("sale-receipt-mail").hidden = !r;
+  $("sale-receipt-email").value = who && who.email ? who.email : "";
+  $("sale-receipt-mailed").replaceChildren();
+  $("sale-receipt-send").disabled = false;
+}
+
+/** The hub sends the e-mail (the edge sends no mail): online at once, offline when the link is back. */
+async function emailReceipt() {
+  const box = $("sale-receipt-mailed");
+  if (!lastReceipt) return;
+  const email = $("sale-receipt-email").value.trim();
+  if (!email) {
+    showNotice(box, "warn", "Type the customer's e-mail address.", "Or skip it: the receipt on screen is enough.");
+    return;
+  }
+  $("sale-receipt-send").disabled = true;
+  try {
+    const r = await api.post(paths.receiptEmail(lastReceipt.receipt_id), { email });
+    showNotice(box, r.online ? "info" : "warn", r.message);
+  } catch (err) {
+    $("sale-receipt-send").disabled = false;
+    if (err instanceof ApiError && err.status === 422) showNotice(box, "error", "That is not an e-mail address.", "Check it with the customer and send again.");
+    else fail(err, box);
+  }
+}

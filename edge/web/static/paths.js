@@ -52,5 +52,6 @@ export const paths = {
   devices: () => "/api/v1/devices/health",
   syncStatus: () => "/ui/manager/sync",
   link: () => "/ui/link",
+  receiptEmail: (id) => `/api/v1/receipts/${e(id)}/email`,
   receiptQr: (id) => `/ui/receipts/${e(id)}/qr.svg`,
 };
