@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from cloud.marketing.delivery import deliver
-from cloud.marketing.senders import Message, Sender, SendError, SmtpSender, WebhookSender
+from cloud.marketing.senders import MailLogSender, Message, Sender, SendError, SmtpSender, WebhookSender
 from cloud.marketing.sms import SmsGatewaySender, SmsLogSender
 from cloud.settings import CloudSettings
 
@@ -41,6 +41,8 @@ def email_sender_for(settings: CloudSettings) -> Sender | None:
         return SmtpSender(settings.smtp_host, settings.smtp_port, settings.smtp_from)
     if settings.marketing_sender == "webhook" and settings.webhook_url:
         return WebhookSender(settings.webhook_url, settings.webhook_token.get_secret_value())
+    if settings.marketing_sender == "log":
+        return MailLogSender(settings.mail_log_path, settings.smtp_from)
     return None
 
 

@@ -57,12 +57,17 @@ class CloudSettings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8090, ge=1, le=65535)
-    marketing_sender: str = Field(default="none", pattern="^(none|smtp|webhook)$")
+    marketing_sender: str = Field(
+        default="none",
+        pattern="^(none|smtp|webhook|log)$",
+        description="e-mail for marketing and service notices: none, smtp, webhook, log (a file, the demo's)",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "vitrine@localhost"
     webhook_url: str = ""
     webhook_token: SecretStr = SecretStr("")
+    mail_log_path: Path = Field(default=Path("mail.jsonl"), description="where the log e-mail sender appends")
     sms_sender: str = Field(
         default="none",
         pattern="^(none|log|http)$",

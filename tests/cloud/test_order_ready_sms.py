@@ -77,14 +77,26 @@ def test_order_ready_by_sms_through_the_gateway_and_by_email_when_known(engine: 
     assert [m["to"] for m in sink.messages] == [["ines@example.com"]]
 
 
-def test_the_demo_log_sender_writes_one_line_per_sms(engine: Engine, db_url: str, tmp_path: Path) -> None:
+def test_the_demo_log_senders_write_one_line_per_message(engine: Engine, db_url: str, tmp_path: Path) -> None:
     placed = _picked_orders(engine)
-    log = tmp_path / "sms.jsonl"
-    settings = CloudSettings(database_url=db_url, sms_sender="log", sms_log_path=log)
+    sms_log, mail_log = tmp_path / "sms.jsonl", tmp_path / "mail.jsonl"
+    settings = CloudSettings(database_url=db_url, sms_sender="log", sms_log_path=sms_log)
     # no e-mail sender configured: the e-mail stays queued, the SMS goes
     assert deliver_pending(engine, settings) == {"sent": 1, "failed": 0}
-    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-    assert [(x["to"], placed["sms"] in x["text"]) for x in lines] == [("+33612345678", True)]
+    sms = [json.loads(line) for line in sms_log.read_text(encoding="utf-8").splitlines()]
+    assert [(x["to"], placed["sms"] in x["text"]) for x in sms] == [("+33612345678", True)]
+    settings = CloudSettings(
+        database_url=db_url,
+        sms_sender="log",
+        sms_log_path=sms_log,
+        marketing_sender="log",
+        mail_log_path=mail_log,
+    )
+    assert deliver_pending(engine, settings) == {"sent": 1, "failed": 0}
+    mail = [json.loads(line) for line in mail_log.read_text(encoding="utf-8").splitlines()]
+    assert [(x["to"], x["subject"]) for x in mail] == [
+        ("ines@example.com", f"Your order {placed['mail']} is ready")
+    ]
 
 
 def test_a_gateway_that_refuses_leaves_the_sms_to_retry(engine: Engine, db_url: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
 from typing import Any
 
 import pytest
@@ -58,7 +57,9 @@ def test_documented_commands_and_options_exist(path: Path) -> None:
 
 
 def test_documented_variables_exist() -> None:
-    examples = "".join(p.read_text(encoding="utf-8") for p in (REPO / "firmware-config" / "env").glob("*.example"))
+    examples = "".join(
+        p.read_text(encoding="utf-8") for p in (REPO / "firmware-config" / "env").glob("*.example")
+    )
     known = set(VARIABLE.findall(examples)) | _envvars(_commands()) | NOT_SETTINGS | PREFIXES
     wrong = {
         f"{path.relative_to(REPO)}: {var}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -177,6 +178,10 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
 
             page.click("#reserve-here")
             expect(page.locator("#reservation-done")).to_contain_text("Réservé")
+            french_date = r"avant le (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) \d{1,2} \w+ \d{4}"
+            expect(page.locator("#reservation-done")).to_contain_text(
+                re.compile(french_date)
+            )  # the locale's date
             with edge.api(STAFF_TOKEN) as client:
                 held = client.get("/api/v1/reservations", params={"state": "active"}).json()
             assert [(r["customer_id"], r["sku"], r["qty"]) for r in held] == [(CUSTOMER, PRODUCT_SKU, 1)]
