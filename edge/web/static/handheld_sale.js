@@ -270,6 +270,7 @@ async function finish() {
 async function showReceipt(r, handedOver = []) {
   const names = new Map(basket.map((l) => [l.sku, l.name]));
   $("sale-receipt-id").textContent = r ? r.receipt_id : "";
+  $("sale-receipt-id").parentElement.hidden = !r; // only orders handed over: no sale, no receipt
   $("sale-receipt-lines").replaceChildren(...(r ? r.lines : []).map((l) => el("li", { text: `${l.qty} × ${l.name || names.get(l.sku) || l.sku} — ${euros(l.line_cents ?? l.unit_cents * l.qty)}` })));
   $("sale-receipt-sums").textContent = r ? [
     `Total ${euros(r.total_cents)}`,
