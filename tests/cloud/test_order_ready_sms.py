@@ -5,6 +5,9 @@ with an e-mail address still gets the e-mail. One message each, through the same
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -110,3 +113,27 @@ def test_a_gateway_that_refuses_leaves_the_sms_to_retry(engine: Engine, db_url: 
         )  # type: ignore[arg-type]
         assert deliver_pending(engine, settings) == {"sent": 0, "failed": 1}
     assert gateway.messages == []
+
+
+def test_run_triggers_as_a_process_sends_the_sms_through_the_gateway(engine: Engine, db_url: str) -> None:
+    """The timer's command line with the documented variables, as a real process."""
+    placed = _picked_orders(engine)
+    with running_gateway(token=GATEWAY_TOKEN) as gateway:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINE_")}
+        env.update(
+            VITRINE_CLOUD_DATABASE_URL=db_url,
+            VITRINE_CLOUD_SMS_SENDER="http",
+            VITRINE_CLOUD_SMS_GATEWAY_URL=gateway.url,
+            VITRINE_CLOUD_SMS_GATEWAY_TOKEN=GATEWAY_TOKEN,
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "cloud.cli", "run-triggers"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert 'delivered: {"sent": 1, "failed": 0}' in done.stdout
+    assert [(m["to"], placed["sms"] in m["text"]) for m in gateway.messages] == [("+33612345678", True)]
