@@ -13,7 +13,8 @@ const LARGE_QTY = 20; // a bigger quantity on one line is confirmed
 let api = null;
 let fail = null;
 const basket = []; // {sku, name, unit_cents, qty, reservation_id?, order_id?}
-const pickups = new Map(); // order_id -> {order, pickup_code|null (a scanned QR proves the collector)}
+const pickups = new Map(); // order_id -> {order, scanned (a verified pickup QR proves the collector), pickup_code}
+const handedOver = []; // orders handed over by this sale so far (kept if the sale itself fails)
 let customer = null; // {customer_id, name, balance, allowance}
 let online = false;
 let lastReceipt = null; // the receipt on screen (null when only orders were handed over)
@@ -81,7 +82,7 @@ async function addOrder(orderId, pickupCode, scanned) {
     return true;
   }
   if (pickups.has(order.order_id)) { clearNotice(box); return true; }
-  pickups.set(order.order_id, { order, pickup_code: scanned ? pickupCode : null });
+  pickups.set(order.order_id, { order, scanned, pickup_code: scanned && pickupCode ? pickupCode : null });
   const named = await Promise.all(order.lines.map((l) => api.get(paths.product(l.sku)).then((p) => p.name, () => l.sku)));
   order.lines.forEach((l, i) => basket.push({ sku: l.sku, name: named[i], unit_cents: l.unit_cents ?? 0, qty: l.qty, order_id: order.order_id }));
   renderBasket();
@@ -221,14 +222,13 @@ async function finish() {
     return;
   }
   // a typed order code is no proof of who collects: the sale's customer must be the order's
-  for (const { order, pickup_code } of pickups.values()) {
-    if (!pickup_code && (!customer || customer.customer_id !== order.customer_id)) {
+  for (const { order, scanned } of pickups.values()) {
+    if (!scanned && (!customer || customer.customer_id !== order.customer_id)) {
       showNotice(box, "error", `Check who collects order ${order.order_id}.`, "Scan the customer's pickup QR, or identify them here by card, phone or e-mail.");
       return;
     }
   }
   $("sale-finish").disabled = true;
-  const handedOver = [];
   for (const [orderId, { order, pickup_code }] of [...pickups]) {
     try {
       if (order.state === "placed") await api.post(paths.orderPick(orderId), {});
@@ -259,7 +259,7 @@ async function finish() {
     await showReceipt(r, handedOver);
   } catch (err) {
     $("sale-finish").disabled = false;
-    if (handedOver.length) showNotice(box, "warn", `Handed over: ${handedOver.map((o) => o.order_id).join(", ")}.`, "Those orders are done; finish the sale of the rest.");
+    if (handedOver.length) showNotice(box, "warn", `Handed over: ${handedOver.map((o) => o.order.order_id).join(", ")}.`, "Those orders are done; finish the sale of the rest.");
     if (err instanceof ApiError && err.status === 409 && /allowance/.test(err.message)) {
       showNotice(box, "error", "The offline allowance does not cover these points.", "Redeem fewer points, or wait until the store is back online.");
     } else fail(err, box);
@@ -267,7 +267,7 @@ async function finish() {
 }
 
 /** The receipt on screen: the sale (with its QR) and the orders handed over with it. */
-async function showReceipt(r, handedOver = []) {
+async function showReceipt(r, done = []) {
   const names = new Map(basket.map((l) => [l.sku, l.name]));
   $("sale-receipt-id").textContent = r ? r.receipt_id : "";
   $("sale-receipt-id").parentElement.hidden = !r; // only orders handed over: no sale, no receipt
@@ -279,7 +279,7 @@ async function showReceipt(r, handedOver = []) {
     r.payment_ref ? `terminal ref ${r.payment_ref}` : null,
     r.points_earned ? `${r.points_earned} points earned` : null,
   ].filter(Boolean).join(" · ") : "";
-  $("sale-receipt-orders").replaceChildren(...handedOver.map(({ order, lines }) => el("li", { "data-order": order.order_id },
+  $("sale-receipt-orders").replaceChildren(...done.map(({ order, lines }) => el("li", { "data-order": order.order_id },
     el("strong", { text: `Order ${order.order_id} handed over` }),
     ` — ${lines.map((l) => `${l.qty} × ${l.name}`).join(", ")} (${euros(order.total_cents)}, click & collect)`)));
   $("sale-receipt-qr").replaceChildren();
@@ -298,6 +298,7 @@ async function showReceipt(r, handedOver = []) {
 function newSale() {
   basket.length = 0;
   pickups.clear();
+  handedOver.length = 0;
   $("sale-receipt-orders").replaceChildren();
   customer = null;
   $("sale-redeem").value = "";
