@@ -246,7 +246,14 @@ def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
         order_effects.after_return(conn, clock, op.body)
 
 
+def _receipt_email(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    from cloud.marketing import notices
+
+    notices.receipt_email(conn, op.body, normalise(str(op.body.get("at") or utc_now_text())))
+
+
 _HANDLERS: dict[str, Callable[[Connection, Op, HybridClock], None]] = {
+    "receipt.email": _receipt_email,
     "return.recorded": _return,
     "customer.upsert": _customer,
     "order.placed": _order_placed,

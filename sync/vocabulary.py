@@ -12,6 +12,10 @@ Sales and returns (store -> cloud; cloud emits the online ones):
                   points_earned, points_redeemed}
   return.recorded {return_id, receipt_id, store, channel, at,
                    lines:[{sku, qty, refund_cents}], refund_cents, points_reversed}
+  receipt.email  {receipt_id, store, customer_id|null, email, at, lines:[{sku, name, qty, line_cents}],
+                  total_cents, paid_cents, points_redeemed, points_earned}
+                 the customer asked for the receipt by e-mail: the hub sends it with its sender
+                 (through the outbox, so a store offline sends it when the link is back)
 Loyalty (ledger entries; balance = sum of points):
   loyalty.entry  {entry_id, customer_id, kind, points, ref, channel, store, at}
                  kind in LOYALTY_KINDS; points signed (earn +, redeem -, reverse -, expire -)
@@ -65,6 +69,7 @@ STORE_OP_TYPES = frozenset(
         "wishlist.set",
         "order.transition",
         "reservation.set",
+        "receipt.email",
     }
 )
 CLOUD_OP_TYPES = frozenset(

@@ -24,8 +24,7 @@ from cloud.errors import InvalidInput
 from cloud.hub import Hub
 from cloud.loyalty import authority, ledger, rules
 from cloud.marketing import triggers
-from cloud.marketing.delivery import deliver
-from cloud.senders_factory import sender_for
+from cloud.senders_factory import deliver_pending, sender_for
 from cloud.shop import accounts
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -232,10 +231,11 @@ def run_triggers(body: TriggerRunIn, hub: HubDep) -> dict[str, Any]:
         )
     out: dict[str, Any] = {"added": added}
     if body.deliver:
-        sender = sender_for(hub.settings)
-        if sender is None:
-            raise InvalidInput("no marketing sender configured (VITRINE_CLOUD_MARKETING_SENDER)")
-        out["delivery"] = deliver(hub.engine, sender)
+        if sender_for(hub.settings) is None:
+            raise InvalidInput(
+                "no sender configured: set VITRINE_CLOUD_MARKETING_SENDER (e-mail) or VITRINE_CLOUD_SMS_SENDER (SMS)"
+            )
+        out["delivery"] = deliver_pending(hub.engine, hub.settings)
     return out
 
 

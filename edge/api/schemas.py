@@ -50,6 +50,19 @@ class SaleIn(Strict):
     zone: Zone | None = None
 
 
+class ReceiptEmailIn(Strict):
+    email: str | None = Field(
+        default=None, max_length=254, description="where to send it (default: the sale's customer's e-mail)"
+    )
+
+
+class ReceiptEmailOut(BaseModel):
+    receipt_id: str
+    email: str
+    online: bool = Field(description="the link to head office is up: the hub e-mails it now")
+    message: str = Field(description="what to tell the customer")
+
+
 class ReturnLineIn(Strict):
     sku: Sku
     qty: Qty

@@ -100,6 +100,7 @@ function showTask(name) {
 /** A scan fills the current task's code field and submits it. */
 function onScan(scan) {
   const kind = scan.kind || scan.type;
+  if (kind === "pickup_order" && task === "sale") return saleScan(scan);
   if (kind === "pickup_order") {
     showTask("collect");
     showOrder(scan.order_id, { code: scan.pickup_code || null });
