@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy import func, select
 
-from cloud import customers, projections, reports, returnable, stock_summary
+from cloud import customer_view, customers, projections, reports, returnable, stock_summary
 from cloud.admin import catalog, checkpoints, pricing, stores
 from cloud.api.auth import hub_of, require_admin
 from cloud.api.models import (
@@ -33,7 +33,7 @@ from cloud.timefmt import normalise, utc_now_text
 router = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(require_admin)])
 HubDep = Annotated[Hub, Depends(hub_of)]
 Sku = Annotated[str, Query(min_length=1, max_length=64)]
-Day = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -195,29 +195,58 @@ def merge_customers(body: MergeIn, hub: HubDep) -> dict[str, Any]:
         return accounts.account(conn, survivor)
 
 
+@router.get("/customers")
+def search_customers(
+    hub: HubDep, q: Annotated[str, Query(min_length=2, max_length=customer_view.MAX_QUERY)]
+) -> list[dict[str, Any]]:
+    """Customers by name (contains), card, e-mail or phone (any written form of the number)."""
+    with hub.tx() as conn:
+        return customer_view.search(conn, q)
+
+
+@router.get("/customers/{customer_id}/360")
+def customer_360(customer_id: str, hub: HubDep) -> dict[str, Any]:
+    """One customer across channels: identities, consent and its proof, loyalty ledger, sales
+    (store and online), orders, returns, reservations."""
+    with hub.tx() as conn:
+        return customer_view.view(conn, customer_id)
+
+
 @router.get("/customers/{customer_id}")
 def get_customer(customer_id: str, hub: HubDep) -> dict[str, Any]:
     with hub.tx() as conn:
         return accounts.account(conn, customer_id)
 
 
+@router.get("/reports", response_model=None)
+def report_names() -> dict[str, list[str]]:
+    return {"reports": sorted(reports.REPORTS)}
+
+
 @router.get("/reports/{name}", response_model=None)
 def report(
     name: str,
     hub: HubDep,
-    start: Day,
-    end: Day,
+    *,
+    date_from: Annotated[str | None, Query(alias="from", pattern=DAY_PATTERN)] = None,
+    date_to: Annotated[str | None, Query(alias="to", pattern=DAY_PATTERN)] = None,
+    start: Annotated[str | None, Query(pattern=DAY_PATTERN, description="same as from")] = None,
+    end: Annotated[str | None, Query(pattern=DAY_PATTERN, description="same as to")] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Response | dict[str, Any]:
+    """Report ``name`` over the inclusive days ``from``..``to`` (YYYY-MM-DD), as JSON or CSV."""
+    first, last = date_from or start, date_to or end
+    if not first or not last:
+        raise InvalidInput("give the date range: ?from=YYYY-MM-DD&to=YYYY-MM-DD")
     with hub.tx() as conn:
-        rows = reports.run(conn, name, start, end)
+        rows = reports.run(conn, name, first, last)
     if fmt == "csv":
         return Response(
             reports.to_csv(rows),
             media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}_{start}_{end}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}_{first}_{last}.csv"'},
         )
-    return {"report": name, "start": start, "end": end, "rows": rows}
+    return {"report": name, "from": first, "to": last, "start": first, "end": last, "rows": rows}
 
 
 @router.post("/marketing/run")

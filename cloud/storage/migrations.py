@@ -62,6 +62,17 @@ def _return_claims(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
 
 
+def _reservations(conn: Connection) -> None:
+    from cloud import reservations
+
+    schema.sale_reservations.create(conn)
+    schema.reservations.create(conn)
+    conn.execute(text("CREATE INDEX ix_sale_reservations_day ON sale_reservations (day, store)"))
+    conn.execute(text("CREATE INDEX ix_sale_reservations_receipt ON sale_reservations (receipt_id)"))
+    conn.execute(text("CREATE INDEX ix_reservations_customer ON reservations (customer_id)"))
+    reservations.backfill(conn)
+
+
 def _live_availability(conn: Connection) -> None:
     for table in (schema.availability_marks, schema.summary_sources, schema.summary_targets):
         table.create(conn)
@@ -126,6 +137,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         8, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
+    ),
+    Migration(
+        10,
+        "reservations (folded from reservation.set) and sale_reservations (revenue per channel)",
+        _reservations,
     ),
 )
 
