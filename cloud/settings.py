@@ -61,6 +61,18 @@ class CloudSettings(BaseSettings):
     smtp_from: str = "vitrine@localhost"
     webhook_url: str = ""
     webhook_token: SecretStr = SecretStr("")
+    console_session_minutes: int = Field(
+        default=480,
+        ge=5,
+        le=7 * 24 * 60,
+        description="console: a sign-in lasts this long, then sign in again",
+    )
+    console_lockout_failures: int = Field(
+        default=5, ge=1, le=100, description="console: failed sign-ins in a row that lock the account"
+    )
+    console_lockout_minutes: int = Field(
+        default=15, ge=1, le=7 * 24 * 60, description="console: how long a locked account stays locked"
+    )
 
     @field_validator("database_url")
     @classmethod

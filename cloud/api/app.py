@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from cloud import console
 from cloud.api import admin_routes, shop_routes, store_routes
 from cloud.errors import CloudError, Conflict, Forbidden, InvalidInput, NotFound, StorageError, Unauthorized
 from cloud.hub import Hub
@@ -67,4 +68,5 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(shop_routes.router)
     app.include_router(store_routes.router)
+    console.mount(app)
     return app

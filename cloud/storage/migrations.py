@@ -73,6 +73,13 @@ def _reservations(conn: Connection) -> None:
     reservations.backfill(conn)
 
 
+def _console(conn: Connection) -> None:
+    for table in (schema.console_users, schema.console_sessions, schema.console_audit):
+        table.create(conn)
+    conn.execute(text("CREATE INDEX ix_console_sessions_user ON console_sessions (username)"))
+    conn.execute(text("CREATE INDEX ix_console_audit_user ON console_audit (username, id)"))
+
+
 def _live_availability(conn: Connection) -> None:
     for table in (schema.availability_marks, schema.summary_sources, schema.summary_targets):
         table.create(conn)
@@ -138,6 +145,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         8, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
     ),
+    Migration(9, "head-office console: console_users, console_sessions, console_audit", _console),
     Migration(
         10,
         "reservations (folded from reservation.set) and sale_reservations (revenue per channel)",

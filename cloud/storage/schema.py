@@ -545,6 +545,41 @@ sale_line_measures = Table(
     PrimaryKeyConstraint("receipt_id", "line_no"),
 )
 
+# --- head-office console (cloud/console) ----------------------------------------------------------
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin | marketing | analyst
+    Column("password_hash", String(256), nullable=False),
+    Column("failures", Integer, nullable=False),  # failed sign-ins since the last success or unlock
+    Column("locked_until", String(32), nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# A signed-in browser: the cookie holds a random token, the table only its SHA-256.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)
+
 # (name, table, columns): created by a migration with plain DDL, so they are not bound to the
 # Table objects above (``Table.create`` in an earlier migration must not create them).
 INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
