@@ -580,6 +580,17 @@ console_audit = Table(
     Column("detail", Text, nullable=False),  # JSON
 )
 
+# The last presence each store announced on the broker (retained birth "online" / Last Will
+# "offline"), written by every ingest worker: ``changed_at`` when the state last changed.
+store_presence = Table(
+    "store_presence",
+    metadata,
+    Column("store", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),  # online | offline
+    Column("changed_at", String(32), nullable=False),
+    Column("seen_at", String(32), nullable=False),
+)
+
 # (name, table, columns): created by a migration with plain DDL, so they are not bound to the
 # Table objects above (``Table.create`` in an earlier migration must not create them).
 INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
