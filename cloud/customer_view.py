@@ -66,7 +66,7 @@ def view(conn: Connection, customer_id: str) -> dict[str, Any]:
     history = ledger.history(conn, cid)
     return {
         **prof,
-        "stores": _stores(conn, cid),
+        "stores": _stores(conn, ids),
         "channels": sorted({str(r["channel"]) for r in sales} | {str(o["channel"]) for o in orders}),
         "consent": {
             "marketing": prof["consent_marketing"],
@@ -83,14 +83,11 @@ def view(conn: Connection, customer_id: str) -> dict[str, Any]:
     }
 
 
-def _stores(conn: Connection, cid: str) -> list[str]:
+def _stores(conn: Connection, ids: list[str]) -> list[str]:
+    """Stores holding the customer under this id or a merged one (kept per id: ``customer_relay``)."""
     cs = s.customer_stores
-    return [
-        str(v)
-        for v in conn.execute(
-            select(cs.c.store).where(cs.c.customer_id == cid).order_by(cs.c.store)
-        ).scalars()
-    ]
+    found = conn.execute(select(cs.c.store).where(cs.c.customer_id.in_(ids)).distinct()).scalars()
+    return sorted(str(v) for v in found)
 
 
 def _consent_proofs(conn: Connection, cid: str) -> list[dict[str, Any]]:

@@ -126,6 +126,7 @@ def test_revenue_per_channel_and_customer_360(tmp_path: Path, broker: MosquittoP
         merged = api.get(f"/admin/v1/customers/{other}/360", headers=ADMIN).json()
         assert merged["customer_id"] == survivor and set(merged["merged_ids"]) == {cid, other} - {survivor}
         assert len(merged["sales"]) == len(view["sales"]) and merged["reservations"] == view["reservations"]
+        assert "a" in merged["stores"]  # store A holds the profile, whichever id survived
         assert merged["consent"]["proofs"][0]["wording_version"] == "marketing-v2"
         found = api.get("/admin/v1/customers", params={"q": "ann@example.com"}, headers=ADMIN).json()
         assert [c["customer_id"] for c in found] == [survivor]

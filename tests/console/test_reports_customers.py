@@ -159,6 +159,7 @@ def test_reports_and_customer_360_in_the_console(
         assert bought == {(in_store.receipt_id, "store"), (online["order_id"], "click_collect")}
         assert "marketing-v2" in page.locator("#consent").inner_text()
         assert page.locator("#orders tbody tr").count() == 1
+        assert page.locator("#stores").inner_text() == "a"  # enrolled there, whichever profile survived
         _clean(page)
         screenshot(page, "hub-customer-360.png")
         with fleet.engine.connect() as conn:
