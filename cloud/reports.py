@@ -87,6 +87,7 @@ def _split_reservations(conn: Connection, start: str, end: str, rows: list[Row])
             func.sum(sr.c.line_cents).label("cents"),
             func.sum(sr.c.qty).label("qty"),
         )
+        .where(sr.c.day >= start, sr.c.day <= end)  # the sale's day, as sales.day
         .group_by(sr.c.receipt_id)
         .subquery()
     )
