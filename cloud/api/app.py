@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
 from cloud import console
@@ -16,6 +16,7 @@ from cloud.errors import CloudError, Conflict, Forbidden, InvalidInput, NotFound
 from cloud.hub import Hub
 from cloud.settings import CloudSettings, require_api_tokens
 from cloud.shop.ordering import OutOfStock
+from sync import apidocs
 from sync.strict_input import StrictBodyMiddleware, json_safe
 
 _STATUS: tuple[tuple[type[CloudError], int], ...] = (
@@ -40,7 +41,9 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
         if owned:
             the_hub.close()
 
-    app = FastAPI(title="Vitrine cloud hub", version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Vitrine cloud hub", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.hub = the_hub
 
     @app.exception_handler(CloudError)
@@ -59,6 +62,18 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse({"detail": "conflicts with existing data"}, status_code=409)
+
+    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs/{name}", include_in_schema=False)
+    def api_docs(name: str = "") -> Response:
+        """Swagger UI served from a package (works offline; sync/apidocs.py)."""
+        found = apidocs.answer(name, app.title)
+        if found is None:
+            raise HTTPException(404, "not part of the API docs")
+        cache = "public, max-age=86400" if found.cacheable else "no-store"
+        return Response(
+            found.body, media_type=found.media_type, headers={**apidocs.HEADERS, "Cache-Control": cache}
+        )
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

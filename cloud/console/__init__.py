@@ -27,8 +27,8 @@ SECURITY_HEADERS = {
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
-    # not no-referrer: under it Chromium sends "Origin: null" with a form POST, which the guard's
-    # same-origin check for cookie-authenticated changes then refuses
+    # same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" on form posts,
+    # which the guard's same-origin check (cloud/console/guard.py) must refuse
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import Response
 
 from edge.api.auth import TokenTable
 from edge.api.errors import install_error_handlers
@@ -26,6 +27,7 @@ from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
 from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
+from sync import apidocs
 from sync.wire import Ack
 
 ROUTERS: list[APIRouter] = [
@@ -89,11 +91,26 @@ def create_app(
         version="1.0",
         description="Store node API. Bearer tokens per role: kiosk < staff (handheld) < manager.",
         lifespan=lifespan,
+        docs_url=None,  # served offline below (sync/apidocs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.node = the_node
     app.state.tokens = TokenTable(settings)
     app.state.metrics = EdgeMetrics(the_node)
+
+    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs/{name}", include_in_schema=False)
+    def api_docs(name: str = "") -> Response:
+        """Swagger UI served from a package (works offline; sync/apidocs.py)."""
+        found = apidocs.answer(name, app.title)
+        if found is None:
+            raise HTTPException(404, "not part of the API docs")
+        cache = "public, max-age=86400" if found.cacheable else "no-store"
+        return Response(
+            found.body, media_type=found.media_type, headers={**apidocs.HEADERS, "Cache-Control": cache}
+        )
+
     install_error_handlers(app)
     for router in [*ROUTERS, *extra_routers, devices_router(settings, the_node)]:  # device hub (#5)
         app.include_router(router)

@@ -47,12 +47,20 @@ def test_each_role_sees_only_its_pages_and_the_api_agrees(browser: BrowserContex
             )
         page.get_by_role("button", name="Sign out").click()
 
+        with hub.session("ada") as api:  # an admin's changes through the API are audited under their name
+            store = {"store_id": "lyon", "name": "Lyon Part-Dieu"}
+            evil = {"Origin": "http://shop.example"}
+            assert api.post("/admin/v1/stores", json=store, headers=evil).status_code == 403
+            assert api.post("/admin/v1/stores", json=store).status_code == 201
         page = sign_in(browser, hub.url, "ada")  # admin
         nav = page.get_by_role("navigation", name="Console")
         nav.get_by_role("link", name="Audit log").click()
         rows = page.locator("#audit tbody tr")
         assert "sign-in" in rows.first.inner_text()
         assert "ada" in rows.first.inner_text()
+        provision = rows.filter(has_text="store.provision")
+        assert provision.count() == 1
+        assert "Lyon Part-Dieu" in provision.inner_text()
         screenshot(page, "hub-audit.png")
         # no credentials: 401; a shop token: 403; the admin token still works for tools
         with hub.api("") as anonymous:
