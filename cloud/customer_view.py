@@ -4,6 +4,7 @@ reservations from every channel), read after merges (always through the canonica
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -14,7 +15,6 @@ from cloud.errors import InvalidInput
 from cloud.loyalty import ledger
 from cloud.storage import schema as s
 from cloud.storage.sql import loads
-from sync.phone import try_canonical_phone
 
 MAX_QUERY = 100
 MAX_RESULTS = 50
@@ -23,7 +23,7 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]{6,}$")
 
 def search(conn: Connection, query: str, limit: int = MAX_RESULTS) -> list[dict[str, Any]]:
     """Customers whose name contains ``query`` (any case), or whose card, e-mail or phone is
-    ``query`` (the phone read as E.164 via :mod:`sync.phone`, so "06 12 34 56 78" finds
+    ``query`` (the phone normalised as stored, E.164 via :mod:`sync.phone`, so "06 12 34 56 78" finds
     "+33612345678"), or whose id is ``query``. Merged-away profiles are never listed."""
     text = query.strip()
     if not 2 <= len(text) <= MAX_QUERY:
@@ -31,7 +31,8 @@ def search(conn: Connection, query: str, limit: int = MAX_RESULTS) -> list[dict[
     c, i = s.customers, s.customer_identities
     wanted = [("card", text), ("email", text.lower())]
     if _PHONE_LIKE.match(text):
-        wanted.append(("phone", try_canonical_phone(text) or re.sub(r"[^\d+]", "", text)))
+        with contextlib.suppress(InvalidInput):  # stored phones are in this form (E.164 when possible)
+            wanted.append(("phone", customers.normalise_identity("phone", text)))
     by_identity = select(i.c.customer_id).where(
         or_(*[(i.c.kind == kind) & (i.c.value == value) for kind, value in wanted])
     )
