@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from cloud.console.audit import audit
 from cloud.console.identity import ROLES, ConsoleUser
-from cloud.console.passwords import DUMMY_HASH, hash_password, needs_rehash, password_problem, verify_password
+from cloud.console.passwords import dummy_hash, hash_password, needs_rehash, password_problem, verify_password
 from cloud.errors import CloudError, Conflict, InvalidInput, NotFound
 from cloud.storage import schema as s
 from cloud.timefmt import parse, to_text, utc_now
@@ -146,7 +147,7 @@ def authenticate(
         )
     ).first()
     if row is None:
-        verify_password(password, DUMMY_HASH)  # same time as a known name
+        verify_password(password, dummy_hash())  # same time as a known name
         raise SignInRefused(WRONG)
     if row.locked_until and parse(row.locked_until) > moment:
         raise SignInRefused(_locked_message(row.locked_until, lockout))
@@ -159,6 +160,7 @@ def authenticate(
             update(u).where(u.c.username == row.username).values(failures=failures, locked_until=locked)
         )
         if locked:
+            audit(conn, ConsoleUser(row.username, row.role), "account.locked", {"failures": failures})
             raise SignInRefused(_locked_message(locked, lockout))
         left = lockout.failures - failures
         raise SignInRefused(f"{WRONG} {left} more failed attempt{'s' if left > 1 else ''} lock this account.")

@@ -104,8 +104,21 @@ def console_page(context: BrowserContext, hub_url: str, path: str = "/console") 
 def sign_in(context: BrowserContext, hub_url: str, username: str, password: str | None = None) -> Page:
     """Sign ``username`` in through the form; the page is left where the console lands them."""
     page = console_page(context, hub_url, "/console/sign-in")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password if password is not None else PASSWORDS[username][1])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    # by keyboard only: the username field has the focus, Tab to the password, Enter submits
+    page.get_by_label("Username").wait_for()
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password if password is not None else PASSWORDS[username][1])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     return page
+
+
+def unlabelled_controls(page: Page) -> list[str]:
+    """Visible form controls without a label (a keyboard or screen-reader user could not tell them)."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
+            .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
+            .map((el) => el.outerHTML)"""
+    )
+    return found

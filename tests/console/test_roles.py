@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext
 
-from tests.console.harness import PASSWORDS, running_hub, sign_in
+from tests.console.harness import PASSWORDS, running_hub, sign_in, unlabelled_controls
 from tests.web.harness import screenshot
 
 
@@ -16,6 +16,8 @@ def test_each_role_sees_only_its_pages_and_the_api_agrees(browser: BrowserContex
         page = browser.new_page()
         page.goto(hub.url + "/")
         assert page.url == hub.url + "/console/sign-in"
+        assert unlabelled_controls(page) == []
+        assert page.evaluate("document.activeElement.id") == "username"
         screenshot(page, "hub-signin.png")
         page.close()
 
