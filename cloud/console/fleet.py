@@ -1,12 +1,12 @@
-"""What the hub knows of each store, for the fleet view: presence, both sync streams, anomalies.
-
-Facts the stores do not report to the hub yet (their uplink backlog, clock skew, software and model
-versions, bootstrap progress, devices) are returned as ``None`` with :data:`NOT_REPORTED` naming them,
-so the page says "not reported" instead of guessing.
+"""What the hub knows of each store, for the fleet view: presence, both sync streams, anomalies, and
+the store's last health report (``sync.status_report``: its outbox backlog, clock skew, versions,
+bootstrap progress, devices). A store that never sent a report (an older edge) has ``None`` in those
+fields, and the page says "not reported" instead of guessing.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -14,16 +14,18 @@ from sqlalchemy import Connection, func, select
 from cloud.storage import schema as s
 from cloud.timefmt import age_s, of_hlc
 
-# Facts a store keeps to itself today (the edge shows them on its own manager page).
-NOT_REPORTED = (
-    "uplink_backlog",
-    "oldest_unacked_age_s",
-    "clock_skew_ms",
-    "software",
-    "model",
-    "bootstrap",
-    "devices",
+# Facts only the store knows, from its last report: (field here, field of the report).
+FROM_REPORT = (
+    ("uplink_backlog", "backlog"),
+    ("oldest_unacked_age_s", "oldest_unsynced_age_s"),
+    ("clock_skew_ms", "clock_skew_ms"),
+    ("replica_schema", "schema_version"),
+    ("software", "software"),
+    ("model", "model"),
+    ("bootstrap", "bootstrap"),
+    ("devices", "devices"),
 )
+NOT_REPORTED = "not reported"
 ANOMALIES = ("oversold", "overdrafts", "over-refunds", "quarantined")
 
 
@@ -89,6 +91,7 @@ def _stream(conn: Connection, store: str) -> dict[str, Any]:
 def overview(conn: Connection) -> dict[str, Any]:
     """Every provisioned store with what the hub knows of it, plus fleet-wide anomaly totals."""
     presence = {r.store: r for r in conn.execute(select(s.store_presence))}
+    reports = {r.store: (r.received_at, json.loads(r.report)) for r in conn.execute(select(s.store_status))}
     quarantined = _quarantined(conn)
     oversold = _counts(conn, s.stock.c.store, s.stock.c.oversold.is_(True))
     overdrafts = _counts(conn, s.overdrafts.c.store, s.overdrafts.c.store.is_not(None))
@@ -97,7 +100,9 @@ def overview(conn: Connection) -> dict[str, Any]:
     for row in conn.execute(select(s.stores).order_by(s.stores.c.store_id)):
         seen = presence.get(row.store_id)
         stream = _stream(conn, row.store_id)
-        contacts = [t for t in (stream["last_op_received_at"], seen.seen_at if seen else None) if t]
+        received_at, report = reports.get(row.store_id, (None, {}))
+        seen_at = seen.seen_at if seen else None
+        contacts = [t for t in (stream["last_op_received_at"], seen_at, received_at) if t]
         last_contact = max(contacts) if contacts else None
         stores.append(
             {
@@ -115,9 +120,11 @@ def overview(conn: Connection) -> dict[str, Any]:
                     "over-refunds": over_refunds.get(row.store_id, 0),
                     "quarantined": quarantined.get(row.store_id, 0),
                 },
-                **dict.fromkeys(NOT_REPORTED),
+                "report_received_at": received_at,
+                **{mine: report.get(theirs) for mine, theirs in FROM_REPORT},
             }
         )
+        stores[-1]["shown"] = shown(stores[-1])
     totals = {kind: sum(st["anomalies"][kind] for st in stores) for kind in ANOMALIES}
     totals["quarantined"] = int(conn.execute(select(func.count()).select_from(s.quarantine)).scalar_one())
     totals["overdrafts"] = int(conn.execute(select(func.count()).select_from(s.overdrafts)).scalar_one())
@@ -128,7 +135,31 @@ def overview(conn: Connection) -> dict[str, Any]:
         "online": online,
         "total": len(stores),
         "anomalies": totals,
-        "not_reported": list(NOT_REPORTED),
+    }
+
+
+def shown(st: dict[str, Any]) -> dict[str, str]:
+    """The report's facts as the page shows them (the template and fleet.js print these strings)."""
+    if st["report_received_at"] is None:
+        return dict.fromkeys(("backlog", "skew", "versions", "bootstrap", "devices"), NOT_REPORTED)
+    age = st["oldest_unacked_age_s"]
+    backlog = f"{st['uplink_backlog']} ops" + (
+        f", oldest {age:.0f} s" if st["uplink_backlog"] and age else ""
+    )
+    skew = st["clock_skew_ms"]
+    model = (st["model"] or {}).get("model_id") or "no model (popular here)"
+    boot = st["bootstrap"]
+    if boot is None:
+        bootstrap = "none (not bootstrapped from the hub)"
+    else:
+        bootstrap = f"{boot.get('phase') or boot.get('state')} {boot.get('percent', '')}%".strip()
+    devices = st["devices"]
+    return {
+        "backlog": backlog,
+        "skew": "not measured yet" if skew is None else f"{int(skew):+d} ms",
+        "versions": f"{st['software'] or '?'} / {model}",
+        "bootstrap": bootstrap,
+        "devices": "no device hub" if devices is None else f"{len(devices)} device(s)",
     }
 
 

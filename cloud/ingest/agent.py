@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +21,7 @@ from cloud.ingest.presence import presence_state
 from cloud.ingest.quarantine import Quarantine
 from sync.errors import MalformedOp
 from sync.receiver import GapThrottle
+from sync.status_report import read_report
 from sync.topics import StoreTopics, TopicError, store_of
 from sync.vocabulary import STORE_OP_TYPES
 from sync.wire import Ack, BatchCodec, encode_ack
@@ -44,7 +46,9 @@ class IngestAgent:
         quarantine: Quarantine,
         publish: Callable[[str, bytes], bool],
         max_queue: int = 64,
+        *,
         on_presence: Callable[[str, str], None] | None = None,
+        on_status: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.applier = applier
         self.quarantine = quarantine
@@ -58,6 +62,8 @@ class IngestAgent:
         self._hellos: deque[str] = deque(maxlen=10_000)
         self._on_presence = on_presence
         self._presence: deque[tuple[str, str]] = deque(maxlen=10_000)
+        self._on_status = on_status
+        self._reports: deque[tuple[str, dict[str, Any]]] = deque(maxlen=10_000)
 
     def attach(self, wake: threading.Event) -> None:
         self._wake = wake
@@ -89,8 +95,28 @@ class IngestAgent:
         if self._wake:
             self._wake.set()
 
+    def on_store_status(self, topic: str, payload: bytes) -> None:
+        """A store's health report (sync.status_report): kept for the fleet view, on the pump thread."""
+        try:
+            store = store_of(topic)
+        except TopicError:
+            return
+        report = read_report(payload)
+        if report is None or self._on_status is None:
+            return
+        self._reports.append((store, report))
+        if self._wake:
+            self._wake.set()
+
     def pump(self, now: float) -> bool:
         did = False
+        while self._reports and self._on_status is not None:
+            store, report = self._reports.popleft()
+            try:
+                self._on_status(store, report)
+            except SQLAlchemyError as err:  # a fleet-view detail: never stop ingest for it
+                log.warning("could not record %s status report: %s", store, err)
+            did = True
         while self._presence and self._on_presence is not None:
             store, state = self._presence.popleft()
             try:

@@ -77,9 +77,11 @@ def start_hub(
             quarantine,
             transport.publish,
             on_presence=lambda store, state: presence.record(engine, store, state),
+            on_status=lambda store, report: presence.record_status(engine, store, report),
         )
         transport.subscribe(shared(all_stores("up")), ingest_agent.on_batch_message)
         transport.subscribe(all_stores("presence"), ingest_agent.on_store_presence)
+        transport.subscribe(all_stores("status"), ingest_agent.on_store_status)
         agents.append(ingest_agent)
         if summary_interval_s is not None:
             agents.append(

@@ -1,9 +1,12 @@
-"""Store presence as the hub saw it: each store's retained birth/Last Will, kept in ``store_presence``
-for the console's fleet view (online/offline and since when)."""
+"""What the hub keeps of each store for the console's fleet view: its presence (retained birth /
+Last Will, in ``store_presence``: online/offline and since when) and its last health report
+(``sync.status_report``, in ``store_status``)."""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -43,3 +46,19 @@ def record(engine: Engine, store: str, state: str, at: str | None = None) -> Non
         if old != state:
             values["changed_at"] = now
         conn.execute(update(p).where(p.c.store == store).values(**values))
+
+
+def record_status(engine: Engine, store: str, report: dict[str, Any], at: str | None = None) -> None:
+    """Keep ``report`` as the store's last (one row per store, replaced)."""
+    now = at or utc_now_text()
+    body = json.dumps(report, sort_keys=True, separators=(",", ":"))
+    st = s.store_status
+    with engine.begin() as conn:
+        done = conn.execute(update(st).where(st.c.store == store).values(received_at=now, report=body))
+        if done.rowcount:
+            return
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(st).values(store=store, received_at=now, report=body))
+        except IntegrityError:
+            conn.execute(update(st).where(st.c.store == store).values(received_at=now, report=body))

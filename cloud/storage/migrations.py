@@ -74,7 +74,8 @@ def _reservations(conn: Connection) -> None:
 
 
 def _console(conn: Connection) -> None:
-    for table in (schema.console_users, schema.console_sessions, schema.console_audit, schema.store_presence):
+    console = (schema.console_users, schema.console_sessions, schema.console_audit)
+    for table in (*console, schema.store_presence, schema.store_status):
         table.create(conn)
     conn.execute(text("CREATE INDEX ix_console_sessions_user ON console_sessions (username)"))
     conn.execute(text("CREATE INDEX ix_console_audit_user ON console_audit (username, id)"))
@@ -146,7 +147,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         8, "live availability: availability_marks, summary_sources, summary_targets", _live_availability
     ),
     Migration(
-        9, "head-office console: console_users, console_sessions, console_audit, store_presence", _console
+        9,
+        "head-office console: console_users, console_sessions, console_audit, store_presence, store_status",
+        _console,
     ),
     Migration(
         10,

@@ -591,6 +591,16 @@ store_presence = Table(
     Column("seen_at", String(32), nullable=False),
 )
 
+# The last health report each store sent (``sync.status_report``; JSON): its backlog, clock skew,
+# versions, bootstrap progress and devices, as the store saw them at ``received_at``.
+store_status = Table(
+    "store_status",
+    metadata,
+    Column("store", String(64), primary_key=True),
+    Column("received_at", String(32), nullable=False),
+    Column("report", Text, nullable=False),
+)
+
 # (name, table, columns): created by a migration with plain DDL, so they are not bound to the
 # Table objects above (``Table.create`` in an earlier migration must not create them).
 INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (

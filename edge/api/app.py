@@ -25,6 +25,7 @@ from edge.hub_clock import SkewProbe
 from edge.node import EdgeNode
 from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
+from edge.status_report import store_report
 from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
 from sync import apidocs
@@ -69,6 +70,8 @@ def create_app(
         agent = _start_bootstrap(settings, the_node, link)
         if agent is not None:
             _app.state.bootstrap = agent
+        if link is not None:  # the hub's fleet view: backlog, skew, versions, bootstrap, devices
+            link.report_status(lambda: store_report(_app, the_node, link))
         yield
         if agent is not None:
             agent.request_stop()

@@ -97,6 +97,27 @@ def test_audit_and_fleet_presence(engine: Engine) -> None:
         "2026-01-01T10:07:00Z",
         "2026-01-01T10:07:00Z",
     )
-    assert lyon["op_schema_version"] is None and lyon["clock_skew_ms"] is None  # not reported
+    assert lyon["op_schema_version"] is None and lyon["clock_skew_ms"] is None  # no report: not guessed
+    assert set(lyon["shown"].values()) == {"not reported"}
     assert (nice["state"], nice["last_contact"]) == ("unknown", None)
     assert (view["online"], view["total"]) == (0, 2)
+    report = {"backlog": 3, "oldest_unsynced_age_s": 42.0, "clock_skew_ms": -250, "schema_version": 8,
+              "software": "0.1.0", "model": None, "bootstrap": {"phase": "customers", "percent": 40.0},
+              "devices": [{"device_id": "reader-1", "kind": "rfid-reader"}]}  # fmt: skip
+    presence.record_status(engine, "nice", {"backlog": 1}, "2026-01-01T10:00:00Z")
+    presence.record_status(engine, "nice", report, "2026-01-01T10:00:05Z")  # replaces the first
+    with engine.begin() as conn:
+        nice = fleet.overview(conn)["stores"][1]
+    assert (nice["uplink_backlog"], nice["clock_skew_ms"], nice["report_received_at"]) == (
+        3,
+        -250,
+        "2026-01-01T10:00:05Z",
+    )
+    assert nice["shown"] == {
+        "backlog": "3 ops, oldest 42 s",
+        "skew": "-250 ms",
+        "versions": "0.1.0 / no model (popular here)",
+        "bootstrap": "customers 40.0%",
+        "devices": "1 device(s)",
+    }
+    assert nice["last_contact"] == "2026-01-01T10:00:05Z"

@@ -1,5 +1,6 @@
 """The fleet view in Chromium, on real processes: the hub's API and worker, a Mosquitto, a store's edge.
-The store goes offline (its edge stops) and comes back; the page follows without a reload."""
+The store's own report fills its backlog, skew, versions and bootstrap; it goes offline (its edge
+stops) and comes back; the page follows without a reload."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def test_a_store_goes_offline_in_the_fleet_view_and_comes_back(
         badge = row.locator(".badge")
         wait(lambda: badge.inner_text() == "online", 30, "lyon online in the fleet view")
         wait(lambda: "seq 0" not in row.inner_text(), 30, "lyon's receipts applied at the hub")
+        # the store's own report: its backlog, skew, versions and bootstrap replace "not reported"
+        wait(lambda: "not reported" not in row.inner_text(), 30, "lyon's status report in the fleet view")
+        assert "0 ops" in row.inner_text()  # everything it wrote was acknowledged
+        assert "0.1.0 / no model (popular here)" in row.inner_text()  # software / model
+        assert "none (not bootstrapped from the hub)" in row.inner_text()  # provisioned without bootstrap
         screenshot(page, "hub-fleet.png")
 
         edge.stop()  # the edge says goodbye (retained presence "offline")
@@ -49,7 +55,9 @@ def test_a_store_goes_offline_in_the_fleet_view_and_comes_back(
         page.wait_for_url(url + "/console/stores/lyon")
         assert page.locator("#store-state").inner_text() == "online"
         assert page.locator("#history tbody tr").count() >= 1
-        assert "Not reported" in page.get_by_role("main").inner_text()
+        versions = page.locator("#versions").inner_text()
+        assert "From the store's report" in versions
+        assert "not reported" not in versions
         screenshot(page, "hub-store.png")
     finally:
         if edge is not None:

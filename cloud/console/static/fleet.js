@@ -20,7 +20,6 @@
     if (seconds < 5400) return " (" + Math.round(seconds / 60) + " min ago)";
     return " (" + Math.round(seconds / 3600) + " h ago)";
   }
-  function notReported(row) { cell(row, "not reported", "muted"); }
 
   function draw(view) {
     document.getElementById("fleet-online").textContent = view.online + " / " + view.total;
@@ -48,12 +47,12 @@
       cell(tr, "").appendChild(state);
       cell(tr, st.last_contact ? st.last_contact + age(st.last_contact_age_s) : "never");
       cell(tr, "seq " + st.uplink_applied_seq);
-      notReported(tr);
+      cell(tr, st.shown.backlog);
       cell(tr, st.downlink_backlog + (st.downlink_backlog ? age(st.downlink_oldest_unacked_age_s).replace("ago", "oldest") : ""));
-      notReported(tr);
+      cell(tr, st.shown.skew);
       cell(tr, st.op_schema_version === null ? "–" : String(st.op_schema_version));
-      notReported(tr);
-      notReported(tr);
+      cell(tr, st.shown.versions);
+      cell(tr, st.shown.bootstrap);
       const flags = cell(tr, "");
       const kinds = Object.keys(st.anomalies).filter((k) => st.anomalies[k] > 0);
       if (!kinds.length) flags.textContent = "none";
