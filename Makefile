@@ -28,7 +28,7 @@ bench: setup
 	$(VENV)/python bench/report.py
 
 screenshots: setup
-	VITRINE_SCREENSHOTS_DIR=docs/screenshots $(VENV)/python -m pytest -q -p no:cacheprovider tests/web
+	VITRINE_SCREENSHOTS_DIR=docs/screenshots $(VENV)/python -m pytest -q -p no:cacheprovider tests/web tests/console
 
 clean:
 	rm -rf var build .pytest_cache .mypy_cache .ruff_cache

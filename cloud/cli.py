@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from cloud.console import cli as console_cli
 from cloud.errors import CloudError, InvalidInput
 from cloud.settings import CloudSettings, require_api_tokens
 
@@ -467,6 +468,7 @@ def _add_train_slot() -> None:
 
 
 _add_train_slot()
+app.add_typer(console_cli.app, name="user")
 
 if __name__ == "__main__":
     app()

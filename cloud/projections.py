@@ -32,7 +32,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cloud import bulk, bulk_customers, customer_relay, customers, downlink, orders, sales, stock_summary
+from cloud import (
+    bulk,
+    bulk_customers,
+    customer_relay,
+    customers,
+    downlink,
+    orders,
+    reservations,
+    sales,
+    stock_summary,
+)
 from cloud.errors import InvalidInput
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -178,7 +188,7 @@ def _run(conn: Connection, group: list[Op], clock: HybridClock, project: Callabl
 def _apply_one(conn: Connection, op: Op, clock: HybridClock) -> None:
     handler = _HANDLERS.get(op.type)
     if handler is None:
-        return  # types the hub keeps only in cloud_ops (wishlists, reservations, model releases...)
+        return  # types the hub keeps only in cloud_ops (wishlists, model releases...)
     with contextlib.suppress(SyncError):  # a store clock far ahead must not block its ops
         clock.observe(Timestamp.parse(op.hlc))
     try:
@@ -252,8 +262,13 @@ def _receipt_email(conn: Connection, op: Op, _clock: HybridClock) -> None:
     notices.receipt_email(conn, op.body, normalise(str(op.body.get("at") or utc_now_text())))
 
 
+def _reservation(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    reservations.record(conn, op.body, op.hlc)
+
+
 _HANDLERS: dict[str, Callable[[Connection, Op, HybridClock], None]] = {
     "receipt.email": _receipt_email,
+    "reservation.set": _reservation,
     "return.recorded": _return,
     "customer.upsert": _customer,
     "order.placed": _order_placed,

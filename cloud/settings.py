@@ -78,6 +78,18 @@ class CloudSettings(BaseSettings):
     sms_gateway_token: SecretStr = Field(default=SecretStr(""), description="bearer token for the gateway")
     sms_from: str = Field(default="Vitrine", max_length=11, description="the sender name phones show")
     sms_log_path: Path = Field(default=Path("sms.jsonl"), description="where the log sender appends SMS")
+    console_session_minutes: int = Field(
+        default=480,
+        ge=5,
+        le=7 * 24 * 60,
+        description="console: a sign-in lasts this long, then sign in again",
+    )
+    console_lockout_failures: int = Field(
+        default=5, ge=1, le=100, description="console: failed sign-ins in a row that lock the account"
+    )
+    console_lockout_minutes: int = Field(
+        default=15, ge=1, le=7 * 24 * 60, description="console: how long a locked account stays locked"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -18,6 +18,7 @@ from sync.ports import Inbox, Outbox
 from sync.pump import Pump
 from sync.rpc import RpcClient
 from sync.sender import SenderConfig
+from sync.status_report import Source, StatusReporter
 from sync.topics import HUB_PRESENCE, StoreTopics
 from sync.transport import MqttConfig, OutgoingFilter, Transport
 from sync.uplink import OnDiverged, UplinkAgent
@@ -33,6 +34,7 @@ class SyncLinkConfig:
     tls_ca: Path | None = None
     reconnect_max_s: float = 1.0
     ack_timeout_s: float = 3.0
+    status_every_s: float = 5.0  # the store's health report to the hub (sync.status_report)
 
     @classmethod
     def from_settings(cls, settings: Any) -> SyncLinkConfig:
@@ -112,7 +114,8 @@ class SyncLink:
         t.add_connection_listener(self.uplink.on_connection)
         t.add_connection_listener(self.downlink.on_connection)
         t.add_connection_listener(self.rpc.on_connection)
-        self.pump = Pump([self.uplink, self.downlink], name=f"sync-{config.store_id}")
+        self.reporter = StatusReporter(self.topics.status, self.transport.publish, config.status_every_s)
+        self.pump = Pump([self.uplink, self.downlink, self.reporter], name=f"sync-{config.store_id}")
         self._started = False
 
     def _on_hub_presence(self, topic: str, payload: bytes) -> None:
@@ -133,6 +136,10 @@ class SyncLink:
 
     def notify(self) -> None:
         self.uplink.notify()
+
+    def report_status(self, source: Source) -> None:
+        """Publish ``source()`` to the hub every ``status_every_s`` from now on (the fleet view)."""
+        self.reporter.source = source
 
     def status(self) -> SyncStatus:
         """Online/offline, outbox backlog, age of the oldest unsynced op, last contact with the cloud."""

@@ -12,6 +12,7 @@ topic               direction      payload
 ``rpc/req``         store → cloud  RPC request (JSON: id, method, params)
 ``rpc/res``         cloud → store  RPC response (JSON: id, result | error)
 ``presence``        store → all    retained birth ``online`` / Last Will ``offline``
+``status``          store → cloud  retained JSON health report (backlog, skew, versions, devices)
 ==================  =============  ===================================================
 
 Hub workers announce themselves on ``vitrine/v1/hub/presence/{client id}`` (retained birth, Last
@@ -79,6 +80,10 @@ class StoreTopics:
     @property
     def presence(self) -> str:
         return self._t("presence")
+
+    @property
+    def status(self) -> str:
+        return self._t("status")
 
 
 HUB_PRESENCE = f"{ROOT}/hub/presence"  # + "/{worker client id}"; retained birth/will of hub workers

@@ -8,8 +8,8 @@ Stock ops (store -> cloud, and cloud -> store for online orders):
   stock.delta    {sku, store, zone, qty, reason, ref}        qty signed; reason in STOCK_REASONS
 Sales and returns (store -> cloud; cloud emits the online ones):
   sale.recorded  {receipt_id, store, channel, customer_id|null, payment_ref, at,
-                  lines:[{sku, qty, unit_cents, discount_cents}], total_cents,
-                  points_earned, points_redeemed}
+                  lines:[{sku, qty, unit_cents, discount_cents, reservation_id?}], total_cents,
+                  points_earned, points_redeemed}   (reservation_id: the line picked up that reservation)
   return.recorded {return_id, receipt_id, store, channel, at,
                    lines:[{sku, qty, refund_cents}], refund_cents, points_reversed}
   receipt.email  {receipt_id, store, customer_id|null, email, at, lines:[{sku, name, qty, line_cents}],

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 
+from cloud import console
 from cloud.api import admin_routes, shop_routes, store_routes
 from cloud.errors import CloudError, Conflict, Forbidden, InvalidInput, NotFound, StorageError, Unauthorized
 from cloud.hub import Hub
 from cloud.settings import CloudSettings, require_api_tokens
 from cloud.shop.ordering import OutOfStock
+from sync import apidocs
 from sync.strict_input import StrictBodyMiddleware, json_safe
 
 _STATUS: tuple[tuple[type[CloudError], int], ...] = (
@@ -39,7 +41,9 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
         if owned:
             the_hub.close()
 
-    app = FastAPI(title="Vitrine cloud hub", version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Vitrine cloud hub", version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.hub = the_hub
 
     @app.exception_handler(CloudError)
@@ -59,6 +63,18 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
     async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return JSONResponse({"detail": "conflicts with existing data"}, status_code=409)
 
+    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs/{name}", include_in_schema=False)
+    def api_docs(name: str = "") -> Response:
+        """Swagger UI served from a package (works offline; sync/apidocs.py)."""
+        found = apidocs.answer(name, app.title)
+        if found is None:
+            raise HTTPException(404, "not part of the API docs")
+        cache = "public, max-age=86400" if found.cacheable else "no-store"
+        return Response(
+            found.body, media_type=found.media_type, headers={**apidocs.HEADERS, "Cache-Control": cache}
+        )
+
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -67,4 +83,5 @@ def create_app(settings: CloudSettings, hub: Hub | None = None) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(shop_routes.router)
     app.include_router(store_routes.router)
+    console.mount(app)
     return app

@@ -12,11 +12,16 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from cloud.ingest.apply import StreamApplier
+from cloud.ingest.presence import presence_state
 from cloud.ingest.quarantine import Quarantine
 from sync.errors import MalformedOp
 from sync.receiver import GapThrottle
+from sync.status_report import read_report
 from sync.topics import StoreTopics, TopicError, store_of
 from sync.vocabulary import STORE_OP_TYPES
 from sync.wire import Ack, BatchCodec, encode_ack
@@ -41,6 +46,9 @@ class IngestAgent:
         quarantine: Quarantine,
         publish: Callable[[str, bytes], bool],
         max_queue: int = 64,
+        *,
+        on_presence: Callable[[str, str], None] | None = None,
+        on_status: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.applier = applier
         self.quarantine = quarantine
@@ -52,6 +60,10 @@ class IngestAgent:
         self._throttle = GapThrottle()
         self._wake: threading.Event | None = None
         self._hellos: deque[str] = deque(maxlen=10_000)
+        self._on_presence = on_presence
+        self._presence: deque[tuple[str, str]] = deque(maxlen=10_000)
+        self._on_status = on_status
+        self._reports: deque[tuple[str, dict[str, Any]]] = deque(maxlen=10_000)
 
     def attach(self, wake: threading.Event) -> None:
         self._wake = wake
@@ -69,19 +81,49 @@ class IngestAgent:
 
     def on_store_presence(self, topic: str, payload: bytes) -> None:
         """A store came online: tell it at once what the hub holds of its stream, so a replica that
-        went back in time (older backup, emptied file) notices before it sells."""
-        if b'"online"' not in payload:
-            return
+        went back in time (older backup, emptied file) notices before it sells. Every state is
+        recorded (``on_presence``, on the pump thread) for the console's fleet view."""
         try:
             store = store_of(topic)
         except TopicError:
             return
-        self._hellos.append(store)
+        state = presence_state(payload)
+        if state is not None and self._on_presence is not None:
+            self._presence.append((store, state))
+        if state == "online":
+            self._hellos.append(store)
+        if self._wake:
+            self._wake.set()
+
+    def on_store_status(self, topic: str, payload: bytes) -> None:
+        """A store's health report (sync.status_report): kept for the fleet view, on the pump thread."""
+        try:
+            store = store_of(topic)
+        except TopicError:
+            return
+        report = read_report(payload)
+        if report is None or self._on_status is None:
+            return
+        self._reports.append((store, report))
         if self._wake:
             self._wake.set()
 
     def pump(self, now: float) -> bool:
         did = False
+        while self._reports and self._on_status is not None:
+            store, report = self._reports.popleft()
+            try:
+                self._on_status(store, report)
+            except SQLAlchemyError as err:  # a fleet-view detail: never stop ingest for it
+                log.warning("could not record %s status report: %s", store, err)
+            did = True
+        while self._presence and self._on_presence is not None:
+            store, state = self._presence.popleft()
+            try:
+                self._on_presence(store, state)
+            except SQLAlchemyError as err:  # a fleet-view detail: never stop ingest for it
+                log.warning("could not record %s presence %s: %s", store, state, err)
+            did = True
         while self._hellos:
             store = self._hellos.popleft()
             hwm, hlc = self.applier.mark(store)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
+from cloud.ingest import presence
 from cloud.ingest.agent import IngestAgent
 from cloud.ingest.apply import Projector, StreamApplier, no_projection
 from cloud.ingest.downlink import DownlinkPublisher
@@ -71,9 +72,16 @@ def start_hub(
     agents: list[Agent] = []
     ingest_agent = None
     if ingest:
-        ingest_agent = IngestAgent(StreamApplier(engine, projector), quarantine, transport.publish)
+        ingest_agent = IngestAgent(
+            StreamApplier(engine, projector),
+            quarantine,
+            transport.publish,
+            on_presence=lambda store, state: presence.record(engine, store, state),
+            on_status=lambda store, report: presence.record_status(engine, store, report),
+        )
         transport.subscribe(shared(all_stores("up")), ingest_agent.on_batch_message)
         transport.subscribe(all_stores("presence"), ingest_agent.on_store_presence)
+        transport.subscribe(all_stores("status"), ingest_agent.on_store_status)
         agents.append(ingest_agent)
         if summary_interval_s is not None:
             agents.append(

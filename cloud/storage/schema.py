@@ -310,6 +310,20 @@ sale_lines = Table(
     PrimaryKeyConstraint("receipt_id", "line_no"),
 )
 
+# The sale lines that picked up a store reservation (``reservation_id`` on a ``sale.recorded``
+# line): revenue per channel counts them as ``reservation``, as the store manager's dashboard does.
+sale_reservations = Table(
+    "sale_reservations",
+    metadata,
+    Column("reservation_id", String(96), primary_key=True),
+    Column("receipt_id", String(96), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("line_cents", BigInteger, nullable=False),
+    Column("store", String(64), nullable=False),
+    Column("day", String(10), nullable=False),
+)
+
 returns = Table(
     "returns",
     metadata,
@@ -391,6 +405,21 @@ orders = Table(
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
     Column("state_hlc", String(64), nullable=False),
+)
+
+# Store reservations ("reserve for pickup" at a kiosk or handheld), folded from ``reservation.set``
+# ops: the newest state by HLC wins (active -> fulfilled | cancelled | expired).
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("reservation_id", String(96), primary_key=True),
+    Column("customer_id", String(64), nullable=False),  # canonical id (rewritten on merge)
+    Column("store", String(64), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("hlc", String(64), nullable=False),
 )
 
 # One row per order line: what a ``placed`` order holds back from its store's availability until
@@ -514,6 +543,62 @@ sale_line_measures = Table(
     Column("unit", String(8), nullable=False),
     Column("unit_price_cents", BigInteger, nullable=False),
     PrimaryKeyConstraint("receipt_id", "line_no"),
+)
+
+# --- head-office console (cloud/console) ----------------------------------------------------------
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin | marketing | analyst
+    Column("password_hash", String(256), nullable=False),
+    Column("failures", Integer, nullable=False),  # failed sign-ins since the last success or unlock
+    Column("locked_until", String(32), nullable=True),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# A signed-in browser: the cookie holds a random token, the table only its SHA-256.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+)
+
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)
+
+# The last presence each store announced on the broker (retained birth "online" / Last Will
+# "offline"), written by every ingest worker: ``changed_at`` when the state last changed.
+store_presence = Table(
+    "store_presence",
+    metadata,
+    Column("store", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),  # online | offline
+    Column("changed_at", String(32), nullable=False),
+    Column("seen_at", String(32), nullable=False),
+)
+
+# The last health report each store sent (``sync.status_report``; JSON): its backlog, clock skew,
+# versions, bootstrap progress and devices, as the store saw them at ``received_at``.
+store_status = Table(
+    "store_status",
+    metadata,
+    Column("store", String(64), primary_key=True),
+    Column("received_at", String(32), nullable=False),
+    Column("report", Text, nullable=False),
 )
 
 # (name, table, columns): created by a migration with plain DDL, so they are not bound to the

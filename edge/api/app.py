@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi.responses import Response
 
 from edge.api.auth import TokenTable
 from edge.api.errors import install_error_handlers
@@ -24,8 +25,10 @@ from edge.hub_clock import SkewProbe
 from edge.node import EdgeNode
 from edge.replica.retention import OutboxRetention
 from edge.settings import EdgeSettings
+from edge.status_report import store_report
 from edge.sync_link import SyncLink, SyncLinkConfig
 from edge.web.routes import mount_web_ui
+from sync import apidocs
 from sync.wire import Ack
 
 ROUTERS: list[APIRouter] = [
@@ -67,6 +70,8 @@ def create_app(
         agent = _start_bootstrap(settings, the_node, link)
         if agent is not None:
             _app.state.bootstrap = agent
+        if link is not None:  # the hub's fleet view: backlog, skew, versions, bootstrap, devices
+            link.report_status(lambda: store_report(_app, the_node, link))
         yield
         if agent is not None:
             agent.request_stop()
@@ -89,11 +94,26 @@ def create_app(
         version="1.0",
         description="Store node API. Bearer tokens per role: kiosk < staff (handheld) < manager.",
         lifespan=lifespan,
+        docs_url=None,  # served offline below (sync/apidocs.py)
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.node = the_node
     app.state.tokens = TokenTable(settings)
     app.state.metrics = EdgeMetrics(the_node)
+
+    @app.get("/docs", include_in_schema=False)
+    @app.get("/docs/{name}", include_in_schema=False)
+    def api_docs(name: str = "") -> Response:
+        """Swagger UI served from a package (works offline; sync/apidocs.py)."""
+        found = apidocs.answer(name, app.title)
+        if found is None:
+            raise HTTPException(404, "not part of the API docs")
+        cache = "public, max-age=86400" if found.cacheable else "no-store"
+        return Response(
+            found.body, media_type=found.media_type, headers={**apidocs.HEADERS, "Cache-Control": cache}
+        )
+
     install_error_handlers(app)
     for router in [*ROUTERS, *extra_routers, devices_router(settings, the_node)]:  # device hub (#5)
         app.include_router(router)

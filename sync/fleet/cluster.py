@@ -36,6 +36,8 @@ from sync.fleet.retail import RetailSlice, pick
 from sync.ops import Op
 
 Say = Callable[[str], None]
+# The hub's console roles (cloud/console/identity.py; the CLI refuses any other): one demo user each.
+CONSOLE_ROLES = ("admin", "marketing", "analyst")
 LOYALTY_RULES = {
     "earn_per_unit_cents": 100,
     "multipliers": {"click_collect": 2},
@@ -241,6 +243,7 @@ class Fleet:
 
     def _start_hub(self) -> None:
         run_cli(self._python("cloud.cli", "migrate"), self._cloud_env(), 60, "vitrine-cloud migrate")
+        self._console_users()
         self.hub_api = Service(
             "hub-api",
             self._python("cloud.cli", "serve", "--host", "127.0.0.1", "--port", str(self.hub_port)),
@@ -254,6 +257,19 @@ class Fleet:
             worker = self._worker(n)
             worker.start()
             self.workers.append(worker)
+
+    def _console_users(self) -> None:
+        """One head-office console user per role (``vitrine-cloud user create``), passwords in secrets."""
+        if "console" in self.secrets:
+            return
+        made = {}
+        for role in CONSOLE_ROLES:
+            name, password = f"ho-{role}", secrets.token_urlsafe(12)
+            run_cli(self._python("cloud.cli", "user", "create", name, "--role", role, "--password-stdin"),
+                    self._cloud_env(), 60, f"vitrine-cloud user create {name}", stdin=password + "\n")  # fmt: skip
+            made[name] = {"role": role, "password": password}
+        self.secrets["console"] = made
+        self.save_secrets()
 
     def _worker(self, n: int) -> Service:
         args = ["worker", "--client-id", f"hub-{n}"] + (["--downlink"] if n == 1 else [])

@@ -85,7 +85,10 @@ def _kiosk_device_token(store: Store) -> str:
 
 
 def _banner(fleet: Fleet, people: dict[str, str]) -> str:
-    lines = ["", "Vitrine demo running", "", f"hub (cloud)   {fleet.hub_url}/docs"]
+    lines = ["", "Vitrine demo running", "", f"head office console   {fleet.hub_url}/console"]
+    for name, user in fleet.secrets.get("console", {}).items():
+        lines.append(f"  sign in  {name} / {user['password']}   ({user['role']})")
+    lines.append(f"hub (cloud) API docs  {fleet.hub_url}/docs")
     lines.append(f"  admin token  {fleet.secrets['admin_token']}")
     lines.append(f"  shop token   {fleet.secrets['shop_token']}")
     for store in fleet.stores.values():

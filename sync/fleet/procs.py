@@ -88,13 +88,27 @@ class Service:
 
 
 def run_cli(
-    argv: list[str], env: dict[str, str], timeout_s: float, what: str, cwd: Path | None = None
+    argv: list[str],
+    env: dict[str, str],
+    timeout_s: float,
+    what: str,
+    cwd: Path | None = None,
+    *,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a one-shot command; raises :class:`FleetError` with its stderr when it fails or hangs."""
+    """Run a one-shot command (``stdin``: its input); raises :class:`FleetError` with its stderr when
+    it fails or hangs."""
     started = time.monotonic()
     try:
         done = subprocess.run(
-            argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, check=False
+            argv,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+            input=stdin,
         )
     except subprocess.TimeoutExpired as err:
         raise FleetError(f"{what}: no answer after {timeout_s:.0f}s") from err
