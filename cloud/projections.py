@@ -232,9 +232,17 @@ def _order_transition(conn: Connection, op: Op, clock: HybridClock) -> None:
         raise InvalidInput(
             f"store {op.origin} may not move order {order['order_id']} of store {order['store']}"
         )
-    if orders.move(
-        conn, order["order_id"], target, by=str(body.get("by") or op.origin), at=at, hlc=op.hlc, strict=False
-    ):
+    by = str(body.get("by") or op.origin)
+    if (
+        target == "picked"
+        and order["state"] == "cancelled"
+        and op.origin == order["store"]
+        and orders.cancelled_by_cloud(conn, order["order_id"])
+    ):  # the store picked it before the shop's cancel reached it: the pick wins
+        orders.reinstate(conn, order["order_id"], by=by, at=at, hlc=op.hlc)
+        order_effects.after_reinstate(conn, clock, order, at)
+        return
+    if orders.move(conn, order["order_id"], target, by=by, at=at, hlc=op.hlc, strict=False):
         order_effects.after_transition(conn, clock, order, target, at)
 
 

@@ -51,6 +51,7 @@ class ReplicaInbox:
             "stock.delta": self._stock_delta,
             "stock.count": self._stock_count,
             "order.placed": self._order_placed,
+            "order.transition": self._order_transition,
             "loyalty.entry": self._loyalty_entry,
             "customer.upsert": self._customer_upsert,
             "sale.recorded": self._sale_recorded,
@@ -290,6 +291,18 @@ class ReplicaInbox:
                 op.hlc,
                 b.get("pickup_code"),
             ),
+        )
+
+    def _order_transition(self, tx: Tx, op: Op) -> None:
+        """The cloud's cancel of one of this store's orders (the shop cancelled it online). It
+        applies only while the order is still ``placed`` here: a store that already picked it keeps
+        it, and its pick, reaching the hub, reinstates the order there (the store's pick wins)."""
+        b = op.body
+        if b["state"] != "cancelled" or b.get("store") != self._store:
+            return
+        tx.execute(
+            "UPDATE orders SET state = 'cancelled', updated_at = ?, hlc = ? WHERE order_id = ? AND state = 'placed'",
+            (_instant(b["at"]), op.hlc, str(b["order_id"])),
         )
 
     def _loyalty_entry(self, tx: Tx, op: Op) -> None:
