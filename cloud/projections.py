@@ -157,8 +157,17 @@ def _flush(conn: Connection, group: list[Op], clock: HybridClock) -> None:
             else:
                 part.append(op)
         _run(conn, part, clock, bulk.apply)
-        return
-    _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+    else:
+        _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+    reversals = [
+        op.body
+        for op in group
+        if op.type == "loyalty.entry" and op.origin != "cloud" and op.body.get("kind") == "reverse"
+    ]
+    if reversals:  # an offline double refund may reverse more than the receipt earned: cap it
+        from cloud import returnable
+
+        returnable.cap_reversals(conn, clock, reversals)
 
 
 def _run(conn: Connection, group: list[Op], clock: HybridClock, project: Callable[..., Any]) -> bool:
