@@ -115,7 +115,8 @@ def sold(conn: Connection, receipt_id: str) -> Sold | None:
 
 
 def describe(conn: Connection, receipt_id: str) -> dict[str, Any]:
-    """A receipt or order as a store needs it to take its return (``orders.lookup``)."""
+    """A receipt or order as a store needs it to take its return (``orders.lookup``); ``returned``:
+    what every store and channel has taken back on it so far, by sku."""
     found = sold(conn, receipt_id)
     if found is None:
         raise NotFound(f"unknown receipt or order {receipt_id!r}")
@@ -129,6 +130,7 @@ def describe(conn: Connection, receipt_id: str) -> dict[str, Any]:
         "lines": found.lines,
         "total_cents": found.total_cents,
         "paid_cents": found.paid_cents,
+        "returned": claimed(conn, receipt_id),
     }
 
 
@@ -319,7 +321,8 @@ def reserve(
 
     ``own_sold``: the calling store says the receipt is its own and what it sold on it; used only
     while the hub has not received that sale yet (the store is the authority on its own receipts).
-    Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed, points_by}``:
+    Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed, points_by}``
+    (a refusal adds ``code``, one of :data:`sync.returns.REFUSAL_REASONS`):
     the hub reverses the points of every return it reserves (``points_by: hub``), so reversals from
     several stores add up to at most what the receipt earned; only for a receipt it has not
     received yet does the calling store reverse them itself (``points_by: store``)."""
@@ -354,9 +357,13 @@ def reserve(
         answer.update(approved=True, reason="already reserved", remaining=remaining(found, already))
         answer["points_reversed"] = _hub_points(conn, return_id)
         return answer
-    why = rules.refusal(receipt_id, found.qty, already, wanted)
+    why = rules.refused(
+        receipt_id, found.qty, already, wanted, kind="order" if found.kind == "order" else "receipt"
+    )
     if why is not None:
-        answer.update(approved=False, reason=why, remaining=remaining(found, already), points_reversed=0)
+        answer.update(
+            approved=False, code=why[0], reason=why[1], remaining=remaining(found, already), points_reversed=0
+        )
         return answer
     at = utc_now_text()
     _insert_claims(conn, return_id, receipt_id, store=store, wanted=wanted, at=at)
