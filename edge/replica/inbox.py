@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from edge.replica.customer_merge import apply_customer_fields
+from edge.replica.customer_merge import apply_customer_fields, apply_remote_consent_proof
 from edge.replica.database import Replica, Tx
 from sync.errors import ClockError, MalformedOp
 from sync.gtin import try_canonical_gtin
@@ -328,6 +328,9 @@ class ReplicaInbox:
         apply_customer_fields(
             tx, str(op.body["customer_id"]), fields, hlc=op.hlc, now=_iso_of(op.hlc), remote=True
         )
+        if not fields.get("consent_at") and fields.get("consent_wording"):
+            fields["consent_at"] = _iso_of(op.hlc)
+        apply_remote_consent_proof(tx, str(op.body["customer_id"]), fields, hlc=op.hlc, origin=op.origin)
 
     def _sale_recorded(self, tx: Tx, op: Op) -> None:
         """Online sales, kept so a customer can return an online purchase in the store."""

@@ -110,6 +110,15 @@ class ReturnRecord(BaseModel):
     points_reversed: int
 
 
+class ConsentProof(BaseModel):
+    """The customer's own act behind their marketing consent, as this store holds it."""
+
+    granted: bool
+    at: str = Field(description="when the customer gave or withdrew it (ISO UTC)")
+    channel: str = Field(description="'online' or the id of the store where they did it")
+    wording_version: str = Field(description="the version of the wording they agreed to")
+
+
 class CustomerView(BaseModel):
     customer_id: str
     name: str
@@ -118,6 +127,7 @@ class CustomerView(BaseModel):
     card: str | None
     consent_marketing: bool
     created_at: str
+    consent_proof: ConsentProof | None = None
 
 
 class LedgerEntry(BaseModel):

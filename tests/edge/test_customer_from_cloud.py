@@ -133,6 +133,7 @@ def test_cloud_customer_is_adopted_at_a_new_store_and_found_offline(
                 "card": "VC-ANN1",
                 "consent_marketing": True,
                 "created_at": None,
+                "consent_proof": None,  # the lookup carries no proof; the next relayed change does
             }
             assert outbox_types(node) == before  # adopted as a remote write: nothing goes back up
             loyalty = edge.get(f"/api/v1/customers/{ann}/loyalty").json()
