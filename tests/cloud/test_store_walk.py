@@ -1,5 +1,6 @@
 """Bugs found walking a store through an online order (issue 13 walk), through the edge's real HTTP
-API under uvicorn, with a real Mosquitto, the hub and two edges (tests/cloud/two_stores.py):
+API under uvicorn, with a real Mosquitto, the hub and two edges (tests/cloud/two_stores.py), on
+SQLite and PostgreSQL:
 
 * a pending click & collect order holds the store's own stock: ``available`` at the edge drops by
   the order's quantity as soon as it arrives (the hub already held it);
@@ -16,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cloud.storage import make_engine, migrate
 from edge.api.app import create_app
 from edge.services.stock import CountItem
 from edge.settings import EdgeSettings
@@ -41,12 +41,8 @@ def _settings(tmp_path: Path, store: str) -> EdgeSettings:
     )
 
 
-def test_store_walk_of_an_online_order(tmp_path: Path, broker: MosquittoProcess) -> None:
-    url = f"sqlite:///{tmp_path / 'cloud.db'}"
-    migrating = make_engine(url)
-    migrate(migrating)
-    migrating.dispose()
-    with two_stores(tmp_path, broker, url, "walk") as fleet:
+def test_store_walk_of_an_online_order(tmp_path: Path, broker: MosquittoProcess, db_url: str) -> None:
+    with two_stores(tmp_path, broker, db_url, "walk") as fleet:
         api, nodes, links = fleet.api, fleet.nodes, fleet.links
         nodes["a"].stock.count([CountItem("TEE-1", 10)])
         links["a"].notify()
