@@ -24,7 +24,7 @@ class ProductView(BaseModel):
     promotion: PromotionView | None = None
     effective_cents: int | None = Field(description="price after the best promotion for this store")
     on_hand: int
-    available: int = Field(description="on hand minus active reservations")
+    available: int = Field(description="on hand minus held (reservations, placed orders), never below 0")
 
 
 class StoreFigure(BaseModel):
@@ -39,7 +39,10 @@ class StockLevels(BaseModel):
     zones: dict[str, int]
     on_hand: int
     reserved: int
-    available: int
+    available: int = Field(
+        description="on hand minus held, never below 0 (as the hub's figure for this store)"
+    )
+    oversold: int = Field(default=0, description="units sold beyond the book (on hand below 0), flagged")
     as_of: str | None = Field(default=None, description="last count or movement of this sku here (ISO UTC)")
     age_s: float | None = Field(default=None, description="seconds since as_of")
     other_stores: dict[str, int] = Field(default_factory=dict, description="store -> qty (see elsewhere)")
