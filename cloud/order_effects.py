@@ -132,11 +132,14 @@ def after_transition(
                 for line in order["lines"]
             ]
         if order["customer_id"] and int(order["points_redeemed"]) > 0:
+            # a reinstated order (cloud cancel, then its store's pick won) redeemed them again:
+            # its store's own cancel gives them back once more
+            again = ":again" if _entry_points(conn, f"order:{order['order_id']}:reinstated-points") else ""
             specs.append(
                 (
                     "loyalty.entry",
                     {
-                        "entry_id": f"order:{order['order_id']}:refund-points",
+                        "entry_id": f"order:{order['order_id']}:refund-points{again}",
                         "customer_id": order["customer_id"],
                         "kind": "adjust",
                         "points": int(order["points_redeemed"]),

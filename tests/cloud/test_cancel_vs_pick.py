@@ -39,11 +39,11 @@ def test_store_pick_wins_over_an_online_cancel(tmp_path: Path, broker: Mosquitto
             "/shop/v1/customers", json={"email": "cat@example.com", "name": "Cat"}, headers=SHOP
         ).json()["customer_id"]
 
-        def place() -> str:
+        def place(redeem: int = 0) -> str:
             r = api.post(
                 "/shop/v1/orders",
                 json={"kind": "click_collect", "store": "a", "customer_id": cid,
-                      "lines": [{"sku": "TEE-1", "qty": 1}]},
+                      "lines": [{"sku": "TEE-1", "qty": 1}], "points_to_redeem": redeem},
                 headers=SHOP,
             )  # fmt: skip
             assert r.status_code == 201, r.text
@@ -83,6 +83,32 @@ def test_store_pick_wins_over_an_online_cancel(tmp_path: Path, broker: Mosquitto
         nodes["a"].orders.collect(second, customer_ref=cid, pickup_code=None, by="staff-1")
         links["a"].notify()
         wait_for(lambda: hub_state(second) == "collected", 20, "the collection at the hub")
+
+        def points() -> int:
+            return int(api.get(f"/shop/v1/customers/{cid}", headers=SHOP).json()["points"])
+
+        wait_for(lambda: points() > 0, 20, "points earned at collection")
+        # Points redeemed on an order cancelled online, picked then cancelled by its store offline:
+        # given back, redeemed again at the reinstatement, given back again: the balance is whole.
+        before = points()
+        fourth = place(redeem=5)
+        assert points() == before - 5
+        links["a"].stop()
+        nodes["a"].orders.pick(fourth, by="staff-1")
+        nodes["a"].orders.cancel(fourth, by="staff-1")
+        assert api.post(f"/shop/v1/orders/{fourth}/cancel", headers=SHOP).status_code == 200
+        assert points() == before
+        fleet.link("a")
+        links["a"].notify()
+        wait_for(
+            lambda: (
+                [e["state"] for e in api.get(f"/shop/v1/orders/{fourth}", headers=SHOP).json()["events"]]
+                == ["placed", "cancelled", "picked", "cancelled"]
+            ),
+            20,
+            "the store's pick, then its cancel, at the hub",
+        )
+        assert points() == before
         # A cancel after the hub knows of the pick is refused, saying whom to ask.
         third = place()
         nodes["a"].orders.pick(third, by="staff-1")
