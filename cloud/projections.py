@@ -167,8 +167,17 @@ def _flush(conn: Connection, group: list[Op], clock: HybridClock) -> None:
             else:
                 part.append(op)
         _run(conn, part, clock, bulk.apply)
-        return
-    _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+    else:
+        _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+    reversals = [
+        op.body
+        for op in group
+        if op.type == "loyalty.entry" and op.origin != "cloud" and op.body.get("kind") == "reverse"
+    ]
+    if reversals:  # an offline double refund may reverse more than the receipt earned: cap it
+        from cloud import returnable
+
+        returnable.cap_reversals(conn, clock, reversals)
 
 
 def _run(conn: Connection, group: list[Op], clock: HybridClock, project: Callable[..., Any]) -> bool:
@@ -242,9 +251,17 @@ def _order_transition(conn: Connection, op: Op, clock: HybridClock) -> None:
         raise InvalidInput(
             f"store {op.origin} may not move order {order['order_id']} of store {order['store']}"
         )
-    if orders.move(
-        conn, order["order_id"], target, by=str(body.get("by") or op.origin), at=at, hlc=op.hlc, strict=False
-    ):
+    by = str(body.get("by") or op.origin)
+    if (
+        target == "picked"
+        and order["state"] == "cancelled"
+        and op.origin == order["store"]
+        and orders.cancelled_by_cloud(conn, order["order_id"])
+    ):  # the store picked it before the shop's cancel reached it: the pick wins
+        orders.reinstate(conn, order["order_id"], by=by, at=at, hlc=op.hlc)
+        order_effects.after_reinstate(conn, clock, order, at)
+        return
+    if orders.move(conn, order["order_id"], target, by=by, at=at, hlc=op.hlc, strict=False):
         order_effects.after_transition(conn, clock, order, target, at)
 
 

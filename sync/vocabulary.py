@@ -22,6 +22,9 @@ Loyalty (ledger entries; balance = sum of points):
 Customers (per-field last-writer-wins by op hlc):
   customer.upsert {customer_id, fields:{name?, email?, phone?, card?, consent_marketing?, ...},
                   consent?: {terms_version, accepted_at}}   (the programme terms accepted at enrolment)
+                 a consent_marketing change is the customer's own act and carries its proof in
+                 fields: consent_wording (version agreed to), consent_at (ISO UTC), consent_channel
+                 ("online" or the store id); these are not profile fields
   wishlist.set   {customer_id, sku, present}
 Orders and reservations (one owner per transition):
   order.placed   {order_id, kind, customer_id, store, lines:[{sku, qty, unit_cents}], total_cents,

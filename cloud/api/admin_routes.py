@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy import func, select
 
-from cloud import customer_view, customers, projections, reports, returnable, stock_summary
+from cloud import customer_view, customers, projections, reports, returnable, stock, stock_summary
 from cloud.admin import catalog, checkpoints, pricing, stores
 from cloud.api.auth import hub_of
 from cloud.api.models import (
@@ -185,6 +185,13 @@ def over_refunds(hub: HubDep) -> list[dict[str, Any]]:
     """Receipt lines refunded beyond what they sold (offline returns that merged), never silent."""
     with hub.tx() as conn:
         return returnable.over_refund_report(conn)
+
+
+@router.get("/stock/oversold", dependencies=FLEET)
+def oversold(hub: HubDep) -> list[dict[str, Any]]:
+    """Stores whose book of a product is below zero (sold beyond what they held), never silent."""
+    with hub.tx() as conn:
+        return stock.oversold_report(conn)
 
 
 @router.post("/loyalty/expire")

@@ -109,6 +109,13 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
             client.headers[CARD_HEADER] = decoded[0]  # the card's own QR opens it
             customer = client.get("/api/v1/customers/lookup", params=lookup).json()
         assert customer["name"] == "Camille Martin" and customer["consent_marketing"] is True
+        # the proof of her consent: the kiosk sent the version of the notice that holds the box
+        proof = customer["consent_proof"]
+        assert (
+            proof["granted"] is True
+            and proof["wording_version"]
+            and proof["channel"] == edge.settings.store_id
+        )
 
         # Nobody touches the kiosk: warning, then every trace of the customer is gone.
         expect(page.locator("#still-there")).to_be_visible(timeout=9_000)

@@ -321,6 +321,8 @@ async function join(event) {
     const c = await api.post(paths.enrol(), {
       name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked,
       terms_version: $("terms").dataset.version, // the version of the notice shown above the box
+      // the marketing box is part of that notice: its version is the wording the customer agreed to
+      ...($("join-marketing").checked ? { consent_wording: $("terms").dataset.version } : {}),
     });
     cardToken = c.card_token; // the new member continues the session with their new card
     customer = { customer_id: c.customer_id, name: c.name, card: c.card, points: 0 };
