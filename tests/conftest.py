@@ -1,5 +1,4 @@
-"""Fixtures shared by every test package: real Mosquitto, real PostgreSQL, the shared data, and one
-headless Chromium driver (Playwright, sync API) for the store UIs' and the console's browser tests."""
+"""Fixtures shared by every test package: real Mosquitto, real PostgreSQL, the shared data."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import Playwright, sync_playwright
 
 from cloud.localpg import LocalPostgres
 from sync.broker import MosquittoProcess, free_port
@@ -69,26 +68,7 @@ def postgres() -> Iterator[LocalPostgres]:
 
 @pytest.fixture(scope="session")
 def playwright_driver() -> Iterator[Playwright]:
+    """One Playwright for the whole session: the browser tests of every package (tests/web,
+    tests/console) share it; a second sync Playwright in the same process cannot start."""
     with sync_playwright() as driver:
         yield driver
-
-
-@pytest.fixture
-def browser(playwright_driver: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
-    """A Chromium with a fresh profile for one test (nothing left over in localStorage)."""
-    from tests.web.harness import CHROMIUM, CHROMIUM_ARGS  # the browser tests' settings, loaded with them
-
-    context = playwright_driver.chromium.launch_persistent_context(
-        str(tmp_path / "chromium-profile"),
-        executable_path=CHROMIUM,
-        headless=True,
-        args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 800},
-        locale="fr-FR",
-        timezone_id="Europe/Paris",
-    )
-    context.set_default_timeout(10_000)
-    try:
-        yield context
-    finally:
-        context.close()

@@ -14,11 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from cloud.console import pages_admin, pages_fleet, pages_signin
+from cloud.console import pages_admin, pages_customers, pages_fleet, pages_reports, pages_signin
 from cloud.console.guard import PageForbidden, SignInNeeded
 from cloud.console.render import STATIC_DIR, page
 
-PAGES: tuple[ModuleType, ...] = (pages_signin, pages_fleet, pages_admin)
+PAGES: tuple[ModuleType, ...] = (pages_signin, pages_fleet, pages_reports, pages_customers, pages_admin)
 
 # Pages hold no inline script or style; every fetch stays on the hub.
 SECURITY_HEADERS = {

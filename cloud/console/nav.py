@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from cloud.console.identity import ADMIN, ANALYST, ConsoleUser
+from cloud.console.identity import ADMIN, ANALYST, MARKETING, ConsoleUser
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/console/fleet", "Fleet", (ADMIN, ANALYST)),
+    ("/console/reports", "Reports", (ADMIN, ANALYST)),
+    ("/console/customers", "Customers", (ADMIN, MARKETING)),
     ("/console/users", "Users", (ADMIN,)),
     ("/console/audit", "Audit log", (ADMIN,)),
 )

@@ -1,13 +1,15 @@
-"""Browser-test fixtures: a slice of the real retail data (Chromium itself: tests/conftest.py)."""
+"""Browser-test fixtures: headless Chromium (Playwright, sync API) and a slice of the real retail data."""
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import BrowserContext, Playwright
 
-from tests.web.harness import SLICE_LINES, SYNC_SLICE_LINES
+from tests.web.harness import CHROMIUM, CHROMIUM_ARGS, SLICE_LINES, SYNC_SLICE_LINES
 
 
 def first_lines(source: Path, out: Path, lines: int) -> Path:
@@ -34,3 +36,22 @@ def retail_sync_slice(retail_csv: Path, tmp_path_factory: pytest.TempPathFactory
     """A smaller slice (~800 products, ~70 customers, ~940 seed ops) for tests whose seed must
     reach the cloud over MQTT before they start; same products and customers as the journeys use."""
     return first_lines(retail_csv, tmp_path_factory.mktemp("retail") / "sync-slice.csv.gz", SYNC_SLICE_LINES)
+
+
+@pytest.fixture
+def browser(playwright_driver: Playwright, tmp_path: Path) -> Iterator[BrowserContext]:
+    """A Chromium with a fresh profile for one test (nothing left over in localStorage)."""
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(tmp_path / "chromium-profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 800},
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+    )
+    context.set_default_timeout(10_000)
+    try:
+        yield context
+    finally:
+        context.close()
