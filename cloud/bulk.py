@@ -73,6 +73,7 @@ def sales(conn: Connection, ops: list[Op], canon: dict[str, str]) -> None:
     known = _existing(conn, s.sales.c.receipt_id, ids)
     heads: list[dict[str, Any]] = []
     lines: list[dict[str, Any]] = []
+    reserved: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
     for op in ops:
         b = op.body
@@ -113,12 +114,27 @@ def sales(conn: Connection, ops: list[Op], canon: dict[str, str]) -> None:
             }
             for i, x in enumerate(items)
         ]
+        reserved += [
+            {
+                "reservation_id": str(x["reservation_id"]),
+                "receipt_id": rid,
+                "line_no": i,
+                "qty": int(x.get("qty", 0)),
+                "line_cents": int(x.get("qty", 0)) * int(x.get("unit_cents", 0))
+                - int(x.get("discount_cents", 0)),
+                "store": store,
+                "day": day,
+            }
+            for i, x in enumerate(items)
+            if x.get("reservation_id")
+        ]
         if cid:
             seen[cid] = max(seen.get(cid, ""), at)
     if heads:
         conn.execute(insert(s.sales), heads)
     if lines:
         conn.execute(insert(s.sale_lines), lines)
+    insert_ignore_many(conn, s.sale_reservations, reserved, ["reservation_id"])
     if seen:
         c = s.customers
         conn.execute(

@@ -301,8 +301,7 @@ def run_triggers(
     """Evaluate the marketing triggers and deliver the outbox."""
     from cloud.hub import Hub
     from cloud.marketing import triggers
-    from cloud.marketing.delivery import deliver as deliver_outbox
-    from cloud.senders_factory import sender_for
+    from cloud.senders_factory import deliver_pending, sender_for
 
     hub = Hub.from_settings(_settings(db))
     try:
@@ -315,11 +314,13 @@ def run_triggers(
                 follow_up_days=follow_up_days,
             )
         typer.echo(f"queued: {json.dumps(added)}")
-        sender = sender_for(hub.settings)
-        if deliver and sender is not None:
-            typer.echo(f"delivered: {json.dumps(deliver_outbox(hub.engine, sender))}")
+        if deliver and sender_for(hub.settings) is not None:
+            typer.echo(f"delivered: {json.dumps(deliver_pending(hub.engine, hub.settings))}")
         elif deliver:
-            typer.echo("no sender configured (VITRINE_CLOUD_MARKETING_SENDER): messages stay queued")
+            typer.echo(
+                "no sender configured (VITRINE_CLOUD_MARKETING_SENDER for e-mail, VITRINE_CLOUD_SMS_SENDER "
+                "for SMS): messages stay queued"
+            )
     except CloudError as err:
         raise _fail(err) from err
     finally:

@@ -8,15 +8,18 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from cloud.storage import schema as s
-from cloud.timefmt import utc_now_text
+from cloud.timefmt import normalise, utc_now_text
 
 
-def record(conn: Connection, customer_id: str, granted: bool, channel: str, wording: str) -> None:
+def record(
+    conn: Connection, customer_id: str, granted: bool, channel: str, wording: str, *, at: str | None = None
+) -> None:
+    """Keep one proof; ``at`` is the act's time (a store's, sent with its change), default now."""
     conn.execute(
         insert(s.consent_proofs).values(
             customer_id=customer_id,
             granted=granted,
-            at=utc_now_text(),
+            at=normalise(at) if at else utc_now_text(),
             channel=channel,
             wording_version=wording,
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from cloud import customers
+from cloud import consent, customers
 from cloud.errors import InvalidInput, NotFound
 from cloud.loyalty import ledger
 from cloud.storage import schema as s
@@ -59,7 +59,8 @@ def resolve(conn: Connection, params: dict[str, Any]) -> str:
 
 
 def customer_for_store(engine: Engine, clock: HybridClock, params: dict[str, Any]) -> dict[str, Any]:
-    """``{customer_id, fields, field_hlc, identities, created_at, loyalty: {points, as_of_hlc}}``.
+    """``{customer_id, fields, field_hlc, identities, created_at, loyalty: {points, as_of_hlc},
+    consent_proof: {granted, at, channel, wording_version} | null}`` (the latest consent act).
 
     ``fields`` holds the profile fields that have a value (``name``, ``email``, ``phone``,
     ``card``, ``consent_marketing``); ``field_hlc`` their stamps. ``loyalty.points`` is the hub's
@@ -80,6 +81,7 @@ def customer_for_store(engine: Engine, clock: HybridClock, params: dict[str, Any
         ).all()
         as_of = str(clock.now())
         points = ledger.balance(conn, cid)
+        proof = consent.latest(conn, cid)
     return {
         "customer_id": cid,
         "fields": fields,
@@ -87,4 +89,5 @@ def customer_for_store(engine: Engine, clock: HybridClock, params: dict[str, Any
         "identities": [{"kind": str(k), "value": str(v)} for k, v in identities],
         "created_at": str(row["created_at"]),
         "loyalty": {"points": points, "as_of_hlc": as_of},
+        "consent_proof": None if proof is None else {**proof, "at": str(proof["at"])},
     }

@@ -59,6 +59,7 @@ def relay(conn: Connection, ops: Sequence[Op]) -> None:
                 bool(fields["consent_marketing"]),
                 op.origin,
                 str(fields["consent_wording"]),
+                at=str(fields["consent_at"]) if fields.get("consent_at") else None,
             )
         for store in sorted((held.get(cid, set()) & active) - {op.origin}):
             downlink.queue(conn, store, [op])

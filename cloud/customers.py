@@ -183,6 +183,7 @@ def merge(conn: Connection, a: str, b: str) -> str:
         s.sales,
         s.orders,
         s.consent_proofs,
+        s.reservations,
     ):
         conn.execute(update(table).where(table.c.customer_id == other).values(customer_id=survivor))
     return survivor

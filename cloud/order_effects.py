@@ -6,6 +6,9 @@
 * cancelled: the availability the order held is released (a warehouse order's goods go back
   with a ``stock.delta``), the sale leaves the reports, points redeemed on the order are given
   back (entry ``order:{id}:refund-points``).
+* reinstated (the store picked it before the shop's cancel reached it, :mod:`cloud.orders`): the
+  sale is back in the reports, the points given back at the cancel are redeemed again (entry
+  ``order:{id}:reinstated-points``, relayed to the store), and the customer is told it is ready.
 * a return against an order (at any store, or online): earned points are reversed in proportion
   to the refund (entry ``reverse:{return_id}``), relayed to the returning store, and the order is
   marked ``returned``. A return the hub reserved (``cloud.returnable``) was reversed then; the
@@ -129,11 +132,14 @@ def after_transition(
                 for line in order["lines"]
             ]
         if order["customer_id"] and int(order["points_redeemed"]) > 0:
+            # a reinstated order (cloud cancel, then its store's pick won) redeemed them again:
+            # its store's own cancel gives them back once more
+            again = ":again" if _entry_points(conn, f"order:{order['order_id']}:reinstated-points") else ""
             specs.append(
                 (
                     "loyalty.entry",
                     {
-                        "entry_id": f"order:{order['order_id']}:refund-points",
+                        "entry_id": f"order:{order['order_id']}:refund-points{again}",
                         "customer_id": order["customer_id"],
                         "kind": "adjust",
                         "points": int(order["points_redeemed"]),
@@ -146,6 +152,45 @@ def after_transition(
             )
         sales.remove_sale(conn, order["order_id"])
         projections.emit(conn, clock, specs, store=order["store"])
+
+
+def after_reinstate(conn: Connection, clock: HybridClock, order: dict[str, Any], at: str) -> None:
+    """Undo what the cloud's cancel did (see :func:`after_transition`), the order being picked."""
+    specs: list[tuple[str, dict[str, Any]]] = [
+        (
+            "sale.recorded",
+            {
+                "receipt_id": order["order_id"],
+                "store": order["store"],
+                "channel": order["channel"],
+                "customer_id": order["customer_id"],
+                "payment_ref": order["order_id"],
+                "at": order["created_at"],
+                "lines": [{**line, "discount_cents": 0} for line in order["lines"]],
+                "total_cents": int(order["total_cents"]),
+                "points_earned": 0,
+                "points_redeemed": int(order["points_redeemed"]),
+            },
+        )
+    ]
+    if order["customer_id"] and int(order["points_redeemed"]) > 0:
+        specs.append(
+            (
+                "loyalty.entry",
+                {
+                    "entry_id": f"order:{order['order_id']}:reinstated-points",
+                    "customer_id": order["customer_id"],
+                    "kind": "adjust",
+                    "points": -int(order["points_redeemed"]),
+                    "ref": order["order_id"],
+                    "channel": order["channel"],
+                    "store": order["store"],
+                    "at": at,
+                },
+            )
+        )
+    projections.emit(conn, clock, specs, store=order["store"], relay=("loyalty.entry",))
+    notices.order_ready(conn, order, at)
 
 
 def after_return(conn: Connection, clock: HybridClock, body: dict[str, Any]) -> None:

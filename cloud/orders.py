@@ -3,6 +3,11 @@
 The cloud places (and returns or cancels before picking); the fulfilling store picks, collects,
 ships or cancels. A transition not allowed from the current state is ignored by the projection
 (it came late or twice) and rejected by the API.
+
+One race is resolved by rule, not by timing: the shop cancels an order the hub still sees
+``placed`` while its store, offline, has already picked it. The store's pick wins: the store
+ignores the relayed cancel of an order it picked, and the hub, receiving that store's pick of an
+order the cloud cancelled, reinstates it ``picked`` (:func:`reinstate`), so both end the same.
 """
 
 from __future__ import annotations
@@ -66,6 +71,28 @@ def move(conn: Connection, order_id: str, target: str, *, by: str, at: str, hlc:
     )
     conn.execute(insert(s.order_events).values(order_id=order_id, state=target, by=by, at=at, hlc=hlc))
     return True
+
+
+def cancelled_by_cloud(conn: Connection, order_id: str) -> bool:
+    """Whether the order's last move was the shop's cancel (not the store's own)."""
+    last = conn.execute(
+        select(s.order_events.c.state, s.order_events.c.by)
+        .where(s.order_events.c.order_id == order_id)
+        .order_by(s.order_events.c.id.desc())
+        .limit(1)
+    ).first()
+    return last is not None and last[0] == "cancelled" and last[1] == "cloud"
+
+
+def reinstate(conn: Connection, order_id: str, *, by: str, at: str, hlc: str) -> None:
+    """cancelled (by the cloud) -> picked: the fulfilling store's pick, made before the cancel
+    reached it, wins (see the module docstring)."""
+    conn.execute(
+        update(s.orders)
+        .where(s.orders.c.order_id == order_id)
+        .values(state="picked", updated_at=at, state_hlc=hlc)
+    )
+    conn.execute(insert(s.order_events).values(order_id=order_id, state="picked", by=by, at=at, hlc=hlc))
 
 
 def events(conn: Connection, order_id: str) -> list[dict[str, Any]]:

@@ -32,7 +32,17 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from cloud import bulk, bulk_customers, customer_relay, customers, downlink, orders, sales, stock_summary
+from cloud import (
+    bulk,
+    bulk_customers,
+    customer_relay,
+    customers,
+    downlink,
+    orders,
+    reservations,
+    sales,
+    stock_summary,
+)
 from cloud.errors import InvalidInput
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -157,8 +167,17 @@ def _flush(conn: Connection, group: list[Op], clock: HybridClock) -> None:
             else:
                 part.append(op)
         _run(conn, part, clock, bulk.apply)
-        return
-    _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+    else:
+        _run(conn, [op for op in group if op.type in bulk.BULK_TYPES], clock, bulk.apply)
+    reversals = [
+        op.body
+        for op in group
+        if op.type == "loyalty.entry" and op.origin != "cloud" and op.body.get("kind") == "reverse"
+    ]
+    if reversals:  # an offline double refund may reverse more than the receipt earned: cap it
+        from cloud import returnable
+
+        returnable.cap_reversals(conn, clock, reversals)
 
 
 def _run(conn: Connection, group: list[Op], clock: HybridClock, project: Callable[..., Any]) -> bool:
@@ -178,7 +197,7 @@ def _run(conn: Connection, group: list[Op], clock: HybridClock, project: Callabl
 def _apply_one(conn: Connection, op: Op, clock: HybridClock) -> None:
     handler = _HANDLERS.get(op.type)
     if handler is None:
-        return  # types the hub keeps only in cloud_ops (wishlists, reservations, model releases...)
+        return  # types the hub keeps only in cloud_ops (wishlists, model releases...)
     with contextlib.suppress(SyncError):  # a store clock far ahead must not block its ops
         clock.observe(Timestamp.parse(op.hlc))
     try:
@@ -232,9 +251,17 @@ def _order_transition(conn: Connection, op: Op, clock: HybridClock) -> None:
         raise InvalidInput(
             f"store {op.origin} may not move order {order['order_id']} of store {order['store']}"
         )
-    if orders.move(
-        conn, order["order_id"], target, by=str(body.get("by") or op.origin), at=at, hlc=op.hlc, strict=False
-    ):
+    by = str(body.get("by") or op.origin)
+    if (
+        target == "picked"
+        and order["state"] == "cancelled"
+        and op.origin == order["store"]
+        and orders.cancelled_by_cloud(conn, order["order_id"])
+    ):  # the store picked it before the shop's cancel reached it: the pick wins
+        orders.reinstate(conn, order["order_id"], by=by, at=at, hlc=op.hlc)
+        order_effects.after_reinstate(conn, clock, order, at)
+        return
+    if orders.move(conn, order["order_id"], target, by=by, at=at, hlc=op.hlc, strict=False):
         order_effects.after_transition(conn, clock, order, target, at)
 
 
@@ -246,7 +273,19 @@ def _return(conn: Connection, op: Op, clock: HybridClock) -> None:
         order_effects.after_return(conn, clock, op.body)
 
 
+def _receipt_email(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    from cloud.marketing import notices
+
+    notices.receipt_email(conn, op.body, normalise(str(op.body.get("at") or utc_now_text())))
+
+
+def _reservation(conn: Connection, op: Op, _clock: HybridClock) -> None:
+    reservations.record(conn, op.body, op.hlc)
+
+
 _HANDLERS: dict[str, Callable[[Connection, Op, HybridClock], None]] = {
+    "receipt.email": _receipt_email,
+    "reservation.set": _reservation,
     "return.recorded": _return,
     "customer.upsert": _customer,
     "order.placed": _order_placed,

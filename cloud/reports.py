@@ -19,6 +19,7 @@ from cloud.errors import InvalidInput
 from cloud.storage import schema as s
 
 Row = dict[str, Any]
+RESERVATION_CHANNEL = "reservation"  # the sale lines that picked up a reservation in a store
 
 
 def _num(value: Any) -> Any:
@@ -50,7 +51,13 @@ def revenue(conn: Connection, start: str, end: str, by: str = "channel") -> list
 
     Read from the receipt-level projection (``sales``: one row per receipt with its total and item
     count), not from ``sale_lines``: the same figures from a table several times smaller, with no
-    COUNT(DISTINCT receipt)."""
+    COUNT(DISTINCT receipt).
+
+    Per channel, online orders count in their own channel (``online``, ``click_collect``,
+    ``reserve``, ``ship_from_store``) from the day they are placed until they are cancelled; the
+    lines of a store sale that picked up a reservation count as ``reservation`` (as on the store
+    manager's dashboard), the rest of that receipt in its own channel. ``receipts`` is the number
+    of receipts with revenue in the row, so a receipt mixing both counts in both rows."""
     if by not in ("channel", "store"):
         raise InvalidInput("by must be channel or store")
     sa = s.sales
@@ -66,7 +73,53 @@ def revenue(conn: Connection, start: str, end: str, by: str = "channel") -> list
         .group_by(key)
         .order_by(key)
     )
-    return _rows(conn.execute(stmt))
+    rows = _rows(conn.execute(stmt))
+    return _split_reservations(conn, start, end, rows) if by == "channel" else rows
+
+
+def _split_reservations(conn: Connection, start: str, end: str, rows: list[Row]) -> list[Row]:
+    """Move the sale lines that picked up a reservation from their receipt's channel to
+    ``reservation``."""
+    sa, sr = s.sales, s.sale_reservations
+    per_receipt = (
+        select(
+            sr.c.receipt_id,
+            func.sum(sr.c.line_cents).label("cents"),
+            func.sum(sr.c.qty).label("qty"),
+        )
+        .where(sr.c.day >= start, sr.c.day <= end)  # the sale's day, as sales.day
+        .group_by(sr.c.receipt_id)
+        .subquery()
+    )
+    p = per_receipt
+    picked = _rows(
+        conn.execute(
+            select(
+                sa.c.channel,
+                func.sum(p.c.cents).label("cents"),
+                func.sum(p.c.qty).label("qty"),
+                func.count().label("receipts"),
+                func.sum(cast(case((p.c.qty >= sa.c.item_count, 1), else_=0), Integer)).label("only"),
+            )
+            .join(p, p.c.receipt_id == sa.c.receipt_id)
+            .where(sa.c.day >= start, sa.c.day <= end)
+            .group_by(sa.c.channel)
+        )
+    )
+    if not picked:
+        return rows
+    by_channel = {r["channel"]: r for r in rows}
+    total = {"channel": RESERVATION_CHANNEL, "revenue_cents": 0, "receipts": 0, "units": 0}
+    for r in picked:
+        row = by_channel[r["channel"]]
+        row["revenue_cents"] -= r["cents"]
+        row["units"] -= r["qty"]
+        row["receipts"] -= r["only"]
+        total["revenue_cents"] += r["cents"]
+        total["units"] += r["qty"]
+        total["receipts"] += r["receipts"]
+    merged = [r for r in rows if r["receipts"] or r["revenue_cents"] or r["units"]] + [total]
+    return sorted(merged, key=lambda r: str(r["channel"]))
 
 
 def average_basket(conn: Connection, start: str, end: str) -> list[Row]:

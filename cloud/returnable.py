@@ -15,7 +15,9 @@ Points: the hub reverses the points of every return it reserves, with the entry
 ``reverse:{return_id}`` relayed to the returning store, on the cumulative value returned so far
 minus every reversal it knows of, so reversals never exceed what the receipt earned. A store
 reverses points itself only for its own receipt when offline (or when the hub has not received
-that sale yet); if the receipt is then over-refunded, the report shows the points too.
+that sale yet); if that takes the receipt's reversals above its earned points (an offline double
+refund), the hub caps them when the store's entry merges (:func:`cap_reversals`) and the report
+shows earned, reversed and capped points.
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ def sold(conn: Connection, receipt_id: str) -> Sold | None:
 
 
 def describe(conn: Connection, receipt_id: str) -> dict[str, Any]:
-    """A receipt or order as a store needs it to take its return (``orders.lookup``)."""
+    """A receipt or order as a store needs it to take its return (``orders.lookup``); ``returned``:
+    what every store and channel has taken back on it so far, by sku."""
     found = sold(conn, receipt_id)
     if found is None:
         raise NotFound(f"unknown receipt or order {receipt_id!r}")
@@ -127,6 +130,7 @@ def describe(conn: Connection, receipt_id: str) -> dict[str, Any]:
         "lines": found.lines,
         "total_cents": found.total_cents,
         "paid_cents": found.paid_cents,
+        "returned": claimed(conn, receipt_id),
     }
 
 
@@ -191,15 +195,71 @@ def _insert_claims(
     return new
 
 
+CAP_PREFIX = "reverse-cap:"
+
+
 def _reversed(conn: Connection, receipt_id: str) -> int:
+    """Points reversed on a receipt, net of the hub's caps (``reverse-cap:`` corrections)."""
     lg = s.loyalty_ledger
     own = select(s.returns.c.return_id).where(s.returns.c.receipt_id == receipt_id)
     total = conn.execute(
         select(func.coalesce(func.sum(lg.c.points), 0)).where(
-            lg.c.kind == "reverse", (lg.c.ref == receipt_id) | lg.c.ref.in_(own)
+            (lg.c.kind == "reverse") | lg.c.entry_id.startswith(CAP_PREFIX),
+            (lg.c.ref == receipt_id) | lg.c.ref.in_(own),
         )
     ).scalar_one()
     return -int(total)
+
+
+def _capped(conn: Connection, receipt_id: str) -> int:
+    lg = s.loyalty_ledger
+    total = conn.execute(
+        select(func.coalesce(func.sum(lg.c.points), 0)).where(
+            lg.c.entry_id.startswith(CAP_PREFIX), lg.c.ref == receipt_id
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def _receipt_of(conn: Connection, ref: str) -> str | None:
+    """The receipt or order a store's reversal names (its ``ref`` is the receipt or its return id)."""
+    if orders.find(conn, ref) is not None:
+        return ref
+    if conn.execute(select(s.sales.c.receipt_id).where(s.sales.c.receipt_id == ref)).scalar() is not None:
+        return ref
+    found = conn.execute(select(s.returns.c.receipt_id).where(s.returns.c.return_id == ref)).scalar()
+    return str(found) if found is not None else None
+
+
+def cap_reversals(conn: Connection, clock: HybridClock, entries: Sequence[dict[str, Any]]) -> None:
+    """Merged store reversals (``loyalty.entry`` bodies of kind reverse) that take a receipt's
+    reversed points above what it earned — an offline double refund — are capped: the hub books
+    ``reverse-cap:{entry_id}`` (kind adjust, +the excess, ref the receipt), relayed to that store,
+    and the over-refund report shows it. Idempotent by entry id."""
+    for body in entries:
+        receipt_id = _receipt_of(conn, str(body.get("ref") or ""))
+        found = sold(conn, receipt_id) if receipt_id else None
+        if found is None or receipt_id is None:
+            continue
+        excess = min(_reversed(conn, receipt_id) - found.points_earned, -int(body["points"]))
+        if excess <= 0:
+            continue
+        cap = {
+            "entry_id": CAP_PREFIX + str(body["entry_id"]),
+            "customer_id": str(body["customer_id"]),
+            "kind": "adjust",
+            "points": excess,
+            "ref": receipt_id,
+            "channel": body.get("channel") or "store",
+            "store": body.get("store"),
+            "at": utc_now_text(),
+        }
+        exists = conn.execute(
+            select(s.loyalty_ledger.c.entry_id).where(s.loyalty_ledger.c.entry_id == cap["entry_id"])
+        ).scalar()
+        if exists is None:
+            store = str(body["store"]) if body.get("store") else None
+            projections.emit(conn, clock, [("loyalty.entry", cap)], store=store)
 
 
 def reverse_points(
@@ -261,7 +321,8 @@ def reserve(
 
     ``own_sold``: the calling store says the receipt is its own and what it sold on it; used only
     while the hub has not received that sale yet (the store is the authority on its own receipts).
-    Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed, points_by}``:
+    Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed, points_by}``
+    (a refusal adds ``code``, one of :data:`sync.returns.REFUSAL_REASONS`):
     the hub reverses the points of every return it reserves (``points_by: hub``), so reversals from
     several stores add up to at most what the receipt earned; only for a receipt it has not
     received yet does the calling store reverse them itself (``points_by: store``)."""
@@ -296,9 +357,13 @@ def reserve(
         answer.update(approved=True, reason="already reserved", remaining=remaining(found, already))
         answer["points_reversed"] = _hub_points(conn, return_id)
         return answer
-    why = rules.refusal(receipt_id, found.qty, already, wanted)
+    why = rules.refused(
+        receipt_id, found.qty, already, wanted, kind="order" if found.kind == "order" else "receipt"
+    )
     if why is not None:
-        answer.update(approved=False, reason=why, remaining=remaining(found, already), points_reversed=0)
+        answer.update(
+            approved=False, code=why[0], reason=why[1], remaining=remaining(found, already), points_reversed=0
+        )
         return answer
     at = utc_now_text()
     _insert_claims(conn, return_id, receipt_id, store=store, wanted=wanted, at=at)
@@ -361,14 +426,15 @@ def flag_over_refunds(conn: Connection, found: Sold, skus: Sequence[str]) -> Non
 
 
 def over_refund_report(conn: Connection) -> list[dict[str, Any]]:
-    """Every over-refunded receipt line, with the receipt's points earned and reversed (an offline
-    double return may reverse more points than were earned: shown here, to adjust by hand)."""
+    """Every over-refunded receipt line, with the receipt's points earned, reversed (net) and
+    capped (an offline double return reversed more than was earned; the hub gave the excess back,
+    :func:`cap_reversals`)."""
     o = s.over_refunds
     rows = list(conn.execute(select(o).order_by(o.c.detected_at, o.c.receipt_id, o.c.sku)).mappings())
-    points: dict[str, tuple[int, int]] = {}
+    points: dict[str, tuple[int, int, int]] = {}
     for rid in {str(r["receipt_id"]) for r in rows}:
         found = sold(conn, rid)
-        points[rid] = (found.points_earned if found else 0, _reversed(conn, rid))
+        points[rid] = (found.points_earned if found else 0, _reversed(conn, rid), _capped(conn, rid))
     return [
         {
             "receipt_id": r["receipt_id"],
@@ -379,6 +445,7 @@ def over_refund_report(conn: Connection) -> list[dict[str, Any]]:
             "stores": [x for x in str(r["stores"]).split(",") if x],
             "points_earned": points[str(r["receipt_id"])][0],
             "points_reversed": points[str(r["receipt_id"])][1],
+            "points_capped": points[str(r["receipt_id"])][2],
             "detected_at": r["detected_at"],
         }
         for r in rows

@@ -69,6 +69,7 @@ def order_for_return(engine: Engine, store: str, order_id: Any) -> dict[str, Any
         order = orders.find(conn, order_id)
         if order is None:  # a store or kiosk receipt of another store
             return returnable.describe(conn, order_id)
+        returned = returnable.claimed(conn, order_id)
     if order.get("store") == store:
         return {k: order[k] for k in OWN_ORDER_FIELDS}
     if order["state"] not in RETURNABLE_STATES:
@@ -83,6 +84,7 @@ def order_for_return(engine: Engine, store: str, order_id: Any) -> dict[str, Any
             for line in order["lines"]
         ],
         "total_cents": order["total_cents"],
+        "returned": returned,
     }
 
 

@@ -17,6 +17,7 @@ from cloud.timefmt import day_of, normalise, utc_now_text
 
 def remove_sale(conn: Connection, receipt_id: str) -> None:
     conn.execute(delete(s.sale_lines).where(s.sale_lines.c.receipt_id == receipt_id))
+    conn.execute(delete(s.sale_reservations).where(s.sale_reservations.c.receipt_id == receipt_id))
     conn.execute(delete(s.sales).where(s.sales.c.receipt_id == receipt_id))
 
 

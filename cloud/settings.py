@@ -57,7 +57,11 @@ class CloudSettings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8090, ge=1, le=65535)
-    marketing_sender: str = Field(default="none", pattern="^(none|smtp|webhook)$")
+    marketing_sender: str = Field(
+        default="none",
+        pattern="^(none|smtp|webhook|log)$",
+        description="e-mail for marketing and service notices: none, smtp, webhook, log (a file, the demo's)",
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "vitrine@localhost"
@@ -68,6 +72,17 @@ class CloudSettings(BaseSettings):
         description="ed25519 key that signs model releases; created (0600) by the first provisioning "
         "or training, so every store's bundle names its public half before any release",
     )
+    mail_log_path: Path = Field(default=Path("mail.jsonl"), description="where the log e-mail sender appends")
+    sms_sender: str = Field(
+        default="none",
+        pattern="^(none|log|http)$",
+        description="SMS for service notices to customers known by phone only: none, log (a file, the "
+        "demo's), http (an SMS gateway)",
+    )
+    sms_gateway_url: str = Field(default="", description="the SMS gateway's URL (POST {to, from, text} JSON)")
+    sms_gateway_token: SecretStr = Field(default=SecretStr(""), description="bearer token for the gateway")
+    sms_from: str = Field(default="Vitrine", max_length=11, description="the sender name phones show")
+    sms_log_path: Path = Field(default=Path("sms.jsonl"), description="where the log sender appends SMS")
     console_session_minutes: int = Field(
         default=480,
         ge=5,

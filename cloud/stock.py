@@ -42,3 +42,33 @@ def levels(conn: Connection, store: str | None = None) -> dict[tuple[str, str], 
     if store is not None:
         query = query.where(s.stock.c.store == store)
     return {(str(a), str(b)): int(q) for a, b, q in conn.execute(query)}
+
+
+def oversold_report(conn: Connection) -> list[dict[str, object]]:
+    """Every (store, sku) whose book is below zero — sold beyond what the store held — with its
+    zones: flagged, never clamped in the book; offered nowhere (its availability is 0)."""
+    st = s.stock
+    total = func.sum(st.c.qty)
+    rows = conn.execute(
+        select(st.c.store, st.c.sku, total)
+        .group_by(st.c.store, st.c.sku)
+        .having(total < 0)
+        .order_by(st.c.store, st.c.sku)
+    ).all()
+    out: list[dict[str, object]] = []
+    for store, sku, qty in rows:
+        zones = conn.execute(
+            select(st.c.zone, st.c.qty)
+            .where(st.c.store == store, st.c.sku == sku, st.c.qty != 0)
+            .order_by(st.c.zone)
+        ).all()
+        out.append(
+            {
+                "store": str(store),
+                "sku": str(sku),
+                "on_hand": int(qty),
+                "oversold": -int(qty),
+                "zones": {str(z): int(q) for z, q in zones},
+            }
+        )
+    return out

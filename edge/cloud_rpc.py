@@ -140,4 +140,18 @@ def parse_customer(answer: Any) -> CloudCustomer:
         identities=identities,
         created_at=str(answer.get("created_at") or ""),
         loyalty=snapshot,
+        consent_proof=_consent_proof(answer.get("consent_proof")),
     )
+
+
+def _consent_proof(found: Any) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("granted"), bool):
+        raise TypeError("consent_proof must be {granted, at, channel, wording_version}")
+    return {
+        "granted": found["granted"],
+        "at": str(found["at"]),
+        "channel": str(found["channel"]),
+        "wording_version": str(found["wording_version"]),
+    }

@@ -15,6 +15,11 @@ class EdgeError(Exception):
 
     reason: str | None = None
 
+    def __init__(self, *args: object, reason: str | None = None) -> None:
+        super().__init__(*args)
+        if reason is not None:
+            self.reason = reason
+
 
 class NotFound(EdgeError):
     """A referenced entity (sku, customer, receipt, order, ...) does not exist."""

@@ -34,7 +34,7 @@ class SyncLinkConfig:
     tls_ca: Path | None = None
     reconnect_max_s: float = 1.0
     ack_timeout_s: float = 3.0
-    status_every_s: float = 5.0  # the store's health report to the hub (sync.status_report)
+    status_every_s: float = 15.0  # the store's health report to the hub (sync.status_report)
 
     @classmethod
     def from_settings(cls, settings: Any) -> SyncLinkConfig:

@@ -16,19 +16,43 @@ def remaining(sold: Mapping[str, int], claimed: Mapping[str, int]) -> dict[str, 
     return {sku: max(0, qty - claimed.get(sku, 0)) for sku, qty in sold.items()}
 
 
-def refusal(
-    receipt_id: str, sold: Mapping[str, int], claimed: Mapping[str, int], wanted: Mapping[str, int]
-) -> str | None:
-    """Why ``wanted`` cannot be returned now, in words a cashier can act on; None when it can."""
+REFUSAL_REASONS = ("not_sold", "already_returned", "only_left")
+
+
+def refused(
+    receipt_id: str,
+    sold: Mapping[str, int],
+    claimed: Mapping[str, int],
+    wanted: Mapping[str, int],
+    *,
+    kind: str = "receipt",
+) -> tuple[str, str] | None:
+    """Why ``wanted`` cannot be returned now: ``(reason, words)`` — a code of
+    :data:`REFUSAL_REASONS` (the pages translate it, header ``X-Vitrine-Reason``) and words a
+    cashier can act on, naming a ``kind`` "receipt" or "order"; None when it can."""
+    where = f"{kind} {receipt_id}"
     for sku, qty in wanted.items():
         if sold.get(sku, 0) <= 0:
-            return f"{sku} is not on receipt {receipt_id}"
+            return "not_sold", f"{sku} is not on {where}"
         left = sold[sku] - claimed.get(sku, 0)
         if left <= 0:
-            return f"{sku} on receipt {receipt_id} was already returned"
+            return "already_returned", f"{sku} on {where} was already returned"
         if qty > left:
-            return f"only {left} × {sku} left to return on receipt {receipt_id}"
+            return "only_left", f"only {left} × {sku} left to return on {where}"
     return None
+
+
+def refusal(
+    receipt_id: str,
+    sold: Mapping[str, int],
+    claimed: Mapping[str, int],
+    wanted: Mapping[str, int],
+    *,
+    kind: str = "receipt",
+) -> str | None:
+    """The words of :func:`refused`; None when ``wanted`` can be returned."""
+    why = refused(receipt_id, sold, claimed, wanted, kind=kind)
+    return None if why is None else why[1]
 
 
 def returned_share(

@@ -105,7 +105,9 @@ class StreamSender:
             advanced = hwm
             self._progress_at = now
             self._timeout = self.config.ack_timeout_s
-        if self.next_seq <= self.acked:
+        if advanced is not None and self.next_seq <= self.acked:
+            # Only an advance makes ``next_seq <= acked`` stale; otherwise ``next_seq == acked`` is a
+            # pending probe, which a repeated ack (two hellos) must not cancel.
             self.next_seq = self.acked + 1
         if gap and hwm < self.acked and self.next_seq > self.acked:
             # A gap report below what the peer acknowledged: stale (reordered), or the peer went back

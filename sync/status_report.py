@@ -2,7 +2,8 @@
 knows of itself and the hub cannot see (its outbox backlog, clock skew, versions, bootstrap, devices).
 
 :class:`StatusReporter` is a pump agent: every ``every_s`` it asks its source for the report and
-publishes it; nothing is queued while offline (the next report replaces it). :func:`read_report`
+publishes it; nothing is queued while offline (it retries every second until the link is back, and
+the next report replaces the last). :func:`read_report`
 is the hub's side: a bounded, validated dict or None.
 """
 
@@ -21,6 +22,7 @@ from sync.wire import decode_json, encode_json
 log = logging.getLogger(__name__)
 REPORT_VERSION = 1
 MAX_REPORT_BYTES = 16 * 1024
+RETRY_S = 1.0
 # The fields a report may carry (anything else is dropped by the hub).
 FIELDS = (
     "v",
@@ -38,7 +40,7 @@ Source = Callable[[], dict[str, Any]]
 
 
 class StatusReporter:
-    def __init__(self, topic: str, publish: Callable[..., bool], every_s: float = 10.0) -> None:
+    def __init__(self, topic: str, publish: Callable[..., bool], every_s: float = 15.0) -> None:
         self.topic = topic
         self.publish = publish
         self.every_s = every_s
@@ -66,6 +68,8 @@ class StatusReporter:
             payload = encode_json({k: v for k, v in report.items() if k != "devices"})
         if self.publish(self.topic, payload, retain=True):
             self.sent += 1
+        else:  # not connected: try again soon, so the hub hears from a store as soon as it is back
+            self._next = now + min(self.every_s, RETRY_S)
         return True
 
 

@@ -8,16 +8,23 @@ Stock ops (store -> cloud, and cloud -> store for online orders):
   stock.delta    {sku, store, zone, qty, reason, ref}        qty signed; reason in STOCK_REASONS
 Sales and returns (store -> cloud; cloud emits the online ones):
   sale.recorded  {receipt_id, store, channel, customer_id|null, payment_ref, at,
-                  lines:[{sku, qty, unit_cents, discount_cents}], total_cents,
-                  points_earned, points_redeemed}
+                  lines:[{sku, qty, unit_cents, discount_cents, reservation_id?}], total_cents,
+                  points_earned, points_redeemed}   (reservation_id: the line picked up that reservation)
   return.recorded {return_id, receipt_id, store, channel, at,
                    lines:[{sku, qty, refund_cents}], refund_cents, points_reversed}
+  receipt.email  {receipt_id, store, customer_id|null, email, at, lines:[{sku, name, qty, line_cents}],
+                  total_cents, paid_cents, points_redeemed, points_earned}
+                 the customer asked for the receipt by e-mail: the hub sends it with its sender
+                 (through the outbox, so a store offline sends it when the link is back)
 Loyalty (ledger entries; balance = sum of points):
   loyalty.entry  {entry_id, customer_id, kind, points, ref, channel, store, at}
                  kind in LOYALTY_KINDS; points signed (earn +, redeem -, reverse -, expire -)
 Customers (per-field last-writer-wins by op hlc):
   customer.upsert {customer_id, fields:{name?, email?, phone?, card?, consent_marketing?, ...},
                   consent?: {terms_version, accepted_at}}   (the programme terms accepted at enrolment)
+                 a consent_marketing change is the customer's own act and carries its proof in
+                 fields: consent_wording (version agreed to), consent_at (ISO UTC), consent_channel
+                 ("online" or the store id); these are not profile fields
   wishlist.set   {customer_id, sku, present}
 Orders and reservations (one owner per transition):
   order.placed   {order_id, kind, customer_id, store, lines:[{sku, qty, unit_cents}], total_cents,
@@ -68,6 +75,7 @@ STORE_OP_TYPES = frozenset(
         "wishlist.set",
         "order.transition",
         "reservation.set",
+        "receipt.email",
     }
 )
 CLOUD_OP_TYPES = frozenset(

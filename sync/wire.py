@@ -52,6 +52,7 @@ TYPE_CODES: tuple[str, ...] = (
     "loyalty.allowance",
     "stock.summary",
     "model.release",
+    "receipt.email",
 )
 _CODE_OF = {name: i for i, name in enumerate(TYPE_CODES)}
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Playwright, sync_playwright
 
 from cloud.localpg import LocalPostgres
 from sync.broker import MosquittoProcess, free_port
@@ -63,6 +64,14 @@ def postgres() -> Iterator[LocalPostgres]:
     finally:
         pg.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    """One Playwright for the whole session: the browser tests of every package (tests/web,
+    tests/console) share it; a second sync Playwright in the same process cannot start."""
+    with sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture(autouse=True)

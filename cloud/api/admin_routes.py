@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Response
 from sqlalchemy import func, select
 
-from cloud import customers, projections, reports, returnable, stock_summary
+from cloud import customer_view, customers, projections, reports, returnable, stock, stock_summary
 from cloud.admin import catalog, checkpoints, pricing, stores
 from cloud.api.auth import hub_of
 from cloud.api.models import (
@@ -29,10 +29,9 @@ from cloud.errors import InvalidInput
 from cloud.hub import Hub
 from cloud.loyalty import authority, ledger, rules
 from cloud.marketing import outbox, triggers
-from cloud.marketing.delivery import deliver
 from cloud.rollout import artifacts as model_artifacts
 from cloud.rollout import service as rollout
-from cloud.senders_factory import sender_for
+from cloud.senders_factory import deliver_pending, sender_for
 from cloud.shop import accounts
 from cloud.storage import schema as s
 from cloud.timefmt import normalise, utc_now_text
@@ -44,10 +43,11 @@ HubDep = Annotated[Hub, Depends(hub_of)]
 EVERYONE = [Depends(require_role(ADMIN, MARKETING, ANALYST))]
 FLEET = [Depends(require_role(ADMIN, ANALYST))]
 PEOPLE = [Depends(require_role(ADMIN, MARKETING))]
+FIGURES = [Depends(require_role(ADMIN, ANALYST))]  # reports (aggregates, no personal data)
 AdminUser = Annotated[ConsoleUser, Depends(require_role(ADMIN))]
 MarketingUser = Annotated[ConsoleUser, Depends(require_role(ADMIN, MARKETING))]
 Sku = Annotated[str, Query(min_length=1, max_length=64)]
-Day = Annotated[str, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -207,6 +207,13 @@ def over_refunds(hub: HubDep) -> list[dict[str, Any]]:
         return returnable.over_refund_report(conn)
 
 
+@router.get("/stock/oversold", dependencies=FLEET)
+def oversold(hub: HubDep) -> list[dict[str, Any]]:
+    """Stores whose book of a product is below zero (sold beyond what they held), never silent."""
+    with hub.tx() as conn:
+        return stock.oversold_report(conn)
+
+
 @router.post("/loyalty/expire")
 def expire(hub: HubDep, who: AdminUser) -> dict[str, int]:
     with hub.tx() as conn:
@@ -244,29 +251,58 @@ def merge_customers(body: MergeIn, hub: HubDep, who: MarketingUser) -> dict[str,
         return accounts.account(conn, survivor)
 
 
+@router.get("/customers", dependencies=PEOPLE)
+def search_customers(
+    hub: HubDep, q: Annotated[str, Query(min_length=2, max_length=customer_view.MAX_QUERY)]
+) -> list[dict[str, Any]]:
+    """Customers by name (contains), card, e-mail or phone (any written form of the number)."""
+    with hub.tx() as conn:
+        return customer_view.search(conn, q)
+
+
+@router.get("/customers/{customer_id}/360", dependencies=PEOPLE)
+def customer_360(customer_id: str, hub: HubDep) -> dict[str, Any]:
+    """One customer across channels: identities, consent and its proof, loyalty ledger, sales
+    (store and online), orders, returns, reservations."""
+    with hub.tx() as conn:
+        return customer_view.view(conn, customer_id)
+
+
 @router.get("/customers/{customer_id}", dependencies=PEOPLE)
 def get_customer(customer_id: str, hub: HubDep) -> dict[str, Any]:
     with hub.tx() as conn:
         return accounts.account(conn, customer_id)
 
 
-@router.get("/reports/{name}", response_model=None, dependencies=EVERYONE)
+@router.get("/reports", response_model=None, dependencies=FIGURES)
+def report_names() -> dict[str, list[str]]:
+    return {"reports": sorted(reports.REPORTS)}
+
+
+@router.get("/reports/{name}", response_model=None, dependencies=FIGURES)
 def report(
     name: str,
     hub: HubDep,
-    start: Day,
-    end: Day,
+    *,
+    date_from: Annotated[str | None, Query(alias="from", pattern=DAY_PATTERN)] = None,
+    date_to: Annotated[str | None, Query(alias="to", pattern=DAY_PATTERN)] = None,
+    start: Annotated[str | None, Query(pattern=DAY_PATTERN, description="same as from")] = None,
+    end: Annotated[str | None, Query(pattern=DAY_PATTERN, description="same as to")] = None,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> Response | dict[str, Any]:
+    """Report ``name`` over the inclusive days ``from``..``to`` (YYYY-MM-DD), as JSON or CSV."""
+    first, last = date_from or start, date_to or end
+    if not first or not last:
+        raise InvalidInput("give the date range: ?from=YYYY-MM-DD&to=YYYY-MM-DD")
     with hub.tx() as conn:
-        rows = reports.run(conn, name, start, end)
+        rows = reports.run(conn, name, first, last)
     if fmt == "csv":
         return Response(
             reports.to_csv(rows),
             media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}_{start}_{end}.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}_{first}_{last}.csv"'},
         )
-    return {"report": name, "start": start, "end": end, "rows": rows}
+    return {"report": name, "from": first, "to": last, "start": first, "end": last, "rows": rows}
 
 
 @router.post("/marketing/run")
@@ -282,10 +318,11 @@ def run_triggers(body: TriggerRunIn, hub: HubDep, who: MarketingUser) -> dict[st
         audit(conn, who, "marketing.run", {**body.model_dump(), "added": added})
     out: dict[str, Any] = {"added": added}
     if body.deliver:
-        sender = sender_for(hub.settings)
-        if sender is None:
-            raise InvalidInput("no marketing sender configured (VITRINE_CLOUD_MARKETING_SENDER)")
-        out["delivery"] = deliver(hub.engine, sender)
+        if sender_for(hub.settings) is None:
+            raise InvalidInput(
+                "no sender configured: set VITRINE_CLOUD_MARKETING_SENDER (e-mail) or VITRINE_CLOUD_SMS_SENDER (SMS)"
+            )
+        out["delivery"] = deliver_pending(hub.engine, hub.settings)
     return out
 
 

@@ -86,8 +86,10 @@ def get_order(order_id: str, hub: HubDep) -> dict[str, Any]:
 
 @router.post("/orders/{order_id}/cancel")
 def cancel_order(order_id: str, hub: HubDep) -> dict[str, Any]:
+    """Cancel a placed order; 409 once its store picked it (ask the store). A store's order answers
+    with a ``notice``: the store's pick, made offline before the cancel reached it, wins."""
     with hub.tx() as conn:
-        return ordering.cancel(conn, hub.clock, order_id)
+        return ordering.cancel(conn, hub.clock, order_id, hub.settings.warehouse_store)
 
 
 @router.post("/orders/{order_id}/ship")

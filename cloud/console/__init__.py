@@ -17,10 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from cloud.console import (
     pages_admin,
     pages_catalog,
+    pages_customers,
     pages_fleet,
     pages_marketing,
     pages_models,
     pages_prices,
+    pages_reports,
     pages_signin,
     pages_stores,
 )
@@ -30,6 +32,8 @@ from cloud.console.render import STATIC_DIR, page
 PAGES: tuple[ModuleType, ...] = (
     pages_signin,
     pages_fleet,
+    pages_reports,
+    pages_customers,
     pages_admin,
     pages_marketing,
     pages_catalog,

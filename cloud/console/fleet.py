@@ -167,7 +167,11 @@ def shown(st: dict[str, Any]) -> dict[str, str]:
         "skew": "not measured yet" if skew is None else f"{int(skew):+d} ms",
         "versions": f"{st['software'] or '?'} / {model}",
         "bootstrap": bootstrap,
-        "devices": "no device hub" if devices is None else f"{len(devices)} device(s)",
+        "devices": "no device hub"
+        if devices is None
+        else f"{len(devices)} device(s)"
+        if devices
+        else "none configured",
     }
 
 

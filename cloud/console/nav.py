@@ -6,6 +6,8 @@ from cloud.console.identity import ADMIN, ANALYST, MARKETING, ConsoleUser
 
 NAV: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("/console/fleet", "Fleet", (ADMIN, ANALYST)),
+    ("/console/reports", "Reports", (ADMIN, ANALYST)),
+    ("/console/customers", "Customers", (ADMIN, MARKETING)),
     ("/console/marketing", "Marketing", (ADMIN, MARKETING)),
     ("/console/catalog", "Catalog", (ADMIN, MARKETING, ANALYST)),
     ("/console/prices", "Prices & promotions", (ADMIN, MARKETING, ANALYST)),

@@ -16,8 +16,7 @@ from cloud.console.identity import ADMIN, MARKETING, ConsoleUser
 from cloud.console.render import form_fields, page
 from cloud.errors import CloudError, InvalidInput
 from cloud.marketing import outbox, triggers
-from cloud.marketing.delivery import deliver
-from cloud.senders_factory import sender_for
+from cloud.senders_factory import deliver_pending, sender_for
 from cloud.timefmt import utc_now_text
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -148,7 +147,7 @@ async def deliver_now(request: Request, user: Marketer) -> Response:
             error="no sender configured: set VITRINE_CLOUD_MARKETING_SENDER (smtp or webhook) and its "
             "settings on the hub (docs/deployment.md, Marketing messages), then restart it",
         )
-    result = deliver(hub.engine, sender)
+    result = deliver_pending(hub.engine, hub.settings)
     with hub.tx() as conn:
         audit(conn, user, "marketing.deliver", result)
     summary = ", ".join(f"{k} {v}" for k, v in result.items())

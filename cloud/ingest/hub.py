@@ -81,7 +81,9 @@ def start_hub(
         )
         transport.subscribe(shared(all_stores("up")), ingest_agent.on_batch_message)
         transport.subscribe(all_stores("presence"), ingest_agent.on_store_presence)
-        transport.subscribe(all_stores("status"), ingest_agent.on_store_status)
+        # shared: one worker keeps each report (a retained report is not replayed to a shared
+        # subscription; the store sends a new one within status_every_s)
+        transport.subscribe(shared(all_stores("status")), ingest_agent.on_store_status)
         agents.append(ingest_agent)
         if summary_interval_s is not None:
             agents.append(

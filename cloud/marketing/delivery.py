@@ -9,6 +9,8 @@ again in the claiming transaction: a marketing message whose customer no longer 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine, insert, select, update
 
 from cloud.marketing.outbox import CONSENT_WITHDRAWN, may_deliver
@@ -20,15 +22,19 @@ MAX_ATTEMPTS = 3
 
 
 def deliver(
-    engine: Engine, sender: Sender, limit: int = 1000, max_attempts: int = MAX_ATTEMPTS
+    engine: Engine,
+    sender: Sender,
+    limit: int = 1000,
+    max_attempts: int = MAX_ATTEMPTS,
+    only: Callable[[str], bool] | None = None,
 ) -> dict[str, int]:
+    """Send pending messages (those whose recipient ``only`` accepts, when given)."""
     ob = s.marketing_outbox
     with engine.connect() as conn:
-        ids = (
-            conn.execute(select(ob.c.id).where(ob.c.state == "pending").order_by(ob.c.id).limit(limit))
-            .scalars()
-            .all()
-        )
+        rows = conn.execute(
+            select(ob.c.id, ob.c.recipient).where(ob.c.state == "pending").order_by(ob.c.id).limit(limit)
+        ).all()
+    ids = [outbox_id for outbox_id, recipient in rows if only is None or only(str(recipient))]
     sent = failed = cancelled = 0
     for outbox_id in ids:
         with engine.begin() as conn:

@@ -2,7 +2,7 @@
 
 States: ``pending`` → ``sending`` → ``sent`` | ``failed``; ``cancelled`` when the customer's marketing
 consent is gone before delivery (withdrawn, or found missing when the message is claimed). Service
-notices (:data:`SERVICE_TRIGGERS`, e.g. "order ready") are not marketing and are never cancelled so.
+notices (:data:`cloud.marketing.notices.SERVICE_TRIGGERS`: "order ready", receipts) are not marketing and are never cancelled so.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select, update
 
+from cloud.marketing.notices import SERVICE_TRIGGERS
 from cloud.storage import schema as s
 
-SERVICE_TRIGGERS = frozenset({"order_ready"})
 STATES = ("pending", "sending", "sent", "failed", "cancelled")
 CONSENT_WITHDRAWN = "consent withdrawn before delivery"
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -85,3 +87,27 @@ class WebhookSender:
         if response.status_code >= 300:
             raise SendError(f"webhook {self.url}: HTTP {response.status_code}")
         return f"HTTP {response.status_code}"
+
+
+@dataclass
+class MailLogSender:
+    """Appends each e-mail to ``path`` (JSON lines): the demo's mailbox."""
+
+    path: Path
+    from_addr: str = "vitrine@localhost"
+    name: str = "mail-log"
+
+    def send(self, message: Message) -> str:
+        line = {
+            "from": self.from_addr,
+            "to": message.recipient,
+            "subject": message.subject,
+            "body": message.body,
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(line) + "\n")
+        except OSError as err:
+            raise SendError(f"mail log {self.path}: {err}") from err
+        return f"logged to {self.path.name}"

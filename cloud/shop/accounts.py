@@ -10,6 +10,7 @@ from cloud import consent, customers, projections
 from cloud.errors import Conflict, InvalidInput
 from cloud.loyalty import ledger
 from cloud.storage import schema as s
+from cloud.timefmt import utc_now_text
 from sync.hlc import HybridClock
 
 CONSENT_FIELD = "consent_marketing"
@@ -37,9 +38,10 @@ def register(conn: Connection, clock: HybridClock, fields: dict[str, Any]) -> di
             "marketing consent needs consent_wording: the version of the wording the customer agreed to"
         )
     cid = customers.new_customer_id()
-    _emit(conn, clock, cid, given)
+    now = utc_now_text()
+    _emit(conn, clock, cid, _with_proof(given, wording, now))
     if wording and CONSENT_FIELD in given:
-        consent.record(conn, cid, bool(given[CONSENT_FIELD]), "online", str(wording))
+        consent.record(conn, cid, bool(given[CONSENT_FIELD]), "online", str(wording), at=now)
     return account(conn, customers.canonical(conn, cid))
 
 
@@ -69,10 +71,18 @@ def update_profile(
         )
     if not changes:
         raise InvalidInput("nothing to change")
-    _emit(conn, clock, cid, changes)
+    now = utc_now_text()
+    _emit(conn, clock, cid, _with_proof(changes, wording, now))
     if CONSENT_FIELD in changes:
-        consent.record(conn, cid, bool(changes[CONSENT_FIELD]), "online", str(wording))
+        consent.record(conn, cid, bool(changes[CONSENT_FIELD]), "online", str(wording), at=now)
     return account(conn, customers.canonical(conn, cid))
+
+
+def _with_proof(fields: dict[str, Any], wording: Any, at: str) -> dict[str, Any]:
+    """A consent change travels with its proof, so the stores holding the customer show it."""
+    if CONSENT_FIELD not in fields or not wording:
+        return fields
+    return {**fields, "consent_wording": str(wording), "consent_at": at, "consent_channel": "online"}
 
 
 def _emit(conn: Connection, clock: HybridClock, cid: str, fields: dict[str, Any]) -> None:

@@ -226,11 +226,15 @@ def ship_from_warehouse(
     return orders.get(conn, order_id)
 
 
-def cancel(conn: Connection, clock: HybridClock, order_id: str) -> dict[str, Any]:
-    """Cancel an order the store has not picked yet (the cloud owns that transition)."""
+def cancel(conn: Connection, clock: HybridClock, order_id: str, warehouse: str) -> dict[str, Any]:
+    """Cancel an order its store has not picked yet, as far as the hub knows (the store's pick,
+    made offline before the cancel reaches it, wins: :mod:`cloud.orders`)."""
     order = orders.get(conn, order_id)
     if order["state"] != "placed":
-        raise Conflict(f"order {order_id} is {order['state']}; only placed orders can be cancelled online")
+        raise Conflict(
+            f"order {order_id} is {order['state']} at store {order['store']}; only placed orders can be "
+            f"cancelled online: ask store {order['store']} to cancel it"
+        )
     projections.emit(
         conn,
         clock,
@@ -248,7 +252,14 @@ def cancel(conn: Connection, clock: HybridClock, order_id: str) -> dict[str, Any
         ],
         store=order["store"],
     )
-    return orders.get(conn, order_id)
+    out = orders.get(conn, order_id)
+    if order["store"] != warehouse:
+        out["notice"] = (
+            f"cancelled; store {order['store']} is told now, or when it is back online. If it picked the "
+            "order before that (offline), the store's pick wins and the order is reinstated: GET the "
+            "order to follow it"
+        )
+    return out
 
 
 def return_online(

@@ -62,6 +62,17 @@ def _return_claims(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_return_claims_receipt ON return_claims (receipt_id, sku)"))
 
 
+def _reservations(conn: Connection) -> None:
+    from cloud import reservations
+
+    schema.sale_reservations.create(conn)
+    schema.reservations.create(conn)
+    conn.execute(text("CREATE INDEX ix_sale_reservations_day ON sale_reservations (day, store)"))
+    conn.execute(text("CREATE INDEX ix_sale_reservations_receipt ON sale_reservations (receipt_id)"))
+    conn.execute(text("CREATE INDEX ix_reservations_customer ON reservations (customer_id)"))
+    reservations.backfill(conn)
+
+
 def _console(conn: Connection) -> None:
     console = (schema.console_users, schema.console_sessions, schema.console_audit)
     for table in (*console, schema.store_presence, schema.store_status):
@@ -145,6 +156,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         9,
         "head-office console: console_users, console_sessions, console_audit, store_presence, store_status",
         _console,
+    ),
+    Migration(
+        10,
+        "reservations (folded from reservation.set) and sale_reservations (revenue per channel)",
+        _reservations,
     ),
     Migration(11, "model rollout: model_artifacts, model_releases (the release history)", _model_rollout),
 )

@@ -310,6 +310,20 @@ sale_lines = Table(
     PrimaryKeyConstraint("receipt_id", "line_no"),
 )
 
+# The sale lines that picked up a store reservation (``reservation_id`` on a ``sale.recorded``
+# line): revenue per channel counts them as ``reservation``, as the store manager's dashboard does.
+sale_reservations = Table(
+    "sale_reservations",
+    metadata,
+    Column("reservation_id", String(96), primary_key=True),
+    Column("receipt_id", String(96), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("line_cents", BigInteger, nullable=False),
+    Column("store", String(64), nullable=False),
+    Column("day", String(10), nullable=False),
+)
+
 returns = Table(
     "returns",
     metadata,
@@ -391,6 +405,21 @@ orders = Table(
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
     Column("state_hlc", String(64), nullable=False),
+)
+
+# Store reservations ("reserve for pickup" at a kiosk or handheld), folded from ``reservation.set``
+# ops: the newest state by HLC wins (active -> fulfilled | cancelled | expired).
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("reservation_id", String(96), primary_key=True),
+    Column("customer_id", String(64), nullable=False),  # canonical id (rewritten on merge)
+    Column("store", String(64), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("hlc", String(64), nullable=False),
 )
 
 # One row per order line: what a ``placed`` order holds back from its store's availability until

@@ -50,6 +50,19 @@ class SaleIn(Strict):
     zone: Zone | None = None
 
 
+class ReceiptEmailIn(Strict):
+    email: str | None = Field(
+        default=None, max_length=254, description="where to send it (default: the sale's customer's e-mail)"
+    )
+
+
+class ReceiptEmailOut(BaseModel):
+    receipt_id: str
+    email: str
+    online: bool = Field(description="the link to head office is up: the hub e-mails it now")
+    message: str = Field(description="what to tell the customer")
+
+
 class ReturnLineIn(Strict):
     sku: Sku
     qty: Qty
@@ -118,6 +131,11 @@ class CustomerIn(Strict):
         default=None,
         description="the version of the programme terms and privacy notice the customer accepted",
     )
+    consent_wording: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,32}$")] | None = Field(
+        default=None,
+        description="the version of the marketing wording the customer agreed to (default: terms_version, "
+        "whose notice holds the marketing box at the kiosk); needed when consent_marketing is true",
+    )
 
 
 class CustomerPatch(Strict):
@@ -126,6 +144,11 @@ class CustomerPatch(Strict):
     phone: Annotated[str, StringConstraints(max_length=24)] | None = None
     card: Annotated[str, StringConstraints(max_length=32)] | None = None
     consent_marketing: bool | None = None
+    consent_wording: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,32}$")] | None = Field(
+        default=None,
+        description="the version of the marketing wording the customer agreed to; needed to change "
+        "consent_marketing (the customer's own act, kept as proof)",
+    )
 
 
 class CollectIn(Strict):

@@ -56,3 +56,33 @@ def apply_customer_fields(
         tx.execute(f"UPDATE customers SET {key} = ? WHERE customer_id = ?", (column_value, customer_id))
         stamps[key] = hlc
     tx.execute("UPDATE customers SET field_hlc = ? WHERE customer_id = ?", (json.dumps(stamps), customer_id))
+
+
+def write_consent_proof(tx: Tx, customer_id: str, proof: dict[str, Any]) -> None:
+    """Keep the proof of the customer's latest consent act (``attributes.consent_proof``)."""
+    tx.execute(
+        "UPDATE customers SET attributes = json_set(attributes, '$.consent_proof', json(?)) WHERE customer_id = ?",
+        (json.dumps(proof), customer_id),
+    )
+
+
+def apply_remote_consent_proof(
+    tx: Tx, customer_id: str, fields: dict[str, Any], *, hlc: str, origin: str
+) -> None:
+    """A relayed consent change carries its proof (``consent_wording``, ``consent_at``,
+    ``consent_channel``); it is kept when the change itself landed (its HLC won the field)."""
+    if "consent_marketing" not in fields or not fields.get("consent_wording"):
+        return
+    row = q.customer(tx.conn, customer_id)
+    if row is None or json.loads(row["field_hlc"]).get("consent_marketing") != hlc:
+        return
+    write_consent_proof(
+        tx,
+        customer_id,
+        {
+            "granted": bool(fields["consent_marketing"]),
+            "at": str(fields.get("consent_at") or ""),
+            "channel": str(fields.get("consent_channel") or origin),
+            "wording_version": str(fields["consent_wording"]),
+        },
+    )

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from edge.replica.customer_merge import apply_customer_fields
+from edge.replica.customer_merge import apply_customer_fields, apply_remote_consent_proof
 from edge.replica.database import Replica, Tx
 from edge.replica.promotion_kinds import stored_promotion_kind
 from sync.errors import ClockError, MalformedOp
@@ -55,6 +55,7 @@ class ReplicaInbox:
             "stock.delta": self._stock_delta,
             "stock.count": self._stock_count,
             "order.placed": self._order_placed,
+            "order.transition": self._order_transition,
             "loyalty.entry": self._loyalty_entry,
             "customer.upsert": self._customer_upsert,
             "sale.recorded": self._sale_recorded,
@@ -301,6 +302,18 @@ class ReplicaInbox:
             ),
         )
 
+    def _order_transition(self, tx: Tx, op: Op) -> None:
+        """The cloud's cancel of one of this store's orders (the shop cancelled it online). It
+        applies only while the order is still ``placed`` here: a store that already picked it keeps
+        it, and its pick, reaching the hub, reinstates the order there (the store's pick wins)."""
+        b = op.body
+        if b["state"] != "cancelled" or b.get("store") != self._store:
+            return
+        tx.execute(
+            "UPDATE orders SET state = 'cancelled', updated_at = ?, hlc = ? WHERE order_id = ? AND state = 'placed'",
+            (_instant(b["at"]), op.hlc, str(b["order_id"])),
+        )
+
     def _loyalty_entry(self, tx: Tx, op: Op) -> None:
         b = op.body
         tx.execute(
@@ -324,6 +337,9 @@ class ReplicaInbox:
         apply_customer_fields(
             tx, str(op.body["customer_id"]), fields, hlc=op.hlc, now=_iso_of(op.hlc), remote=True
         )
+        if not fields.get("consent_at") and fields.get("consent_wording"):
+            fields["consent_at"] = _iso_of(op.hlc)
+        apply_remote_consent_proof(tx, str(op.body["customer_id"]), fields, hlc=op.hlc, origin=op.origin)
 
     def _sale_recorded(self, tx: Tx, op: Op) -> None:
         """Online sales, kept so a customer can return an online purchase in the store."""

@@ -85,8 +85,12 @@ def on_hand(conn: Conn, sku: str) -> int:
 
 
 def reserved(conn: Conn, sku: str, now: str) -> int:
+    """Units of ``sku`` held here: active reservations, and this store's orders still ``placed``
+    (the hub holds them from the moment it places the order; picking takes them off the shelf)."""
     row = conn.execute(
-        "SELECT coalesce(sum(qty), 0) FROM reservations WHERE sku = ? AND state = 'active' AND expires_at > ?",
+        "SELECT (SELECT coalesce(sum(qty), 0) FROM reservations WHERE sku = ?1 AND state = 'active' "
+        "AND expires_at > ?2) + (SELECT coalesce(sum(json_extract(j.value, '$.qty')), 0) "
+        "FROM orders o, json_each(o.lines) j WHERE o.state = 'placed' AND json_extract(j.value, '$.sku') = ?1)",
         (sku, now),
     ).fetchone()
     return int(row[0])

@@ -79,5 +79,5 @@ class CatalogService:
             promotion=promo_view,
             effective_cents=effective,
             on_hand=on_hand,
-            available=on_hand - q.reserved(conn, sku, now),
+            available=max(0, on_hand - q.reserved(conn, sku, now)),
         )

@@ -54,6 +54,7 @@ class CloudCustomer:
     identities: list[tuple[str, str]]
     created_at: str
     loyalty: LoyaltySnapshot | None
+    consent_proof: dict[str, Any] | None = None  # {granted, at, channel, wording_version}
 
 
 class CustomerDirectory(Protocol):

@@ -13,9 +13,10 @@ replica's clock observes the snapshot's HLC so the store's later entries count o
 from __future__ import annotations
 
 import contextlib
+import json
 
 from edge.replica import queries as q
-from edge.replica.customer_merge import IDENTITY_KINDS, apply_customer_fields
+from edge.replica.customer_merge import IDENTITY_KINDS, apply_customer_fields, write_consent_proof
 from edge.replica.database import Tx
 from edge.services.cloud_port import CloudCustomer
 from sync.errors import ClockError
@@ -31,6 +32,15 @@ def adopt(tx: Tx, record: CloudCustomer, now: str, also: tuple[str, str] | None 
         apply_customer_fields(tx, cid, {}, hlc="", now=created, remote=True)
     for name, value in record.fields.items():
         apply_customer_fields(tx, cid, {name: value}, hlc=record.field_hlc[name], now=created, remote=True)
+    stamp = record.field_hlc.get("consent_marketing")
+    row = q.customer(tx.conn, cid)
+    if (
+        record.consent_proof
+        and stamp
+        and row is not None
+        and json.loads(row["field_hlc"]).get("consent_marketing") == stamp
+    ):
+        write_consent_proof(tx, cid, record.consent_proof)  # the proof of the consent adopted
     for kind, value in [*record.identities, *([also] if also else [])]:
         if kind in IDENTITY_KINDS and q.customer_by_identity(tx.conn, kind, value) is None:
             tx.execute("INSERT INTO customer_identities VALUES (?, ?, ?)", (kind, value, cid))

@@ -18,11 +18,16 @@ from typing import Any
 
 from edge.errors import Invalid, NotFound
 from edge.replica import queries as q
-from edge.replica.customer_merge import IDENTITY_KINDS, PROFILE_FIELDS, apply_customer_fields
+from edge.replica.customer_merge import (
+    IDENTITY_KINDS,
+    PROFILE_FIELDS,
+    apply_customer_fields,
+    write_consent_proof,
+)
 from edge.services.cloud_port import CloudCustomer, CustomerDirectory
 from edge.services.context import StoreContext
 from edge.services.customer_adoption import adopt
-from edge.services.models import CustomerView, WishlistView
+from edge.services.models import ConsentProof, CustomerView, WishlistView
 from sync.phone import try_canonical_phone
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -66,8 +71,23 @@ def normalise_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def consent_proof(row: Any) -> ConsentProof | None:
+    try:
+        found = json.loads(row["attributes"] or "{}").get("consent_proof")
+        return ConsentProof(**found) if isinstance(found, dict) else None
+    except (ValueError, TypeError):
+        return None
+
+
+NEEDS_WORDING = (
+    "a marketing consent change needs consent_wording: the version of the wording the customer agreed "
+    "to (their own act, kept as proof); nothing was changed"
+)
+
+
 def customer_view(row: Any) -> CustomerView:
     return CustomerView(
+        consent_proof=consent_proof(row),
         customer_id=row["customer_id"],
         name=row["name"],
         email=row["email"],
@@ -86,37 +106,72 @@ class CustomerService:
         self.ctx = ctx
         self.directory = directory
 
-    def enrol(self, fields: dict[str, Any], terms_version: str | None = None) -> CustomerView:
+    def enrol(
+        self, fields: dict[str, Any], terms_version: str | None = None, consent_wording: str | None = None
+    ) -> CustomerView:
         """New customer; a loyalty card number is issued when none is given. ``terms_version``, the
         programme terms the customer accepted, is kept with the profile (``attributes``) and sent to
-        the hub in the same op as the consent (``consent`` of ``customer.upsert``)."""
+        the hub in the same op as the consent (``consent`` of ``customer.upsert``).
+
+        Marketing consent is written only when the customer gives it (``consent_marketing`` true,
+        with ``consent_wording`` or, at the kiosk, the terms whose notice holds the box); a box
+        left unticked is no act and writes nothing, so enrolling again under an identity the hub
+        knows never turns an earlier consent off."""
         clean = normalise_fields(fields)
         if "name" not in clean:
             raise Invalid("name is required")
-        clean.setdefault("consent_marketing", False)
+        wording = None
+        if clean.get("consent_marketing"):
+            wording = consent_wording or terms_version
+            if not wording:
+                raise Invalid(NEEDS_WORDING)
+        else:
+            clean.pop("consent_marketing", None)
         if not clean.get("card"):
             clean["card"] = "VC-" + secrets.token_hex(6).upper()
         customer_id = "c-" + secrets.token_hex(8)
         consent = None
         if terms_version:
             consent = {"terms_version": terms_version, "accepted_at": self.ctx.now_iso()}
-        return self._write(customer_id, clean, must_exist=False, consent=consent)
+        return self._write(customer_id, clean, must_exist=False, consent=consent, wording=wording)
 
-    def update(self, customer_id: str, fields: dict[str, Any]) -> CustomerView:
+    def update(
+        self, customer_id: str, fields: dict[str, Any], consent_wording: str | None = None
+    ) -> CustomerView:
+        """Change profile fields; marketing consent only with ``consent_wording`` (Invalid otherwise)."""
         clean = normalise_fields(fields)
         if not clean:
             raise Invalid("nothing to update")
-        return self._write(customer_id, clean, must_exist=True)
+        if "consent_marketing" in clean and not consent_wording:
+            raise Invalid(NEEDS_WORDING)
+        wording = consent_wording if "consent_marketing" in clean else None
+        return self._write(customer_id, clean, must_exist=True, wording=wording)
 
     def _write(
-        self, customer_id: str, clean: dict[str, Any], must_exist: bool, consent: dict[str, str] | None = None
+        self,
+        customer_id: str,
+        clean: dict[str, Any],
+        must_exist: bool,
+        consent: dict[str, str] | None = None,
+        wording: str | None = None,
     ) -> CustomerView:
         with self.ctx.replica.write() as tx:
             if must_exist and q.customer(tx.conn, customer_id) is None:
                 raise NotFound(f"unknown customer {customer_id!r}")
             hlc = tx.hlc()
-            apply_customer_fields(tx, customer_id, clean, hlc=hlc, now=self.ctx.now_iso(), remote=False)
-            body: dict[str, Any] = {"customer_id": customer_id, "fields": clean}
+            now = self.ctx.now_iso()
+            apply_customer_fields(tx, customer_id, clean, hlc=hlc, now=now, remote=False)
+            op_fields = dict(clean)
+            if wording is not None:  # the customer's own act: its proof travels with the change
+                proof = {
+                    "granted": bool(clean["consent_marketing"]),
+                    "at": now,
+                    "channel": self.ctx.store_id,
+                    "wording_version": wording,
+                }
+                write_consent_proof(tx, customer_id, proof)
+                op_fields.update(consent_wording=wording, consent_at=now, consent_channel=self.ctx.store_id)
+            body: dict[str, Any] = {"customer_id": customer_id, "fields": op_fields}
             if consent:
                 body["consent"] = consent
                 tx.execute(

@@ -24,7 +24,7 @@ class ProductView(BaseModel):
     promotion: PromotionView | None = None
     effective_cents: int | None = Field(description="price after the best promotion for this store")
     on_hand: int
-    available: int = Field(description="on hand minus active reservations")
+    available: int = Field(description="on hand minus held (reservations, placed orders), never below 0")
 
 
 class StoreFigure(BaseModel):
@@ -39,7 +39,10 @@ class StockLevels(BaseModel):
     zones: dict[str, int]
     on_hand: int
     reserved: int
-    available: int
+    available: int = Field(
+        description="on hand minus held, never below 0 (as the hub's figure for this store)"
+    )
+    oversold: int = Field(default=0, description="units sold beyond the book (on hand below 0), flagged")
     as_of: str | None = Field(default=None, description="last count or movement of this sku here (ISO UTC)")
     age_s: float | None = Field(default=None, description="seconds since as_of")
     other_stores: dict[str, int] = Field(default_factory=dict, description="store -> qty (see elsewhere)")
@@ -110,6 +113,15 @@ class ReturnRecord(BaseModel):
     points_reversed: int
 
 
+class ConsentProof(BaseModel):
+    """The customer's own act behind their marketing consent, as this store holds it."""
+
+    granted: bool
+    at: str = Field(description="when the customer gave or withdrew it (ISO UTC)")
+    channel: str = Field(description="'online' or the id of the store where they did it")
+    wording_version: str = Field(description="the version of the wording they agreed to")
+
+
 class CustomerView(BaseModel):
     customer_id: str
     name: str
@@ -118,6 +130,7 @@ class CustomerView(BaseModel):
     card: str | None
     consent_marketing: bool
     created_at: str
+    consent_proof: ConsentProof | None = None
 
 
 class LedgerEntry(BaseModel):

@@ -26,7 +26,7 @@ from edge.services.loyalty import write_entry
 from edge.services.models import ReturnLineView, ReturnRecord
 from edge.services.pricing import proportional_share
 from edge.services.stock import record_delta
-from sync.returns import points_for_return, refusal
+from sync.returns import points_for_return, refused
 
 RETURN_CHANNELS = frozenset({"store", "kiosk"})
 MAX_QTY = 999
@@ -52,6 +52,8 @@ class Source:
     points_earned: int
     sold: dict[str, int] = field(default_factory=dict)  # sku -> qty
     value: dict[str, int] = field(default_factory=dict)  # sku -> net cents of all units
+    kind: str = "receipt"  # or "order": the word a refusal uses
+    returned_anywhere: dict[str, int] = field(default_factory=dict)  # the hub's figure, when asked
 
 
 def _source_from_sale(conn: q.Conn, receipt_id: str) -> Source | None:
@@ -82,7 +84,13 @@ def _source_from_order(conn: q.Conn, order_id: str) -> Source | None:
             f"order {order_id} is {order['state']}; only collected or shipped orders can be returned"
         )
     src = Source(
-        order_id, order["customer_id"], order["channel"], order["total_cents"], order["total_cents"], 0
+        order_id,
+        order["customer_id"],
+        order["channel"],
+        order["total_cents"],
+        order["total_cents"],
+        0,
+        kind="order",
     )
     for line in json.loads(order["lines"]):
         sku = line["sku"]
@@ -106,6 +114,8 @@ def _source_from_cloud_order(order_id: str, order: dict[str, Any]) -> Source:
         paid = int(order.get("paid_cents", total))
         customer = str(order["customer_id"]) if order.get("customer_id") else None
         src = Source(order_id, customer, str(order.get("channel") or "online"), total, paid, 0)
+        src.kind = "receipt" if order.get("kind") == "sale" else "order"
+        src.returned_anywhere = {str(k): int(v) for k, v in dict(order.get("returned") or {}).items()}
         for line in order["lines"]:
             sku, qty = str(line["sku"]), int(line["qty"])
             net = qty * int(line["unit_cents"]) - int(line.get("discount_cents") or 0)
@@ -117,9 +127,9 @@ def _source_from_cloud_order(order_id: str, order: dict[str, Any]) -> Source:
 
 
 def _check_left(src: Source, lines: Sequence[ReturnLine], returned: dict[str, int]) -> None:
-    why = refusal(src.receipt_id, src.sold, returned, {line.sku: line.qty for line in lines})
+    why = refused(src.receipt_id, src.sold, returned, {line.sku: line.qty for line in lines}, kind=src.kind)
     if why is not None:
-        raise Conflict(why)
+        raise Conflict(why[1], reason=why[0])
 
 
 class ReturnService:
@@ -192,8 +202,10 @@ class ReturnService:
     def returnable(self, ref: str) -> dict[str, Any]:
         """What can be taken back on receipt or order ``ref``, whichever store or channel sold it:
         ``{kind: receipt|order, key: {receipt_id|order_id}, ref, channel, sold_here, lines:[{sku,
-        name, qty, returned_here}]}``. Asks the cloud for a sale this store never saw; NotFound
-        says whether the cloud could be asked."""
+        name, qty, returned_here, left}]}`` (``left``: still returnable as far as this store knows —
+        its own returns, and every channel's when the cloud described the sale; the hub has the
+        last word when the return is taken). Asks the cloud for a sale this store never saw;
+        NotFound says whether the cloud could be asked."""
         reader = self.ctx.replica.reader()
         own = _source_from_sale(reader, ref)
         src = own or _source_from_order(reader, ref)
@@ -226,7 +238,13 @@ class ReturnService:
             "channel": src.channel,
             "sold_here": own is not None,
             "lines": [
-                {"sku": sku, "name": names.get(sku, sku), "qty": qty, "returned_here": returned.get(sku, 0)}
+                {
+                    "sku": sku,
+                    "name": names.get(sku, sku),
+                    "qty": qty,
+                    "returned_here": returned.get(sku, 0),
+                    "left": max(0, qty - max(returned.get(sku, 0), src.returned_anywhere.get(sku, 0))),
+                }
                 for sku, qty in sorted(src.sold.items())
             ],
         }
@@ -263,6 +281,7 @@ class ReturnService:
                     "name": str(r[1]),
                     "qty": int(r[2]),
                     "returned_here": int(back.get(r[0]) or 0),
+                    "left": max(0, int(r[2]) - int(back.get(r[0]) or 0)),
                 }
                 for r in rows
             ],
@@ -288,7 +307,10 @@ class ReturnService:
                 "the goods and the order number and take the return once the store is back online"
             )
         if not answer.get("approved"):
-            raise Conflict(f"{answer.get('reason') or 'the cloud refused the return'}; nothing was refunded")
+            raise Conflict(
+                f"{answer.get('reason') or 'the cloud refused the return'}; nothing was refunded",
+                reason=str(answer.get("code") or "return_refused"),
+            )
         if answer.get("points_by", "store" if own else "hub") == "store":
             return None  # the hub has not received this sale yet: the store reverses its points
         return int(answer.get("points_reversed") or 0)

@@ -90,7 +90,8 @@ class SellingService:
                         (line.reservation_id, receipt_id, line.sku, pline.line_cents),
                     )
             receipt.oversold = self._flag_oversold(tx, receipt.lines)
-            self._write_sale(tx, receipt)
+            picked_up = {n: line.reservation_id for n, line in enumerate(basket.lines) if line.reservation_id}
+            self._write_sale(tx, receipt, picked_up)
             for pline in receipt.lines:
                 record_delta(
                     tx, self.ctx.store_id, sku=pline.sku, zone=basket.zone or self.ctx.default_zone,
@@ -118,7 +119,9 @@ class SellingService:
         return any(line.oversold for line in priced)
 
     @staticmethod
-    def _write_sale(tx: Tx, receipt: Receipt) -> None:
+    def _write_sale(tx: Tx, receipt: Receipt, picked_up: dict[int, str]) -> None:
+        """``picked_up``: line index -> the reservation that line picked up (the hub counts those
+        lines as the ``reservation`` channel, as the manager's dashboard does)."""
         tx.conn.executemany(
             "INSERT INTO sale_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -150,8 +153,9 @@ class SellingService:
                         "qty": p.qty,
                         "unit_cents": p.unit_cents,
                         "discount_cents": p.discount_cents,
+                        **({"reservation_id": picked_up[n]} if n in picked_up else {}),
                     }
-                    for p in receipt.lines
+                    for n, p in enumerate(receipt.lines)
                 ],
                 "total_cents": receipt.total_cents,
                 "points_earned": receipt.points_earned,

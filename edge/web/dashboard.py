@@ -52,14 +52,23 @@ class LowStockItem(BaseModel):
     qty: int
 
 
+class ZoneCount(BaseModel):
+    zone: str
+    book: int = Field(description="stock the replica expected in this zone just before the count")
+    counted: int
+
+
 class Discrepancy(BaseModel):
+    """One product whose count session found another quantity than the book, over the zones the
+    session replaced (:mod:`sync.zones`: units found on another shelf are a relocation, no gap)."""
+
     sku: str
     name: str
-    zone: str
     session: str
-    book: int = Field(description="stock the replica expected just before the count")
+    book: int = Field(description="stock the replica expected just before the count, over the zones counted")
     counted: int
     at_hlc: str
+    zones: list[ZoneCount] = Field(description="book vs counted per zone the session replaced")
 
 
 class ReturnSummary(BaseModel):
@@ -150,11 +159,14 @@ def low_stock(conn: sqlite3.Connection, threshold: int, limit: int = 50) -> list
 
 
 def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy]:
-    """For each (sku, zone) whose latest count came from a count session: book vs counted, when they differ.
+    """Products whose latest count session found another quantity than the book (sync.zones).
 
-    Book = the previous count of the cell (0 if none) plus the deltas between it and this count (HLC
-    order). Opening counts (no session, or the seed's) are the book itself and never discrepancies.
-    """
+    Per (sku, zone) whose latest count came from a count session, book = the previous count of the
+    cell (0 if none) plus the deltas between it and this count (HLC order); a product is a
+    discrepancy when the totals over the zones its session replaced differ (a full-store count
+    replaces every zone of the book, so stock booked in ``floor`` and found on ``shelf-a`` is a
+    relocation). Opening counts (no session, or the seed's) are the book itself and never
+    discrepancies."""
     rows = conn.execute(
         """
         WITH latest AS (
@@ -173,13 +185,19 @@ def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy
         FROM latest l LEFT JOIN catalog cat ON cat.sku = l.sku
         """
     ).fetchall()
-    found = [
-        Discrepancy(
-            sku=r[0], name=r[1], zone=r[2], session=r[3], counted=int(r[4]), at_hlc=r[5], book=int(r[6])
+    grouped: dict[tuple[str, str], Discrepancy] = {}
+    for sku, name, zone, session, counted, at_hlc, book in rows:
+        d = grouped.setdefault(
+            (str(sku), str(session)),
+            Discrepancy(sku=sku, name=name, session=session, book=0, counted=0, at_hlc=at_hlc, zones=[]),
         )
-        for r in rows
-        if int(r[6]) != int(r[4])
-    ]
+        d.book += int(book)
+        d.counted += int(counted)
+        d.at_hlc = max(d.at_hlc, str(at_hlc))
+        d.zones.append(ZoneCount(zone=zone, book=int(book), counted=int(counted)))
+    found = [d for d in grouped.values() if d.book != d.counted]
+    for d in found:
+        d.zones.sort(key=lambda z: z.zone)
     found.sort(key=lambda d: (-abs(d.counted - d.book), d.sku))
     return found[:limit]
 

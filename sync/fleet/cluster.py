@@ -137,7 +137,23 @@ class Fleet:
                 "VITRINE_CLOUD_WORKER_ID": worker_id,
                 "VITRINE_CLOUD_NODE_ID": f"cloud-{worker_id}",
                 "VITRINE_CLOUD_MODEL_SIGNING_KEY": str(self._model_key()),
+                # the demo's mailbox and phone: what the hub's senders deliver (docs/deployment.md)
+                "VITRINE_CLOUD_MARKETING_SENDER": "log",
+                "VITRINE_CLOUD_MAIL_LOG_PATH": str(self.notices["mail"]),
+                "VITRINE_CLOUD_SMS_SENDER": "log",
+                "VITRINE_CLOUD_SMS_LOG_PATH": str(self.notices["sms"]),
             }
+        )
+
+    @property
+    def notices(self) -> dict[str, Path]:
+        """Where the hub's log senders write the e-mails and SMS it sends (order ready, receipts)."""
+        return {"mail": self.root / "mail.jsonl", "sms": self.root / "sms.jsonl"}
+
+    def deliver_notices(self) -> None:
+        """What the shipped ``vitrine-cloud-triggers.timer`` runs: queue notices, deliver the outbox."""
+        run_cli(
+            self._python("cloud.cli", "run-triggers"), self._cloud_env(), 300, "vitrine-cloud run-triggers"
         )
 
     def _python(self, module: str, *args: str) -> list[str]:

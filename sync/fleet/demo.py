@@ -99,7 +99,14 @@ def _banner(fleet: Fleet, people: dict[str, str]) -> str:
             f"  handheld  {store.url}/handheld   sign in with staff PIN {people['staff_pin']} (alice)",
             f"  manager   {store.url}/manager    sign in with manager PIN {people['manager_pin']} (maud)",
         ]
-    lines += ["", f"secrets, logs and databases in {fleet.root}", "Ctrl-C to stop everything.", ""]
+    lines += [
+        "",
+        f"e-mails and SMS the hub sends (order ready, receipts), every minute: {fleet.notices['mail']}, "
+        f"{fleet.notices['sms']}",
+        f"secrets, logs and databases in {fleet.root}",
+        "Ctrl-C to stop everything.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -183,10 +190,16 @@ def main(argv: list[str] | None = None) -> int:
             f"shoppers started ({args.shoppers_per_minute:g} per minute per store, 20% online click & collect)"
         )
         deadline = time.monotonic() + args.duration if args.duration else None
-        last_report = time.monotonic()
+        last_report = last_notices = time.monotonic()
         while deadline is None or time.monotonic() < deadline:
             time.sleep(0.5)
             fleet.check_alive()
+            if time.monotonic() - last_notices >= 60:
+                last_notices = time.monotonic()
+                try:
+                    fleet.deliver_notices()
+                except FleetError as err:  # the demo keeps selling; the next minute tries again
+                    _say(f"notices not delivered this minute: {err}")
             if time.monotonic() - last_report >= 30:
                 last_report = time.monotonic()
                 _say("activity: " + "; ".join(

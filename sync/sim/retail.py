@@ -8,20 +8,24 @@ for stock); storage, the network and time are simulated, as in :mod:`sync.sim.en
 
 A schedule (from its seed) mixes sales with and without a card, redemptions (online authorised,
 offline within a leased allowance), online orders (delivery, click & collect, reserve) and their
-pick / collect / cancel, returns at any store or online (including attempts to return twice or
+pick / collect / cancel (by the store, or by the web shop whatever the store did offline: the
+store's pick wins), returns at any store or online (including attempts to return twice or
 more than sold), cycle counts over some or all zones, goods received without a location,
-transfers, and the same customer edited at a store and online at once; stores go offline and the
-link delivers late, in bursts and twice. At the end every store comes back and the checks run:
+transfers, the same customer edited at a store and online at once, identity merges at the hub
+(two customers found to be one), and points expiry; stores go offline and the link delivers
+late, in bursts and twice. At the end every store comes back and the checks run:
 
 1. refunded ≤ sold on every line, or the line is in the hub's over-refund report (and then some
    return of it was taken offline); stores never refund beyond their own proof;
-2. per customer: balance = earned − redeemed − reversed, reversals on a receipt ≤ its earned
-   points, and a customer whose balance is negative is in the overdraft report;
+2. per (merged) customer: balance = earned − redeemed − reversed − expired, reversals on a receipt
+   (net of the hub's caps) ≤ its earned points, a capped receipt is in the over-refund report,
+   and a customer whose balance is negative is in the overdraft report;
 3. stock per (sku, store, zone): the hub's incremental book = the fold of every count and delta =
    the store's book; after a full-store count on-hand equalled the count; every oversold cell is
    flagged;
 4. every order in the same state at the hub and at its store;
-5. every profile equal at the hub and at every store holding the customer.
+5. every profile equal at the hub and at every store holding the customer; no store still holds
+   a customer merged into another.
 """
 
 from __future__ import annotations
@@ -45,13 +49,16 @@ EARN_PER = 100  # cents per point
 INVARIANTS = (
     "refunded ≤ sold on every receipt/order line, or the line is in the hub's over-refund report "
     "(and some return of it was taken offline); no store refunds beyond its own record",
-    "balance = earned − redeemed − reversed − expired for every customer; reversals on a receipt ≤ "
-    "its earned points unless it is reported over-refunded; a negative balance is a reported overdraft",
+    "balance = earned − redeemed − reversed − expired for every (merged) customer; reversals on a "
+    "receipt ≤ its earned points (an offline double refund is capped at merge and reported); a "
+    "negative balance is a reported overdraft",
     "stock per (sku, store, zone): hub book = fold of counts and deltas = store book; a full-store "
     "count makes on-hand equal the count; every oversold cell is flagged",
-    "every order in the same state at the hub and at its store",
-    "every profile equal at the hub and at every store holding the customer",
+    "every order in the same state at the hub and at its store (an online cancel loses to the store's pick)",
+    "every profile equal at the hub and at every store holding the customer, merged customers "
+    "included; no store holds a merged-away customer",
 )
+CAP = "reverse-cap:"  # the hub's correction of a store reversal beyond what a receipt earned
 
 
 @dataclass
@@ -108,9 +115,26 @@ class Hub:
     profiles: dict[str, dict[str, tuple[str, Any]]] = field(default_factory=dict)
     holders: dict[str, set[str]] = field(default_factory=dict)
     leases: dict[tuple[str, str], int] = field(default_factory=dict)
+    merged: dict[str, str] = field(default_factory=dict)  # merged-away customer -> the one kept
+    cancelled_online: set[str] = field(default_factory=set)
+    capped: set[str] = field(default_factory=set)  # receipts whose reversals the hub capped
+
+    def canon(self, cid: str) -> str:
+        while cid in self.merged:
+            cid = self.merged[cid]
+        return cid
 
     def balance(self, cid: str) -> int:
-        return sum(p for c, _k, p, _r in self.ledger.values() if c == cid)
+        cid = self.canon(cid)
+        return sum(p for c, _k, p, _r in self.ledger.values() if self.canon(c) == cid)
+
+    def reversed_on(self, rid: str) -> int:
+        """Points reversed on a receipt, net of the caps."""
+        return -sum(
+            p
+            for eid, (_c, k, p, r) in self.ledger.items()
+            if r == rid and (k == "reverse" or eid.startswith(CAP))
+        )
 
 
 ORDER_MOVES = {  # the hub's transitions (one owner per transition)
@@ -194,13 +218,19 @@ class World:
             hub.sold.setdefault(sale.receipt_id, sale)
         elif op.type == "loyalty.entry":
             self.hub_entry(b["entry_id"], b["customer"], b["kind"], b["points"], b.get("receipt"))
+            if b["kind"] == "reverse":
+                self.hub_cap(b["entry_id"], b["customer"], b["receipt"], -b["points"])
         elif op.type == "return.recorded":
             self.hub_claim(b["return_id"], b["receipt_id"], b["lines"], offline=b["offline"])
         elif op.type == "customer.upsert":
             self.hub_profile(op.origin, b["customer"], b["fields"], op.hlc)
         elif op.type == "order.transition":
             oid, target = b["order_id"], b["state"]
-            if target in ORDER_MOVES.get(hub.orders[oid], set()):
+            if target == "picked" and hub.orders[oid] == "cancelled" and oid in hub.cancelled_online:
+                hub.orders[oid] = "picked"  # the store picked before the cancel reached it: it wins
+                hub.cancelled_online.discard(oid)
+                self.tally("order reinstated (the store's pick won)")
+            elif target in ORDER_MOVES.get(hub.orders[oid], set()):
                 hub.orders[oid] = target
                 if target == "collected":
                     self.hub_earn_order(oid)
@@ -211,6 +241,17 @@ class World:
         self.hub.ledger[entry_id] = (cid, kind, points, receipt)
         if points < 0 and self.hub.balance(cid) < 0:
             self.hub.overdrafts.add(cid)
+
+    def hub_cap(self, entry_id: str, cid: str, rid: str, points: int) -> None:
+        """A store's reversal that takes the receipt above what it earned is capped at merge."""
+        sale = self.hub.sold.get(rid)
+        if sale is None:
+            return
+        excess = min(self.hub.reversed_on(rid) - sale.earned, points)
+        if excess > 0:
+            self.hub_entry(CAP + entry_id, cid, "adjust", excess, rid)
+            self.hub.capped.add(rid)
+            self.tally("reversal capped at merge")
 
     def hub_claim(self, return_id: str, receipt_id: str, lines: dict[str, int], *, offline: bool) -> None:
         hub = self.hub
@@ -244,7 +285,7 @@ class World:
     def hub_reverse(self, return_id: str, sale: Sale, before: dict[str, int]) -> int:
         if not sale.customer:
             return 0
-        known = -sum(p for _c, k, p, r in self.hub.ledger.values() if k == "reverse" and r == sale.receipt_id)
+        known = self.hub.reversed_on(sale.receipt_id)
         share = returns.points_for_return(
             sale.earned,
             sale.total,
@@ -265,6 +306,7 @@ class World:
             self.hub_entry(f"order:{oid}:earn", sale.customer, "earn", sale.earned, oid)
 
     def hub_profile(self, origin: str, cid: str, fields: dict[str, Any], hlc: str) -> None:
+        cid = self.hub.canon(cid)
         prof = self.hub.profiles.setdefault(cid, {})
         for name, value in fields.items():
             if hlc > prof.get(name, ("", None))[0]:
@@ -286,8 +328,15 @@ class World:
                     prof[name] = (hlc, value)
         elif kind == "order.placed":
             store.orders.setdefault(body, "placed")
-        elif kind == "order.cancelled" and "cancelled" in ORDER_MOVES.get(store.orders.get(body, ""), set()):
-            store.orders[body] = "cancelled"
+        elif kind == "order.cancelled" and store.orders.get(body) == "placed":
+            store.orders[body] = "cancelled"  # a store that picked it keeps it (its pick wins)
+        elif kind == "customer.merge":
+            gone, kept, snapshot = body
+            prof = store.profiles.setdefault(kept, {})
+            for source in (store.profiles.pop(gone, {}), snapshot):
+                for name, (hlc, value) in source.items():
+                    if hlc > prof.get(name, ("", None))[0]:
+                        prof[name] = (hlc, value)
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -311,8 +360,12 @@ class World:
             self.receive(store)
         elif r < 0.86:
             self.transfer(store)
-        elif r < 0.95:
+        elif r < 0.93:
             self.edit_customer(store)
+        elif r < 0.95:
+            self.merge_customers()
+        elif r < 0.97:
+            self.expire_points()
         else:
             self.lease(store)
         self.sync(self.stores[self.rng.choice(STORES)])
@@ -347,6 +400,8 @@ class World:
 
     def hold(self, store: Store, cid: str) -> None:
         """The store holds the customer (enrolled or looked up there)."""
+        if store.online:
+            cid = self.hub.canon(cid)  # a lookup at the hub answers with the merged customer
         if cid not in store.profiles and store.online:
             store.profiles[cid] = dict(self.hub.profiles.get(cid, {}))
             self.hub.holders.setdefault(cid, set()).add(store.sid)
@@ -371,7 +426,10 @@ class World:
         return points
 
     def reserved(self, cid: str, exclude: str) -> int:
-        return sum(p for (sid, c), p in self.hub.leases.items() if c == cid and sid != exclude)
+        cid = self.hub.canon(cid)
+        return sum(
+            p for (sid, c), p in self.hub.leases.items() if self.hub.canon(c) == cid and sid != exclude
+        )
 
     def lease(self, store: Store) -> None:
         if not store.online:
@@ -406,9 +464,11 @@ class World:
         oid = self.rng.choice(mine)
         state = store.orders[oid]
         roll = self.rng.random()
-        if roll < 0.15 and store.online and self.hub.orders[oid] == "placed":
-            self.hub.orders[oid] = "cancelled"  # the shop cancels; the store is reachable
-            self.store_apply(store, "order.cancelled", oid)
+        if roll < 0.15 and self.hub.orders[oid] == "placed":
+            # the shop cancels what the hub sees placed, whatever the store did offline meanwhile
+            self.hub.orders[oid] = "cancelled"
+            self.hub.cancelled_online.add(oid)
+            store.downlink.append(("order.cancelled", oid))
             self.tally("order cancelled online")
             return
         target = "cancelled" if roll < 0.25 else ("picked" if state == "placed" else "collected")
@@ -527,6 +587,8 @@ class World:
 
     def edit_customer(self, store: Store) -> None:
         cid = self.rng.choice(self.customers)
+        if store.online or cid not in store.profiles:
+            cid = self.hub.canon(cid)
         self.hold(store, cid)
         name = self.rng.choice(FIELDS)
         value: Any = self.rng.random() < 0.5 if name == "consent_marketing" else self.new_id(name + "-")
@@ -538,6 +600,42 @@ class World:
             online = self.rng.random() < 0.5 if name == "consent_marketing" else self.new_id(name + "-")
             self.hub_profile("cloud", cid, {name: online}, self.clock.hlc("cloud"))
             self.tally("profile edit online")
+
+    def merge_customers(self) -> None:
+        """The hub finds two customers are one (same e-mail on two channels) and merges them: the
+        ledger, the profile (per field, latest HLC) and the stores holding either."""
+        hub = self.hub
+        alive = sorted({hub.canon(c) for c in self.customers})
+        if len(alive) < 3:
+            return
+        kept, gone = self.rng.sample(alive, 2)
+        hub.merged[gone] = kept
+        prof = hub.profiles.setdefault(kept, {})
+        for name, (hlc, value) in hub.profiles.pop(gone, {}).items():
+            if hlc > prof.get(name, ("", None))[0]:
+                prof[name] = (hlc, value)
+        holders = hub.holders.setdefault(kept, set())
+        holders |= hub.holders.pop(gone, set())
+        for (sid, c), points in list(hub.leases.items()):
+            if c == gone:
+                del hub.leases[(sid, c)]
+                hub.leases[(sid, kept)] = hub.leases.get((sid, kept), 0) + points
+        for sid in sorted(holders):
+            self.stores[sid].downlink.append(("customer.merge", (gone, kept, dict(prof))))
+        self.tally("identity merge")
+
+    def expire_points(self) -> None:
+        """The hub's expiry run: FIFO, what is older than the cutoff and no debit consumed."""
+        hub = self.hub
+        cid = hub.canon(self.rng.choice(self.customers))
+        entries = [(p, c) for (_cc, _k, p, _r) in hub.ledger.values() for c in [_cc]]
+        cutoff = len(entries) // 2  # the older half of the ledger is past the expiry date
+        mine = [p for p, c in entries[:cutoff] if hub.canon(c) == cid and p > 0]
+        debits = -sum(p for p, c in entries if hub.canon(c) == cid and p < 0)
+        amount = loyalty.expiring_points(sum(mine), debits)
+        if amount > 0:
+            self.hub_entry(self.new_id(f"expire:{cid}:"), cid, "expire", -amount, None)
+            self.tally("points expired")
 
     # --- the verdict -------------------------------------------------------------------------------
 
@@ -563,21 +661,27 @@ class World:
                 sale = hub.sold[rid]
                 if any(q > sale.sold.get(s, 0) for s, q in done.items()):
                     fail(f"{store.sid} refunded {rid} beyond what was sold: {done}")
-        for cid in self.customers:
-            entries = [(k, p, r) for c, k, p, r in hub.ledger.values() if c == cid]
+        for cid in sorted({hub.canon(c) for c in self.customers}):
+            entries = [(eid, k, p) for eid, (c, k, p, _r) in hub.ledger.items() if hub.canon(c) == cid]
             by_kind = {
-                k: sum(p for kk, p, _ in entries if kk == k) for k in ("earn", "redeem", "reverse", "expire")
+                k: sum(p for _e, kk, p in entries if kk == k) for k in ("earn", "redeem", "reverse", "expire")
             }
+            by_kind["reverse"] += sum(p for e, _k, p in entries if e.startswith(CAP))
             balance = hub.balance(cid)
             if balance != by_kind["earn"] + by_kind["redeem"] + by_kind["reverse"] + by_kind["expire"]:
-                fail(f"{cid}: balance {balance} ≠ earned − redeemed − reversed − expired")
-            if balance < 0 and cid not in hub.overdrafts:
+                fail(f"{cid}: balance {balance} ≠ earned − redeemed − reversed − expired {by_kind}")
+            if (
+                balance < 0
+                and not ({cid} | {g for g, k in hub.merged.items() if hub.canon(k) == cid}) & hub.overdrafts
+            ):
                 fail(f"{cid}: silent overdraft {balance}")
         flagged = {rid for rid, _sku in hub.over_refunds}
         for rid, sale in hub.sold.items():
-            reversed_ = -sum(p for _c, k, p, r in hub.ledger.values() if k == "reverse" and r == rid)
-            if reversed_ > sale.earned and rid not in flagged:
-                fail(f"{rid}: reversed {reversed_} points of {sale.earned} earned, not flagged")
+            reversed_ = hub.reversed_on(rid)
+            if reversed_ > sale.earned:
+                fail(f"{rid}: reversed {reversed_} points of {sale.earned} earned")
+            if rid in hub.capped and rid not in flagged:
+                fail(f"{rid}: reversal capped but the receipt is not in the over-refund report")
         all_ops = [op for st in self.stores.values() for op in st.stock_ops]
         folded = fold_stock(all_ops)
         for key, level in folded.items():
@@ -597,6 +701,9 @@ class World:
             for sid in hub.holders.get(cid, set()):
                 if self.stores[sid].profiles.get(cid) != prof:
                     fail(f"profile {cid}: hub {prof} ≠ {sid} {self.stores[sid].profiles.get(cid)}")
+        for store in self.stores.values():
+            for gone in sorted(set(store.profiles) & set(hub.merged)):
+                fail(f"{store.sid} still holds {gone}, merged into {hub.canon(gone)}")
 
 
 @dataclass(frozen=True)

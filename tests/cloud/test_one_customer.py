@@ -27,7 +27,7 @@ def test_one_customer_everywhere(tmp_path: Path, broker: MosquittoProcess, db_ur
     with two_stores(tmp_path, broker, db_url, "customers") as fleet:
         api, nodes, links = fleet.api, fleet.nodes, fleet.links
         ann = nodes["a"].customers.enrol(
-            {"name": "Ann", "email": "ann@example.com", "consent_marketing": True}
+            {"name": "Ann", "email": "ann@example.com", "consent_marketing": True}, consent_wording="kiosk-1"
         )
         cid = ann.customer_id
         links["a"].notify()

@@ -144,3 +144,27 @@ def test_stock_accuracy_judges_a_session_per_product_over_its_zones(engine: Engi
     # groups: the two opening counts (book 0 each), then X (book 6, counted 6) and Y (book 3, counted 2)
     assert acc["counts"] == 4 and acc["exact"] == 1
     assert acc["abs_diff"] == 6 + 3 + 1 and acc["net_diff"] == 9 - 1
+
+
+def test_reservation_pickups_are_their_own_channel(engine: Engine) -> None:
+    """A receipt made only of a reservation pickup leaves its channel's receipts; a mixed one counts
+    in both rows; a re-delivered sale changes nothing."""
+    a = StoreStream("a")
+    only = _sale(a, "r1", "2026-04-01", "store", "c1", [("X", 2, 500)])
+    only.body["lines"][0]["reservation_id"] = "RS-1"
+    mixed = _sale(a, "r2", "2026-04-01", "store", "c1", [("X", 1, 500), ("Y", 1, 1000)])
+    mixed.body["lines"][1]["reservation_id"] = "RS-2"
+    plain = _sale(a, "r3", "2026-04-01", "kiosk", None, [("Y", 1, 1000)])
+    with engine.begin() as conn:
+        projections.apply(conn, [only, mixed, plain])
+    with engine.begin() as conn:
+        projections.apply(conn, [only])
+    with engine.connect() as conn:
+        rows = reports.run(conn, "revenue_by_channel", "2026-04-01", "2026-04-01")
+        by_store = reports.run(conn, "revenue_by_store", "2026-04-01", "2026-04-01")
+    assert rows == [
+        {"channel": "kiosk", "revenue_cents": 1000, "receipts": 1, "units": 1},
+        {"channel": "reservation", "revenue_cents": 2000, "receipts": 2, "units": 3},
+        {"channel": "store", "revenue_cents": 500, "receipts": 1, "units": 1},
+    ]
+    assert by_store == [{"store": "a", "revenue_cents": 3500, "receipts": 3, "units": 5}]

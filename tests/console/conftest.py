@@ -2,4 +2,4 @@
 database of each backend (``db_url``: SQLite and PostgreSQL)."""
 
 from tests.cloud.conftest import db_url, pg_template  # noqa: F401
-from tests.web.conftest import browser, playwright_driver  # noqa: F401
+from tests.web.conftest import browser  # noqa: F401

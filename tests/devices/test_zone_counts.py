@@ -3,7 +3,8 @@
 Opening stock sits in zone ``floor`` (and ``shelf-a``), a delivery arrives without a location, the
 readers count ``shelf-a``, ``shelf-b`` and ``backroom``: a full-store count replaces the book of
 every zone, so on-hand equals what was counted (it used to be added beside the book), the
-unlocated delivery is reconciled, and the result shows book vs counted per product, by name.
+unlocated delivery is reconciled, and the result — and the manager's discrepancy panel — shows book
+vs counted per product, by name, with the zones.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def test_a_full_store_count_replaces_the_book_of_every_zone(
         count_id = started.json()["session_id"]
         assert wait_for(lambda: staff.get(f"/api/v1/devices/counts/{count_id}").json()["tags"] == 12)
         result = staff.post(f"/api/v1/devices/counts/{count_id}/finish").json()
+        panel = live.client("manager").get("/ui/manager/dashboard")
+        assert panel.status_code == 200, panel.text
+        shown = {d["sku"]: d for d in panel.json()["discrepancies"]}
     counted = {sku: 0 for sku in NAMES}
     for line in result["lines"]:
         counted[line["sku"]] += line["qty"]
@@ -56,6 +60,14 @@ def test_a_full_store_count_replaces_the_book_of_every_zone(
     for sku, p in products.items():
         assert (p["name"], p["book"], p["counted"]) == (NAMES[sku], book[sku], counted[sku])
         assert p["differs"] == (book[sku] != counted[sku])
+    # The manager's discrepancy panel judges the same way (sync.zones): per product over the zones
+    # the session replaced, with its name and book vs counted per zone; a relocation is no gap.
+    assert set(shown) == {sku for sku, p in products.items() if p["differs"]}
+    for sku, d in shown.items():
+        assert (d["name"], d["book"], d["counted"]) == (NAMES[sku], book[sku], counted[sku])
+        assert d["session"] == count_id
+        per_zone = {z["zone"]: (z["book"], z["counted"]) for z in d["zones"]}
+        assert per_zone == {x["zone"]: (x["book"], x["qty"]) for x in result["lines"] if x["sku"] == sku}
     # the zones the book held outside the readers' zones were reconciled to 0, with their book
     reconciled = {(z["sku"], z["zone"]): z for z in result["lines"] if z["zone"] in ("floor", UNLOCATED)}
     assert reconciled[(PRODUCTS[0][0], UNLOCATED)]["book"] == 2

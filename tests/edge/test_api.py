@@ -130,7 +130,11 @@ def test_kiosk_customer_journey(card_keys: Keyring, live: LiveServer) -> None:
         assert kiosk.post(f"{held}/cancel").status_code == 403
         assert kiosk.get("/api/v1/reservations/RS-nope", headers=card).status_code == 403
         assert kiosk.get("/api/v1/products/22423").json()["available"] == 4
-        patched = kiosk.patch(f"/api/v1/customers/{cid}", json={"consent_marketing": True}, headers=card)
+        patched = kiosk.patch(
+            f"/api/v1/customers/{cid}",
+            json={"consent_marketing": True, "consent_wording": "kiosk-1"},
+            headers=card,
+        )
         assert patched.json()["consent_marketing"]
         assert kiosk.get(f"/api/v1/customers/{cid}/loyalty", headers=card).json()["balance"] == 0
         assert kiosk.post("/api/v1/sales", json=SALE).status_code == 403
@@ -149,7 +153,7 @@ def _customer_calls(cid: str, card: str) -> list[tuple[str, str, dict[str, Any] 
     """Every customer-specific call a kiosk can make, about customer ``cid`` (card ``card``)."""
     return [
         ("GET", f"/api/v1/customers/{cid}", None),
-        ("PATCH", f"/api/v1/customers/{cid}", {"consent_marketing": True}),
+        ("PATCH", f"/api/v1/customers/{cid}", {"consent_marketing": True, "consent_wording": "kiosk-1"}),
         ("GET", f"/api/v1/customers/{cid}/loyalty", None),
         ("GET", f"/api/v1/customers/{cid}/wishlist", None),
         ("PUT", f"/api/v1/customers/{cid}/wishlist/22423", None),

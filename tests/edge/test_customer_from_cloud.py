@@ -125,7 +125,13 @@ def test_cloud_customer_is_adopted_at_a_new_store_and_found_offline(
 
             found = edge.get("/api/v1/customers/lookup", params={"kind": "card", "value": "vc-ann1"})
             assert found.status_code == 200, found.text
-            assert found.json() | {"created_at": None} == {
+            proof = found.json()["consent_proof"]  # the proof of the consent comes with her profile
+            assert (proof["granted"], proof["channel"], proof["wording_version"]) == (
+                True,
+                "online",
+                "marketing-v1",
+            )
+            assert found.json() | {"created_at": None, "consent_proof": None} == {
                 "customer_id": ann,
                 "name": "Ann",
                 "email": "ann@example.com",
@@ -133,6 +139,7 @@ def test_cloud_customer_is_adopted_at_a_new_store_and_found_offline(
                 "card": "VC-ANN1",
                 "consent_marketing": True,
                 "created_at": None,
+                "consent_proof": None,
             }
             assert outbox_types(node) == before  # adopted as a remote write: nothing goes back up
             loyalty = edge.get(f"/api/v1/customers/{ann}/loyalty").json()

@@ -249,7 +249,9 @@ def test_reservation_fulfilled_by_sale(node: EdgeNode) -> None:
 
 
 def test_customers_enrol_update_identities_and_wishlist(node: EdgeNode) -> None:
-    ann = node.customers.enrol({"name": "Ann", "email": "Ann@Example.com", "consent_marketing": True})
+    ann = node.customers.enrol(
+        {"name": "Ann", "email": "Ann@Example.com", "consent_marketing": True}, consent_wording="kiosk-1"
+    )
     assert ann.email == "ann@example.com" and ann.card and ann.consent_marketing
     assert node.customers.lookup("email", "ANN@example.com").customer_id == ann.customer_id
     with pytest.raises(Conflict, match="already belongs"):
@@ -257,8 +259,9 @@ def test_customers_enrol_update_identities_and_wishlist(node: EdgeNode) -> None:
     with pytest.raises(Invalid):
         node.customers.enrol({"name": "Eve", "email": "not-an-email"})
     updated = node.customers.update(
-        ann.customer_id, {"phone": "+44 20 7946 0000", "consent_marketing": False}
+        ann.customer_id, {"phone": "+44 20 7946 0000", "consent_marketing": False}, consent_wording="kiosk-2"
     )
+    assert updated.consent_proof is not None and updated.consent_proof.wording_version == "kiosk-2"
     assert updated.phone == "+442079460000" and not updated.consent_marketing
     node.customers.set_wishlist(ann.customer_id, "22423", True)
     assert node.customers.wishlist(ann.customer_id).skus == ["22423"]

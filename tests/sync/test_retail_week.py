@@ -28,8 +28,46 @@ def test_a_thousand_retail_weeks_keep_every_invariant() -> None:
     # the schedules really exercise the flows the invariants are about
     for what in ("return offline", "return online", "return refused", "full-store count", "zone count",
                  "redemption offline", "order collected", "order cancelled online", "profile edit online",
-                 "outage", "transfer", "goods received"):  # fmt: skip
+                 "outage", "transfer", "goods received", "identity merge", "points expired",
+                 "order reinstated (the store's pick won)", "reversal capped at merge"):  # fmt: skip
         assert events.get(what, 0) > 10, (what, events)
+
+
+def test_the_checks_catch_a_reversal_above_what_was_earned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An offline double refund reverses the points twice; without the hub's cap the verdict is red."""
+    monkeypatch.setattr(World, "hub_cap", lambda self, *args: None)
+    failed = [r for r in (run(Schedule.random(seed)) for seed in range(300)) if not r.ok]
+    assert failed and any("earned" in r.detail for r in failed)
+
+
+def test_the_checks_catch_an_online_cancel_beating_the_stores_pick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today's bug: a store applying the shop's cancel to an order it already picked (or the hub
+    keeping its cancel) leaves the order in two states."""
+    original = World.store_apply
+
+    def cancel_picked_too(self: World, store: retail.Store, kind: str, body: object) -> None:
+        if kind == "order.cancelled" and store.orders.get(str(body)) == "picked":
+            store.orders[str(body)] = "cancelled"
+            return
+        original(self, store, kind, body)
+
+    monkeypatch.setattr(World, "store_apply", cancel_picked_too)
+    failed = [r for r in (run(Schedule.random(seed)) for seed in range(300)) if not r.ok]
+    assert failed and any("order" in r.detail for r in failed)
+
+
+def test_the_checks_catch_a_merge_not_relayed(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = World.merge_customers
+
+    def merge_quietly(self: World) -> None:
+        saved = {sid: list(st.downlink) for sid, st in self.stores.items()}
+        original(self)
+        for sid, st in self.stores.items():
+            st.downlink[:] = saved[sid]
+
+    monkeypatch.setattr(World, "merge_customers", merge_quietly)
+    failed = [r for r in (run(Schedule.random(seed)) for seed in range(100)) if not r.ok]
+    assert failed and any("merged into" in r.detail for r in failed)
 
 
 def test_the_checks_catch_a_store_that_refunds_without_asking_the_hub(

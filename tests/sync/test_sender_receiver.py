@@ -147,3 +147,16 @@ def test_topics() -> None:
         except TopicError:
             continue
         raise AssertionError(bad)
+
+
+def test_a_second_hello_does_not_cancel_the_probe_of_a_peer_that_went_back() -> None:
+    # A store's replica emptied: it says "I hold 0" twice (on connect and on the hub's presence)
+    # before the sender's next pump. The probe (resend of the last acked op, which carries ``acked``
+    # so the peer asks to rewind) must survive the second hello, or nothing is ever sent again.
+    s = StreamSender(acked=3, config=CFG)
+    s.on_connected(0.0)
+    s.on_sent(3, 0.0)
+    assert s.next_read(3) is None and s.deadline() is None  # all acked: the watchdog sleeps
+    s.on_ack(0, True, 5.0)
+    s.on_ack(0, True, 5.0)
+    assert s.next_read(3) == ReadRequest(2, 10)

@@ -28,6 +28,9 @@ def test_reporter_publishes_when_due_and_the_reader_bounds_it() -> None:
     reporter.source = lambda: huge
     reporter.pump(200.0)
     assert "devices" not in json.loads(sent[-1][1])  # too big: sent without the device list
+    down = StatusReporter("vitrine/v1/lyon/status", lambda *_a, **_k: False, every_s=15)
+    down.source = lambda: {"backlog": 0}
+    assert down.pump(10.0) and down.deadline() == 11.0  # not connected: tried again a second later
     assert read_report(b"[1, 2]") is None
     assert read_report(b"{" + b" " * MAX_REPORT_BYTES + b"}") is None
     assert read_report(b'{"backlog": 1, "evil": "x"}') == {"backlog": 1}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, Playwright
 
 from tests.web.harness import CHROMIUM, CHROMIUM_ARGS, SLICE_LINES, SYNC_SLICE_LINES
 
@@ -36,12 +36,6 @@ def retail_sync_slice(retail_csv: Path, tmp_path_factory: pytest.TempPathFactory
     """A smaller slice (~800 products, ~70 customers, ~940 seed ops) for tests whose seed must
     reach the cloud over MQTT before they start; same products and customers as the journeys use."""
     return first_lines(retail_csv, tmp_path_factory.mktemp("retail") / "sync-slice.csv.gz", SYNC_SLICE_LINES)
-
-
-@pytest.fixture(scope="session")
-def playwright_driver() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ screen, identify the customer by a spaced phone number, redeem points within the
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -94,5 +96,18 @@ def test_offline_sale_with_a_reservation_and_points_within_the_allowance(
         ]
         assert [r["reservation_id"] for r in state] == [reservation]
         expect(receipt).to_contain_text(names["85123A"])
+
+        # the customer wants it by e-mail: no link now, so it waits in the outbox and says so
+        page.fill("#sale-receipt-email", "ines@example.com")
+        page.click("#sale-receipt-send")
+        sent = page.locator("#sale-receipt-mailed")
+        expect(sent).to_contain_text("ines@example.com")
+        expect(sent).to_contain_text("when the link to head office is back")
+        queued = edge.settings.db_path
+        with sqlite3.connect(queued) as db:
+            bodies = [
+                json.loads(b) for (b,) in db.execute("SELECT body FROM outbox WHERE type = 'receipt.email'")
+            ]
+        assert [(b["receipt_id"], b["email"]) for b in bodies] == [(receipt_id, "ines@example.com")]
         assert page.errors == []  # type: ignore[attr-defined]
         page.close()

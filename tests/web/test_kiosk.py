@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
         page.check("#join-marketing")
         page.click("#join-form button[type=submit]")
         expect(page.locator("#join-qr svg")).to_be_visible()
+        # a member with no history yet gets this store's suggestions at once, never an empty "For you"
+        expect(page.locator("#customer")).to_be_visible()
+        expect(page.locator("#customer-recos .tile").first).to_be_visible()
         screenshot(page, "kiosk-join.png")
         card_text = page.locator("#join-card-number").inner_text()
         card = card_text.split()[-1]
@@ -105,6 +109,13 @@ def test_kiosk_join_loyalty_shows_a_scannable_card_then_times_out(
             client.headers[CARD_HEADER] = decoded[0]  # the card's own QR opens it
             customer = client.get("/api/v1/customers/lookup", params=lookup).json()
         assert customer["name"] == "Camille Martin" and customer["consent_marketing"] is True
+        # the proof of her consent: the kiosk sent the version of the notice that holds the box
+        proof = customer["consent_proof"]
+        assert (
+            proof["granted"] is True
+            and proof["wording_version"]
+            and proof["channel"] == edge.settings.store_id
+        )
 
         # Nobody touches the kiosk: warning, then every trace of the customer is gone.
         expect(page.locator("#still-there")).to_be_visible(timeout=9_000)
@@ -174,6 +185,10 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
 
             page.click("#reserve-here")
             expect(page.locator("#reservation-done")).to_contain_text("Réservé")
+            french_date = r"avant le (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) \d{1,2} \S+ \d{4}"
+            expect(page.locator("#reservation-done")).to_contain_text(
+                re.compile(french_date)
+            )  # the locale's date
             with edge.api(STAFF_TOKEN) as client:
                 held = client.get("/api/v1/reservations", params={"state": "active"}).json()
             assert [(r["customer_id"], r["sku"], r["qty"]) for r in held] == [(CUSTOMER, PRODUCT_SKU, 1)]

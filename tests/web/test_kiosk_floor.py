@@ -18,6 +18,8 @@ from cloud import orders, projections
 from cloud.admin import catalog, pricing, stores
 from cloud.ingest.hub import start_hub
 from cloud.loyalty import ledger
+from cloud.marketing.delivery import deliver
+from cloud.marketing.senders import SmtpSender
 from cloud.rpc import hub_handlers
 from cloud.settings import CloudSettings
 from cloud.storage import make_engine, migrate
@@ -29,6 +31,7 @@ from sync.broker import MosquittoProcess
 from sync.hlc import HybridClock
 from sync.ops import Op
 from sync.transport import MqttConfig
+from tests.cloud.sinks import smtp_sink
 from tests.web.harness import (
     STAFF_PIN,
     STAFF_TOKEN,
@@ -174,7 +177,7 @@ def test_order_from_another_store_confirms_quantity_and_shows_the_pickup_qr(
                 claims = verify_token(decoded[0], KEYRING, now=time.time())
                 assert isinstance(claims, PickupClaims) and claims.store_id == "lyon"
                 assert claims.order_id == code
-                expect(done).to_contain_text("nous vous écrivons quand la commande est prête")
+                expect(done).to_contain_text("nous vous prévenons (e-mail ou SMS)")
                 screenshot(page, "kiosk-order-other-store.png")
                 placed = _orders_of(engine, CUSTOMER)
                 assert placed == [code]
@@ -213,8 +216,27 @@ def _online_sale_with_redemption(browser: BrowserContext, edge: Any, engine: Eng
     with edge.api(STAFF_TOKEN) as client:
         assert client.get(f"/api/v1/receipts/{receipt_id}").json()["points_redeemed"] == 20
         assert client.get(f"/api/v1/customers/{CUSTOMER}/loyalty").json()["allowance_remaining"] == 0
+    # the customer wants the receipt by e-mail: the hub sends it with its own sender
+    page.fill("#sale-receipt-email", "ines@example.com")
+    page.click("#sale-receipt-send")
+    expect(page.locator("#sale-receipt-mailed")).to_contain_text("head office e-mails it to ines@example.com")
+    wait_for(lambda: _receipt_mail(engine, receipt_id), 30, "the receipt e-mail to reach the hub's outbox")
+    with smtp_sink() as sink:
+        assert deliver(engine, SmtpSender("127.0.0.1", sink.port, "shop@example.com"))["sent"] >= 1
+    mails = [m for m in sink.messages if receipt_id in m["data"]]
+    assert [m["to"] for m in mails] == [["ines@example.com"]]
+    assert edge.node.catalog.product("85123A").name in mails[0]["data"]
     assert page.errors == []  # type: ignore[attr-defined]
     page.close()
+
+
+def _receipt_mail(engine: Engine, receipt_id: str) -> bool:
+    ob = s.marketing_outbox
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(ob.c.recipient).where(ob.c.trigger == "receipt", ob.c.period == receipt_id[-32:])
+        )
+        return [r[0] for r in rows] == ["ines@example.com"]
 
 
 def _cloud_balance(engine: Engine, customer_id: str) -> int:

@@ -40,8 +40,10 @@ def enrol(node: Node, body: CustomerIn, presence: CallerPresence, request: Reque
     as ``X-Vitrine-Card`` to continue the session and shows it as the card's QR code."""
     if not presence.trusted and body.card is not None:
         raise Forbidden("a kiosk cannot choose a card number; the store issues one")
-    fields = body.model_dump(exclude_none=True, exclude={"terms_version"})
-    customer = node.customers.enrol(fields, terms_version=body.terms_version)
+    fields = body.model_dump(exclude_none=True, exclude={"terms_version", "consent_wording"})
+    customer = node.customers.enrol(
+        fields, terms_version=body.terms_version, consent_wording=body.consent_wording
+    )
     token = card_token_for(keyring_of(request), customer.card)
     return EnrolledCustomerView(**customer.model_dump(), card_token=token)
 
@@ -72,7 +74,8 @@ def update(
     node: Node, presence: CallerPresence, customer_id: CustomerId, body: CustomerPatch
 ) -> CustomerView:
     presence.check_customer(node, customer_id)
-    return node.customers.update(customer_id, body.model_dump(exclude_unset=True))
+    fields = body.model_dump(exclude_unset=True, exclude={"consent_wording"})
+    return node.customers.update(customer_id, fields, consent_wording=body.consent_wording)
 
 
 @router.get("/{customer_id}/loyalty", response_model=LoyaltyView)

@@ -100,6 +100,7 @@ function showTask(name) {
 /** A scan fills the current task's code field and submits it. */
 function onScan(scan) {
   const kind = scan.kind || scan.type;
+  if (kind === "pickup_order" && task === "sale") return saleScan(scan);
   if (kind === "pickup_order") {
     showTask("collect");
     showOrder(scan.order_id, { code: scan.pickup_code || null });
@@ -430,11 +431,18 @@ async function findReceipt(event) {
     } else fail(err, box);
     return;
   }
-  const rows = source.lines.map((l, i) => el("tr", {},
-    el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),
-    el("td", {}, el("input", { type: "number", min: "0", max: String(l.qty), value: "0", "data-sku": l.sku, "aria-label": `Return quantity for ${l.name || l.sku}`, id: `ret-${i}` }))));
+  // What is left to return (sold minus what was already brought back), not the quantity sold.
+  const rows = source.lines.map((l, i) => {
+    const left = l.left ?? l.qty;
+    return el("tr", { "data-left": String(left) },
+      el("td", { text: l.name || l.sku }), el("td", { class: "num", text: `${l.qty}` }),
+      el("td", { class: "num", text: `${l.qty - left}` }),
+      el("td", {}, left > 0
+        ? el("input", { type: "number", min: "0", max: String(left), value: "0", "data-sku": l.sku, "aria-label": `Return quantity for ${l.name || l.sku} (${left} left)`, id: `ret-${i}` })
+        : el("span", { class: "muted", text: "all returned" })));
+  });
   box.replaceChildren(el("p", { class: "muted", text: source.label }),
-    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Item" }), el("th", { class: "num", text: "Sold" }), el("th", { text: "Return" }))),
+    el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Item" }), el("th", { class: "num", text: "Sold" }), el("th", { class: "num", text: "Returned" }), el("th", { text: "Return" }))),
       el("tbody", {}, ...rows)), el("p", {}, el("button", { type: "button", id: "return-submit", onclick: () => submitReturn(source.key), text: "Record return" })));
 }
 

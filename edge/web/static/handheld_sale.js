@@ -1,5 +1,8 @@
 // Handheld sale screen (mobile point of sale) and reservations screen. The basket lives in this
 // tab only; the sale is one POST when staff press Finish, so a dropped Wi-Fi loses nothing recorded.
+// The basket also takes pickups: a click & collect order (typed code or scanned pickup QR) is handed
+// over on Finish (its own order → collected, counted as click & collect, not in the sale), and a
+// reservation is sold as a reserved line (picked up, counted as the reservation channel).
 import { ApiError, el, euros, showNotice, clearNotice } from "./api.js";
 import { paths } from "./paths.js";
 
@@ -9,9 +12,12 @@ const LARGE_QTY = 20; // a bigger quantity on one line is confirmed
 
 let api = null;
 let fail = null;
-const basket = []; // {sku, name, unit_cents, qty, reservation_id?}
+const basket = []; // {sku, name, unit_cents, qty, reservation_id?, order_id?}
+const pickups = new Map(); // order_id -> {order, scanned (a verified pickup QR proves the collector), pickup_code}
+const handedOver = []; // orders handed over by this sale so far (kept if the sale itself fails)
 let customer = null; // {customer_id, name, balance, allowance}
 let online = false;
+let lastReceipt = null; // the receipt on screen (null when only orders were handed over)
 
 export function initSale(deps) {
   ({ api, fail } = deps);
@@ -20,6 +26,7 @@ export function initSale(deps) {
   $("sale-customer-clear").addEventListener("click", () => { customer = null; renderCustomer(); });
   $("sale-finish").addEventListener("click", finish);
   $("sale-new").addEventListener("click", newSale);
+  $("sale-receipt-email-form").addEventListener("submit", (e) => { e.preventDefault(); emailReceipt(); });
   $("reservation-form").addEventListener("submit", (e) => { e.preventDefault(); lookupReservation($("reservation-code").value); });
 }
 
@@ -31,6 +38,7 @@ export function onSaleShown() {
 /** A scan on the sale screen: a product goes into the basket, a loyalty card identifies the customer. */
 export function saleScan(scan) {
   if (scan.kind === "loyalty_card" && scan.card_id) return identify("card", scan.card_id);
+  if (scan.kind === "pickup_order" && scan.order_id) return addOrder(scan.order_id, scan.pickup_code || "", true);
   const code = scan.gtin || scan.text;
   if (code) addCode(code);
 }
@@ -50,10 +58,56 @@ async function addCode(code) {
     $("sale-code").value = "";
     clearNotice(box);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      showNotice(box, "error", `No product matches “${code}”.`, "Scan the barcode again or type the SKU; use Price check to search by name.");
-    } else fail(err, box);
+    if (!(err instanceof ApiError && err.status === 404)) return fail(err, box);
+    // not a product: an order's pickup code or a reservation's reference
+    if (await addOrder(code, null, false) || await addReservation(code)) {
+      if ($("sale-code").value.trim() === code) $("sale-code").value = ""; // unless the next code is typed
+      return;
+    }
+    showNotice(box, "error", `No product, order or reservation matches “${code}”.`, "Scan the barcode or the pickup QR again, or type the SKU, order number or reservation reference.");
   }
+}
+
+/** An order to hand over in this sale; false when ``orderId`` names none (typed codes only). */
+async function addOrder(orderId, pickupCode, scanned) {
+  const box = $("sale-notice");
+  let order;
+  try { order = await api.get(paths.order(orderId)); } catch (err) {
+    if (!scanned && err instanceof ApiError && (err.status === 404 || err.status === 422)) return false;
+    fail(err, box);
+    return true;
+  }
+  if (!["placed", "picked"].includes(order.state)) {
+    showNotice(box, "error", `Order ${order.order_id} is ${order.state}: it cannot be handed over.`, "Check the order number with the customer, or look it up under Click & collect.");
+    return true;
+  }
+  if (pickups.has(order.order_id)) { clearNotice(box); return true; }
+  pickups.set(order.order_id, { order, scanned, pickup_code: scanned && pickupCode ? pickupCode : null });
+  const named = await Promise.all(order.lines.map((l) => api.get(paths.product(l.sku)).then((p) => p.name, () => l.sku)));
+  order.lines.forEach((l, i) => basket.push({ sku: l.sku, name: named[i], unit_cents: l.unit_cents ?? 0, qty: l.qty, order_id: order.order_id }));
+  renderBasket();
+  clearNotice(box);
+  if (scanned && !customer) {
+    try { await setCustomer(await api.get(paths.customer(order.customer_id))); } catch { /* the QR is the proof */ }
+  }
+  return true;
+}
+
+/** A reservation typed or scanned on the sale screen; false when ``code`` names none. */
+async function addReservation(code) {
+  let r;
+  try { r = await withNames(await api.get(`${paths.reservations()}/${encodeURIComponent(code)}`)); } catch (err) {
+    if (err instanceof ApiError && (err.status === 404 || err.status === 422)) return false;
+    fail(err, $("sale-notice"));
+    return true;
+  }
+  if (r.state !== "active") {
+    showNotice($("sale-notice"), "error", `Reservation ${r.reservation_id} is ${r.state}.`, "Only an active reservation can be picked up; sell the item as a shelf item instead.");
+    return true;
+  }
+  if (!basket.some((l) => l.reservation_id === r.reservation_id)) await sellReservation(r);
+  clearNotice($("sale-notice"));
+  return true;
 }
 
 function add(p, qty, reservationId = null) {
@@ -66,6 +120,11 @@ function add(p, qty, reservationId = null) {
 
 function step(line, delta) {
   const next = line.qty + delta;
+  if (line.order_id) {
+    if (next < 1) dropOrder(line.order_id);
+    else showNotice($("sale-notice"), "warn", `Order ${line.order_id} is handed over as ordered.`, "Scan more of this product as a separate line, or remove the order with −.");
+    return;
+  }
   if (line.reservation_id && next > line.qty) {
     showNotice($("sale-notice"), "warn", "A reservation is sold as reserved.", "Add more of this product as a separate line by scanning it.");
     return;
@@ -77,11 +136,17 @@ function step(line, delta) {
   renderBasket();
 }
 
+function dropOrder(orderId) {
+  pickups.delete(orderId);
+  for (let i = basket.length - 1; i >= 0; i -= 1) if (basket[i].order_id === orderId) basket.splice(i, 1);
+  renderBasket();
+}
+
 function total() { return basket.reduce((sum, l) => sum + l.unit_cents * l.qty, 0); }
 
 function renderBasket() {
   const rows = basket.map((l) => el("tr", { "data-sku": l.sku },
-    el("td", {}, el("span", { text: l.name }), el("small", { class: "muted", text: ` ${l.sku}${l.reservation_id ? " · reservation " + l.reservation_id : ""}` })),
+    el("td", {}, el("span", { text: l.name }), el("small", { class: "muted", text: ` ${l.sku}${l.reservation_id ? " · reservation " + l.reservation_id : ""}${l.order_id ? " · order " + l.order_id : ""}` })),
     el("td", { class: "num" },
       el("button", { type: "button", class: "secondary", "data-step": "-1", "aria-label": `One less ${l.name}`, onclick: () => step(l, -1) }, "−"),
       el("span", { class: "qty", text: String(l.qty) }),
@@ -118,7 +183,7 @@ async function identify(kind, value) {
 
 async function setCustomer(c) {
   const loyalty = await api.get(paths.loyalty(c.customer_id));
-  customer = { customer_id: c.customer_id, name: c.name, balance: loyalty.balance, allowance: loyalty.allowance_remaining };
+  customer = { customer_id: c.customer_id, name: c.name, email: c.email || "", balance: loyalty.balance, allowance: loyalty.allowance_remaining };
   await refreshLink();
 }
 
@@ -156,40 +221,75 @@ async function finish() {
     showNotice(box, "error", `This sale can redeem at most ${limit.max} points.`, limit.text);
     return;
   }
+  // a typed order code is no proof of who collects: the sale's customer must be the order's
+  for (const { order, scanned } of pickups.values()) {
+    if (!scanned && (!customer || customer.customer_id !== order.customer_id)) {
+      showNotice(box, "error", `Check who collects order ${order.order_id}.`, "Scan the customer's pickup QR, or identify them here by card, phone or e-mail.");
+      return;
+    }
+  }
+  $("sale-finish").disabled = true;
+  for (const [orderId, { order, pickup_code }] of [...pickups]) {
+    try {
+      if (order.state === "placed") await api.post(paths.orderPick(orderId), {});
+      order.state = "picked";
+      await api.post(paths.orderCollect(orderId), { customer: customer && customer.customer_id === order.customer_id ? customer.customer_id : order.customer_id, ...(pickup_code ? { pickup_code } : {}) });
+      handedOver.push({ order, lines: basket.filter((l) => l.order_id === orderId) });
+      dropOrder(orderId);
+    } catch (err) {
+      $("sale-finish").disabled = false;
+      fail(err, box);
+      return;
+    }
+  }
+  const shelf = basket.filter((l) => !l.order_id);
+  if (!shelf.length) {
+    await showReceipt(null, handedOver);
+    return;
+  }
   const body = {
     channel: "store",
-    lines: basket.map((l) => ({ sku: l.sku, qty: l.qty, ...(l.reservation_id ? { reservation_id: l.reservation_id } : {}) })),
+    lines: shelf.map((l) => ({ sku: l.sku, qty: l.qty, ...(l.reservation_id ? { reservation_id: l.reservation_id } : {}) })),
     ...(customer ? { customer_id: customer.customer_id } : {}),
     ...(redeem ? { redeem_points: redeem } : {}),
     payment_ref: $("sale-payment").value.trim(),
   };
-  $("sale-finish").disabled = true;
   try {
     const r = await api.post("/api/v1/sales", body);
-    await showReceipt(r);
+    await showReceipt(r, handedOver);
   } catch (err) {
     $("sale-finish").disabled = false;
+    if (handedOver.length) showNotice(box, "warn", `Handed over: ${handedOver.map((o) => o.order.order_id).join(", ")}.`, "Those orders are done; finish the sale of the rest.");
     if (err instanceof ApiError && err.status === 409 && /allowance/.test(err.message)) {
       showNotice(box, "error", "The offline allowance does not cover these points.", "Redeem fewer points, or wait until the store is back online.");
     } else fail(err, box);
   }
 }
 
-async function showReceipt(r) {
+/** The receipt on screen: the sale (with its QR) and the orders handed over with it. */
+async function showReceipt(r, done = []) {
   const names = new Map(basket.map((l) => [l.sku, l.name]));
-  $("sale-receipt-id").textContent = r.receipt_id;
-  $("sale-receipt-lines").replaceChildren(...r.lines.map((l) => el("li", { text: `${l.qty} × ${l.name || names.get(l.sku) || l.sku} — ${euros(l.line_cents ?? l.unit_cents * l.qty)}` })));
-  $("sale-receipt-sums").textContent = [
+  $("sale-receipt-id").textContent = r ? r.receipt_id : "";
+  $("sale-receipt-id").parentElement.hidden = !r; // only orders handed over: no sale, no receipt
+  $("sale-receipt-lines").replaceChildren(...(r ? r.lines : []).map((l) => el("li", { text: `${l.qty} × ${l.name || names.get(l.sku) || l.sku} — ${euros(l.line_cents ?? l.unit_cents * l.qty)}` })));
+  $("sale-receipt-sums").textContent = r ? [
     `Total ${euros(r.total_cents)}`,
     r.redeemed_cents ? `points ${r.points_redeemed} (−${euros(r.redeemed_cents)})` : null,
     `paid ${euros(r.paid_cents)}`,
     r.payment_ref ? `terminal ref ${r.payment_ref}` : null,
     r.points_earned ? `${r.points_earned} points earned` : null,
-  ].filter(Boolean).join(" · ");
-  try {
-    const svg = await fetch(paths.receiptQr(r.receipt_id), { headers: { Authorization: `Bearer ${api.tokenSource()}` } });
-    $("sale-receipt-qr").innerHTML = svg.ok ? await svg.text() : ""; // SVG produced by our own edge
-  } catch { $("sale-receipt-qr").replaceChildren(); }
+  ].filter(Boolean).join(" · ") : "";
+  $("sale-receipt-orders").replaceChildren(...done.map(({ order, lines }) => el("li", { "data-order": order.order_id },
+    el("strong", { text: `Order ${order.order_id} handed over` }),
+    ` — ${lines.map((l) => `${l.qty} × ${l.name}`).join(", ")} (${euros(order.total_cents)}, click & collect)`)));
+  $("sale-receipt-qr").replaceChildren();
+  if (r) {
+    try {
+      const svg = await fetch(paths.receiptQr(r.receipt_id), { headers: { Authorization: `Bearer ${api.tokenSource()}` } });
+      $("sale-receipt-qr").innerHTML = svg.ok ? await svg.text() : ""; // SVG produced by our own edge
+    } catch { $("sale-receipt-qr").replaceChildren(); }
+  }
+  receiptShown(r, customer);
   clearNotice($("sale-notice"));
   $("sale-build").hidden = true;
   $("sale-receipt").hidden = false;
@@ -197,6 +297,9 @@ async function showReceipt(r) {
 
 function newSale() {
   basket.length = 0;
+  pickups.clear();
+  handedOver.length = 0;
+  $("sale-receipt-orders").replaceChildren();
   customer = null;
   $("sale-redeem").value = "";
   $("sale-payment").value = "";
@@ -253,4 +356,35 @@ async function sellReservation(r) {
   document.querySelector('nav.tasks button[data-task="sale"]').click();
   if (r.productRow) add(r.productRow, r.qty, r.reservation_id);
   if (r.customerRow && (!customer || customer.customer_id !== r.customer_id)) await setCustomer(r.customerRow);
+}
+
+// ---------- receipt by e-mail ----------
+
+/** After a sale: offer to e-mail the receipt (only a sale has one), to the customer's address if known. */
+function receiptShown(r, who) {
+  lastReceipt = r;
+  $("sale-receipt-mail").hidden = !r;
+  $("sale-receipt-email").value = who && who.email ? who.email : "";
+  $("sale-receipt-mailed").replaceChildren();
+  $("sale-receipt-send").disabled = false;
+}
+
+/** The hub sends the e-mail (the edge sends no mail): online at once, offline when the link is back. */
+async function emailReceipt() {
+  const box = $("sale-receipt-mailed");
+  if (!lastReceipt) return;
+  const email = $("sale-receipt-email").value.trim();
+  if (!email) {
+    showNotice(box, "warn", "Type the customer's e-mail address.", "Or skip it: the receipt on screen is enough.");
+    return;
+  }
+  $("sale-receipt-send").disabled = true;
+  try {
+    const r = await api.post(paths.receiptEmail(lastReceipt.receipt_id), { email });
+    showNotice(box, r.online ? "info" : "warn", r.message);
+  } catch (err) {
+    $("sale-receipt-send").disabled = false;
+    if (err instanceof ApiError && err.status === 422) showNotice(box, "error", "That is not an e-mail address.", "Check it with the customer and send again.");
+    else fail(err, box);
+  }
 }

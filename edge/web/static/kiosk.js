@@ -215,12 +215,16 @@ function renderCustomerHeader() {
   $("customer-points").textContent = customer.points === null ? "" : t("points", { n: customer.points ?? 0 });
 }
 
+/** "For you": the customer's suggestions; a member with no history (or a failed call) gets this
+ * store's popular items with the same store rules, so the list is never empty while stock exists. */
 async function loadForYou() {
   if (!customer) return;
-  try {
-    const recos = await api.get(paths.forYou(customer.customer_id));
-    $("customer-recos").replaceChildren(...itemsOf(recos).slice(0, 6).map(tile));
-  } catch { $("customer-recos").replaceChildren(); }
+  let items = [];
+  try { items = itemsOf(await api.get(paths.forYou(customer.customer_id))); } catch { items = []; }
+  if (!items.length) {
+    try { items = itemsOf(await api.post(paths.basketRecos(), { skus: [], k: 6 })); } catch { items = []; }
+  }
+  if (customer) $("customer-recos").replaceChildren(...items.slice(0, 6).map(tile));
 }
 
 async function loadWishlist() {
@@ -317,10 +321,14 @@ async function join(event) {
     const c = await api.post(paths.enrol(), {
       name, ...(email ? { email } : {}), consent_marketing: $("join-marketing").checked,
       terms_version: $("terms").dataset.version, // the version of the notice shown above the box
+      // the marketing box is part of that notice: its version is the wording the customer agreed to
+      ...($("join-marketing").checked ? { consent_wording: $("terms").dataset.version } : {}),
     });
     cardToken = c.card_token; // the new member continues the session with their new card
     customer = { customer_id: c.customer_id, name: c.name, card: c.card, points: 0 };
     renderCustomerHeader();
+    loadForYou(); // suggestions from the first minute, before any purchase
+    loadWishlist();
     const headers = { "Content-Type": "application/json", Authorization: `Bearer ${localStorage.getItem(STORAGE.token)}` };
     if (cardToken) headers[CARD_HEADER] = cardToken;
     const svg = await fetch(paths.cardQr(), {

@@ -94,8 +94,10 @@ const panels = {
     $("hour-chart").replaceChildren(hourChart(r.sales_per_hour));
     $("low-stock").replaceChildren(table([["SKU"], ["Product"], ["Here", "num"]],
       d.low_stock.map((x) => [x.sku, x.name, String(x.qty)]), "Nothing running low."));
-    $("discrepancies").replaceChildren(table([["SKU"], ["Product"], ["Zone"], ["Book", "num"], ["Counted", "num"], ["Gap", "num"]],
-      d.discrepancies.map((x) => [x.sku, x.name, x.zone, String(x.book), String(x.counted), `${x.counted - x.book > 0 ? "+" : ""}${x.counted - x.book}`]),
+    // One row per product over the zones its count replaced (units on another shelf are no gap).
+    $("discrepancies").replaceChildren(table([["SKU"], ["Product"], ["Book", "num"], ["Counted", "num"], ["Gap", "num"], ["Zones (book → counted)"]],
+      d.discrepancies.map((x) => [x.sku, x.name, String(x.book), String(x.counted), `${x.counted - x.book > 0 ? "+" : ""}${x.counted - x.book}`,
+        x.zones.map((z) => `${z.zone} ${z.book} → ${z.counted}`).join(" · ")]),
       "No discrepancy in the last counts."));
     $("returns").replaceChildren(table([["Return"], ["Receipt"], ["Channel"], ["Refund", "num"]],
       d.returns.map((x) => [x.return_id, x.receipt_id, x.channel, euros(x.refund_cents)]), "No return yet."));

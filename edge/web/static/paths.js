@@ -40,6 +40,7 @@ export const paths = {
   // recommendations (#6)
   goesWellWith: (sku) => `/api/v1/recommendations/product/${e(sku)}?k=6`,
   forYou: (customerId) => `/api/v1/recommendations/customer/${e(customerId)}?k=6`,
+  basketRecos: () => "/api/v1/recommendations/basket",
   // devices (#5) and sync (#3)
   scans: (device) => `/api/v1/devices/sessions/${e(device)}/scans`,
   tagZones: () => "/api/v1/devices/tags?zone=none",
@@ -51,5 +52,6 @@ export const paths = {
   devices: () => "/api/v1/devices/health",
   syncStatus: () => "/ui/manager/sync",
   link: () => "/ui/link",
+  receiptEmail: (id) => `/api/v1/receipts/${e(id)}/email`,
   receiptQr: (id) => `/ui/receipts/${e(id)}/qr.svg`,
 };
