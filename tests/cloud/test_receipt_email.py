@@ -39,6 +39,7 @@ def test_the_hub_emails_a_receipt_once(engine: Engine) -> None:
         assert deliver(engine, SmtpSender("127.0.0.1", sink.port, "shop@example.com")) == {
             "sent": 1,
             "failed": 0,
+            "cancelled": 0,
         }
     data = sink.messages[0]["data"]
     assert f"Subject: Your receipt {BODY['receipt_id']}" in data
