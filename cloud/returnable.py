@@ -15,8 +15,8 @@ Points: the hub reverses the points of every return it reserves, with the entry
 ``reverse:{return_id}`` relayed to the returning store, on the cumulative value returned so far
 minus every reversal it knows of, so reversals never exceed what the receipt earned. A store
 reverses points itself only for its own receipt when offline (or when the hub has not received
-that sale yet); if that takes the receipt's reversals above its earned points (an offline double
-refund), the hub caps them when the store's entry merges (:func:`cap_reversals`) and the report
+that sale yet); if that takes the receipt's reversals above the points its returned lines earned,
+each line counted at most once (an offline double refund), the hub caps them when the store's entry merges (:func:`cap_reversals`) and the report
 shows earned, reversed and capped points.
 """
 
@@ -231,9 +231,17 @@ def _receipt_of(conn: Connection, ref: str) -> str | None:
     return str(found) if found is not None else None
 
 
+def _reversible(conn: Connection, found: Sold) -> int:
+    """The most a receipt's reversals may take: the points of what was taken back, each line
+    counted at most up to what it sold (a line refunded twice is one line's points, not two)."""
+    taken = {sku: min(qty, found.qty.get(sku, 0)) for sku, qty in claimed(conn, found.receipt_id).items()}
+    return rules.returned_share(found.points_earned, found.total_cents, found.value, found.qty, taken)
+
+
 def cap_reversals(conn: Connection, clock: HybridClock, entries: Sequence[dict[str, Any]]) -> None:
     """Merged store reversals (``loyalty.entry`` bodies of kind reverse) that take a receipt's
-    reversed points above what it earned — an offline double refund — are capped: the hub books
+    reversed points above what its returned lines earned (each line at most once: :func:`_reversible`)
+    — an offline double refund — are capped: the hub books
     ``reverse-cap:{entry_id}`` (kind adjust, +the excess, ref the receipt), relayed to that store,
     and the over-refund report shows it. Idempotent by entry id."""
     for body in entries:
@@ -241,7 +249,7 @@ def cap_reversals(conn: Connection, clock: HybridClock, entries: Sequence[dict[s
         found = sold(conn, receipt_id) if receipt_id else None
         if found is None or receipt_id is None:
             continue
-        excess = min(_reversed(conn, receipt_id) - found.points_earned, -int(body["points"]))
+        excess = min(_reversed(conn, receipt_id) - _reversible(conn, found), -int(body["points"]))
         if excess <= 0:
             continue
         cap = {

@@ -18,7 +18,9 @@ late, in bursts and twice. At the end every store comes back and the checks run:
 1. refunded ≤ sold on every line, or the line is in the hub's over-refund report (and then some
    return of it was taken offline); stores never refund beyond their own proof;
 2. per (merged) customer: balance = earned − redeemed − reversed − expired, reversals on a receipt
-   (net of the hub's caps) ≤ its earned points, a capped receipt is in the over-refund report,
+   (net of the hub's caps) ≤ the points its returned lines earned, each line counted at most up
+   to what it sold (so never above the receipt's earned points), a capped receipt is in the
+   over-refund report,
    and a customer whose balance is negative is in the overdraft report;
 3. stock per (sku, store, zone): the hub's incremental book = the fold of every count and delta =
    the store's book; after a full-store count on-hand equalled the count; every oversold cell is
@@ -50,7 +52,8 @@ INVARIANTS = (
     "refunded ≤ sold on every receipt/order line, or the line is in the hub's over-refund report "
     "(and some return of it was taken offline); no store refunds beyond its own record",
     "balance = earned − redeemed − reversed − expired for every (merged) customer; reversals on a "
-    "receipt ≤ its earned points (an offline double refund is capped at merge and reported); a "
+    "receipt ≤ what its returned lines earned, each line at most once (an offline double refund is "
+    "capped at merge and reported); a "
     "negative balance is a reported overdraft",
     "stock per (sku, store, zone): hub book = fold of counts and deltas = store book; a full-store "
     "count makes on-hand equal the count; every oversold cell is flagged",
@@ -243,11 +246,14 @@ class World:
             self.hub.overdrafts.add(cid)
 
     def hub_cap(self, entry_id: str, cid: str, rid: str, points: int) -> None:
-        """A store's reversal that takes the receipt above what it earned is capped at merge."""
+        """A store's reversal that takes the receipt above what its returned lines earned (each line
+        at most once) is capped at merge."""
         sale = self.hub.sold.get(rid)
         if sale is None:
             return
-        excess = min(self.hub.reversed_on(rid) - sale.earned, points)
+        taken = {sku: min(n, sale.sold.get(sku, 0)) for sku, n in self.hub.claims.get(rid, {}).items()}
+        reversible = returns.returned_share(sale.earned, sale.total, sale.value, sale.sold, taken)
+        excess = min(self.hub.reversed_on(rid) - reversible, points)
         if excess > 0:
             self.hub_entry(CAP + entry_id, cid, "adjust", excess, rid)
             self.hub.capped.add(rid)
@@ -520,7 +526,8 @@ class World:
         done[sku] = done.get(sku, 0) + qty
         if points > 0:  # the hub's reversal, booked on this store's return row as well
             store.reversed[sale.receipt_id] = store.reversed.get(sale.receipt_id, 0) + points
-        if own and sale.customer and points == -1:
+        points_reversed_here = bool(own and sale.customer and points == -1)
+        if points_reversed_here:
             before = store.reversed.get(sale.receipt_id, 0)
             points = returns.points_for_return(
                 sale.earned,
@@ -531,13 +538,14 @@ class World:
                 after=done,
                 reversed_known=before,
             )
-            if points:
-                store.reversed[sale.receipt_id] = before + points
-                self.emit(store, "loyalty.entry", {"entry_id": f"{return_id}:reverse", "customer": sale.customer,
-                                                   "kind": "reverse", "points": -points,
-                                                   "receipt": sale.receipt_id})  # fmt: skip
+        # As at a real store: the return op precedes its reversal (the hub caps against the claims).
         self.emit(store, "return.recorded", {"return_id": return_id, "receipt_id": sale.receipt_id,
                                              "lines": lines, "offline": not store.online})  # fmt: skip
+        if points_reversed_here and points > 0:
+            store.reversed[sale.receipt_id] = store.reversed.get(sale.receipt_id, 0) + points
+            self.emit(store, "loyalty.entry", {"entry_id": f"{return_id}:reverse", "customer": sale.customer,
+                                               "kind": "reverse", "points": -points,
+                                               "receipt": sale.receipt_id})  # fmt: skip
         self.emit(store, "stock.delta", {"sku": sku, "store": store.sid, "zone": zones.UNLOCATED, "qty": qty})
         self.tally("return" if store.online else "return offline")
 
@@ -678,8 +686,10 @@ class World:
         flagged = {rid for rid, _sku in hub.over_refunds}
         for rid, sale in hub.sold.items():
             reversed_ = hub.reversed_on(rid)
-            if reversed_ > sale.earned:
-                fail(f"{rid}: reversed {reversed_} points of {sale.earned} earned")
+            taken = {sku: min(n, sale.sold.get(sku, 0)) for sku, n in hub.claims.get(rid, {}).items()}
+            reversible = returns.returned_share(sale.earned, sale.total, sale.value, sale.sold, taken)
+            if reversed_ > reversible:
+                fail(f"{rid}: reversed {reversed_} points, its returned lines earned {reversible}")
             if rid in hub.capped and rid not in flagged:
                 fail(f"{rid}: reversal capped but the receipt is not in the over-refund report")
         all_ops = [op for st in self.stores.values() for op in st.stock_ops]

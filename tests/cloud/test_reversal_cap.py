@@ -78,3 +78,44 @@ def test_offline_double_refund_reverses_points_once(
             20,
             "the cap at store A",
         )
+
+
+def test_a_line_refunded_twice_reverses_its_points_once_on_a_receipt_of_several_lines(
+    tmp_path: Path, broker: MosquittoProcess, db_url: str
+) -> None:
+    """The cap is per line: on a receipt of a tee (20.00) and four mugs (40.00), the tee taken back at
+    B through the hub and again at A offline reverses the tee's points twice — less than the whole
+    receipt earned, so a per-receipt cap would let it through."""
+    with two_stores(tmp_path, broker, db_url, "capline") as fleet:
+        api, nodes, links = fleet.api, fleet.nodes, fleet.links
+        nodes["a"].stock.count([CountItem("TEE-1", 10), CountItem("MUG-1", 10)])
+        cid = nodes["a"].customers.enrol({"name": "Lin", "email": "lin@example.com"}).customer_id
+        basket = Basket([BasketLine("TEE-1", 1), BasketLine("MUG-1", 4)], customer_id=cid, payment_ref="T2")
+        sale = nodes["a"].selling.sell(basket)
+        earned = sale.points_earned
+        links["a"].notify()
+
+        def points() -> int:
+            r = api.get(f"/shop/v1/customers/{cid}", headers=SHOP)
+            return int(r.json()["points"]) if r.status_code == 200 else -1
+
+        wait_for(lambda: nodes["a"].outbox.backlog() == 0 and points() == earned, 20, "A's sale at the hub")
+        links["a"].stop()
+        [at_b] = nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], receipt_id=sale.receipt_id)
+        tee_points = at_b.points_reversed
+        assert tee_points > 0 and 2 * tee_points <= earned  # within what the receipt earned
+        [at_a] = nodes["a"].returns.return_items([ReturnLine("TEE-1", 1)], receipt_id=sale.receipt_id)
+        assert at_a.points_reversed == tee_points
+        links["b"].notify()
+        fleet.link("a")
+        links["a"].notify()
+
+        def report() -> list[dict[str, object]]:
+            r = api.get("/admin/v1/returns/over-refunds", headers=ADMIN)
+            assert r.status_code == 200, r.text
+            return list(r.json())
+
+        wait_for(lambda: any(row["points_capped"] for row in report()), 20, "the tee's second reversal capped",
+                 detail=lambda: (report(), points()))  # fmt: skip
+        assert [row["points_capped"] for row in report()] == [tee_points]
+        assert points() == earned - tee_points  # the tee's points reversed once, the mug's kept
