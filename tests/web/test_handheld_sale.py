@@ -27,7 +27,9 @@ def test_offline_sale_with_a_reservation_and_points_within_the_allowance(
     with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
         expires = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
         # one op per call: cloud_ops stamps the ops of one call with one HLC (the inbox keeps one)
-        cloud_ops(edge, ("customer.upsert", {"customer_id": CUSTOMER, "fields": {"phone": "+33612345678"}}))
+        cloud_ops(edge, ("customer.upsert", {"customer_id": CUSTOMER, "fields": {
+            "phone": "+33612345678", "consent_marketing": True, "consent_wording": "terms-2026-11",
+            "consent_at": "2026-11-20T10:00:00Z", "consent_channel": "online"}}))  # fmt: skip
         cloud_ops(edge, ("loyalty.allowance", {"store": "store-1", "customer_id": CUSTOMER, "points": ALLOWANCE,
                                                "lease_id": "lease-1", "expires_at": expires}))  # fmt: skip
         with edge.api(STAFF_TOKEN) as client:
@@ -68,6 +70,10 @@ def test_offline_sale_with_a_reservation_and_points_within_the_allowance(
         page.fill("#sale-customer", "+33 6 12 34 56 78")
         page.press("#sale-customer", "Enter")
         expect(page.locator("#sale-who")).to_contain_text(f"Customer {CUSTOMER}")
+        # The proof of the marketing consent, as the customer gave it (their own act online).
+        consent = page.locator("#sale-consent")
+        expect(consent).to_contain_text("agreed")
+        expect(consent).to_contain_text("online (wording terms-2026-11)")
         hint = page.locator("#sale-redeem-hint")
         expect(hint).to_contain_text("Offline")
         expect(hint).to_contain_text(f"up to {ALLOWANCE} points")

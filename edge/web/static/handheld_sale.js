@@ -183,7 +183,7 @@ async function identify(kind, value) {
 
 async function setCustomer(c) {
   const loyalty = await api.get(paths.loyalty(c.customer_id));
-  customer = { customer_id: c.customer_id, name: c.name, email: c.email || "", balance: loyalty.balance, allowance: loyalty.allowance_remaining };
+  customer = { customer_id: c.customer_id, name: c.name, email: c.email || "", balance: loyalty.balance, allowance: loyalty.allowance_remaining, consent: c.consent_proof || null };
   await refreshLink();
 }
 
@@ -197,8 +197,17 @@ function redeemLimit() {
   return { max, text: `Offline: this store may redeem up to ${max} points for this customer (the allowance head office leased to it; balance ${customer.balance}).` };
 }
 
+/** Marketing consent as the customer gave it: their own act, when, where and which wording. */
+function consentText(proof) {
+  if (!proof) return "Marketing messages: no consent recorded.";
+  const where = proof.channel === "online" ? "online" : `at ${proof.channel}`;
+  const when = new Date(proof.at).toLocaleDateString();
+  return `Marketing messages: ${proof.granted ? "agreed" : "withdrawn"} ${when} ${where} (wording ${proof.wording_version}).`;
+}
+
 function renderCustomer() {
   $("sale-who").textContent = customer ? `${customer.name} · ${customer.balance} points` : "No customer (optional).";
+  $("sale-consent").textContent = customer ? consentText(customer.consent) : "";
   $("sale-customer-clear").hidden = !customer;
   const limit = redeemLimit();
   $("sale-redeem-row").hidden = !customer;
