@@ -1,4 +1,5 @@
-"""Sign-in per role in Chromium: each role sees only its pages, and the API refuses the rest (403)."""
+"""Sign-in per role in Chromium: each role sees only its pages, and the API refuses the rest (403);
+the hub on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from tests.console.harness import PASSWORDS, running_hub, sign_in, unlabelled_co
 from tests.web.harness import screenshot
 
 
-def test_each_role_sees_only_its_pages_and_the_api_agrees(browser: BrowserContext, tmp_path: Path) -> None:
-    with running_hub(tmp_path) as hub:
+def test_each_role_sees_only_its_pages_and_the_api_agrees(
+    browser: BrowserContext, tmp_path: Path, db_url: str
+) -> None:
+    with running_hub(tmp_path, db_url) as hub:
         # the hub's root is the console, and without a session the console is the sign-in page
         page = browser.new_page()
         page.goto(hub.url + "/")
