@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Playwright
 
+from tests.cloud.conftest import db_url, pg_template  # noqa: F401  (hub-backed UI tests on both backends)
 from tests.web.harness import CHROMIUM, CHROMIUM_ARGS, SLICE_LINES, SYNC_SLICE_LINES
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from cloud.storage import make_engine, migrate
 from edge.api.app import create_app
 from edge.services.selling import Basket, BasketLine
 from edge.services.stock import CountItem
@@ -34,13 +33,13 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
 def test_handheld_takes_back_an_order_collected_at_another_store(
-    browser: BrowserContext, tmp_path: Path, broker: MosquittoProcess, monkeypatch: pytest.MonkeyPatch
+    browser: BrowserContext,
+    tmp_path: Path,
+    broker: MosquittoProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'cloud.db'}"
-    migrating = make_engine(url)
-    migrate(migrating)
-    migrating.dispose()
-    with two_stores(tmp_path, broker, url, "web-returns") as fleet:
+    with two_stores(tmp_path, broker, db_url, "web-returns") as fleet:
         api, nodes, links = fleet.api, fleet.nodes, fleet.links
         nodes["a"].stock.count([CountItem("TEE-1", 5)])
         links["a"].notify()
