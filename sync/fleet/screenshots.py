@@ -41,7 +41,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 VIEWPORT = {"width": 1280, "height": 800}
 # Busier than the interactive demo (6 a minute): the pictures need sales within a minute or two.
 SHOPPERS = Shoppers(per_minute=40.0, online_share=0.2, loyalty_share=0.7, return_share=0.08, redeem_share=0.3)
-MARKETING_TRIGGERS = ("not_seen", "points_unused", "points_expiring", "post_purchase")
+# The previews to choose from: (trigger, days). Not the settings the demo's run-triggers uses (90, 90,
+# 30, 3): its periods are all messaged already, so those previews would show nobody.
+MARKETING_PREVIEWS = (("not_seen", 120), ("points_expiring", 365), ("points_unused", 1), ("post_purchase", 1))
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,14 @@ class Demo:
     query: str  # what to type in the customer search to find ``customer``
     report_from: str
     report_to: str
-    trigger: str  # previewed with the hub's default number of days
+    trigger: str
+    trigger_days: int
 
 
 def shots(demo: Demo) -> list[Shot]:
     """Every console page worth a picture, in the order they are taken."""
     reports = urlencode({"from": demo.report_from, "to": demo.report_to})
-    marketing = urlencode({"trigger": demo.trigger})
+    marketing = urlencode({"trigger": demo.trigger, "days": demo.trigger_days})
     return [
         Shot("signin", "/console/sign-in", None),
         Shot("fleet", "/console/fleet", "admin"),
@@ -93,8 +96,8 @@ def report_range(views: Iterable[dict[str, Any]], today: date) -> tuple[str, str
 
 
 def richest_customer(views: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The customer whose 360 view shows the most: channels, then live purchases, then every line."""
-    fields = ("channels", "orders", "sales", "ledger")
+    """The customer whose 360 view shows the most: channels, loyalty, online orders, purchases."""
+    fields = ("channels", "ledger", "orders", "sales")
     ranked = sorted(
         views, key=lambda v: (*(len(v.get(f) or []) for f in fields), str(v["customer_id"])), reverse=True
     )
@@ -112,8 +115,8 @@ def search_text(view: dict[str, Any]) -> str:
     return str(view["customer_id"])
 
 
-def liveliest_trigger(previews: dict[str, dict[str, Any]]) -> str:
-    """The trigger whose preview has the largest audience (then the most left out by consent)."""
+def liveliest_preview(previews: dict[tuple[str, int], dict[str, Any]]) -> tuple[str, int]:
+    """The (trigger, days) whose preview has the largest audience (then the most left out by consent)."""
     if not previews:
         raise FleetError("no marketing preview answered")
     return max(previews, key=lambda t: (int(previews[t]["count"]), int(previews[t]["without_consent"]), t))
@@ -156,17 +159,20 @@ def _find_demo(fleet: Fleet, customers: list[str]) -> Demo:
     best = richest_customer(views)
     first, last = report_range(views, datetime.now(UTC).date())
     previews = {}
-    for trigger in MARKETING_TRIGGERS:
-        r = fleet.hub.get("/admin/v1/marketing/preview", params={"trigger": trigger}, headers=fleet.admin)
+    for trigger, days in MARKETING_PREVIEWS:
+        r = fleet.hub.get("/admin/v1/marketing/preview", params={"trigger": trigger, "days": days},
+                          headers=fleet.admin)  # fmt: skip
         if r.status_code == 200:
-            previews[trigger] = r.json()
+            previews[(trigger, days)] = r.json()
+    trigger, days = liveliest_preview(previews)
     return Demo(
         store=next(iter(fleet.stores)),
         customer=str(best["customer_id"]),
         query=search_text(best),
         report_from=first,
         report_to=last,
-        trigger=liveliest_trigger(previews),
+        trigger=trigger,
+        trigger_days=days,
     )
 
 
@@ -243,8 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.stores <= 6:
         parser.error("--stores must be 1..6")
     started = time.monotonic()
-    root = args.root or Path(tempfile.mkdtemp(prefix="vitrine-shots-"))
-    root.chmod(0o755)  # started as root, Mosquitto drops to its own user and must reach its files below
+    root = args.root
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="vitrine-shots-"))
+        root.chmod(0o755)  # started as root, Mosquitto drops to its own user and must reach its files below
     stores = [StoreSpec(f"store-{n}", months=1) for n in range(1, args.stores + 1)]
     fleet = Fleet(
         FleetConfig(root=root, repo=REPO, csv=args.csv, stores=stores, workers=2, devices=not args.no_devices,

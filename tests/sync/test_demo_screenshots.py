@@ -5,7 +5,7 @@ history; the customer 360 and the marketing preview show the richest data there 
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +14,7 @@ from cloud.console.nav import NAV, entries_for
 from sync.fleet.errors import FleetError
 from sync.fleet.screenshots import (
     Demo,
-    liveliest_trigger,
+    liveliest_preview,
     report_range,
     richest_customer,
     search_text,
@@ -22,7 +22,7 @@ from sync.fleet.screenshots import (
 )
 from tests.support.paths import REPO
 
-DEMO = Demo("store-1", "cust 1", "Ann Lee", "2011-11-09", "2026-12-05", "not_seen")
+DEMO = Demo("store-1", "cust 1", "Ann Lee", "2011-11-09", "2026-12-05", "not_seen", 120)
 
 
 def test_every_nav_page_has_a_picture_taken_as_a_role_that_sees_it() -> None:
@@ -38,7 +38,7 @@ def test_every_nav_page_has_a_picture_taken_as_a_role_that_sees_it() -> None:
     assert len({shot.name for shot in plan}) == len(plan)
     assert "/console/customers/cust%201" in [s.path for s in plan]
     assert "/console/reports?from=2011-11-09&to=2026-12-05" in [s.path for s in plan]
-    assert "/console/marketing?trigger=not_seen" in [s.path for s in plan]
+    assert "/console/marketing?trigger=not_seen&days=120" in [s.path for s in plan]
 
 
 def test_the_pictures_replace_the_documented_ones() -> None:
@@ -47,7 +47,7 @@ def test_the_pictures_replace_the_documented_ones() -> None:
 
 
 def test_report_range_spans_the_imported_history_to_today() -> None:
-    views = [
+    views: list[dict[str, Any]] = [
         {"sales": [{"at": "2011-12-01T10:00:00Z"}, {"at": "2026-12-05T09:00:00Z"}]},
         {"sales": [{"at": "2011-11-09T08:30:00Z"}]},
         {"sales": []},
@@ -56,10 +56,12 @@ def test_report_range_spans_the_imported_history_to_today() -> None:
     assert report_range([], date(2026, 12, 5)) == ("2026-12-05", "2026-12-05")
 
 
-def test_richest_customer_has_most_channels_then_orders() -> None:
+def test_richest_customer_has_most_channels_then_loyalty() -> None:
     plain = {"customer_id": "a", "channels": ["store"], "sales": [{}] * 9, "orders": []}
     omni = {"customer_id": "b", "channels": ["click_collect", "store"], "sales": [{}], "orders": [{}]}
+    loyal = {**omni, "customer_id": "c", "ledger": [{}], "orders": []}
     assert richest_customer([plain, omni])["customer_id"] == "b"
+    assert richest_customer([plain, omni, loyal])["customer_id"] == "c"
     with pytest.raises(FleetError, match="no demo customer with a purchase"):
         richest_customer([{"customer_id": "c", "channels": [], "sales": []}])
 
@@ -70,17 +72,17 @@ def test_search_text_is_what_head_office_would_type() -> None:
     assert search_text({"customer_id": "12345"}) == "12345"
 
 
-def test_liveliest_trigger_has_the_largest_audience() -> None:
+def test_liveliest_preview_has_the_largest_audience() -> None:
     previews = {
-        "not_seen": {"count": 3, "without_consent": 9},
-        "post_purchase": {"count": 7, "without_consent": 0},
+        ("not_seen", 120): {"count": 3, "without_consent": 9},
+        ("post_purchase", 1): {"count": 7, "without_consent": 0},
     }
-    assert liveliest_trigger(previews) == "post_purchase"
+    assert liveliest_preview(previews) == ("post_purchase", 1)
     with pytest.raises(FleetError):
-        liveliest_trigger({})
+        liveliest_preview({})
 
 
-def test_the_module_does_not_import_playwright_until_it_takes_pictures(tmp_path: Path) -> None:
+def test_the_module_does_not_import_playwright_until_it_takes_pictures() -> None:
     import subprocess
     import sys
 
