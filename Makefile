@@ -27,8 +27,10 @@ test: setup lint typecheck
 bench: setup
 	$(VENV)/python bench/report.py
 
+# The browser tests' pictures, then the console's hub-*.png again from the demo fleet's real data.
 screenshots: setup
 	VITRINE_SCREENSHOTS_DIR=docs/screenshots $(VENV)/python -m pytest -q -p no:cacheprovider tests/web tests/console
+	$(VENV)/python -m sync.fleet.screenshots --out docs/screenshots
 
 clean:
 	rm -rf var build .pytest_cache .mypy_cache .ruff_cache

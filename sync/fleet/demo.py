@@ -56,7 +56,7 @@ def _pin_entry(pin: str) -> str:
     return f"pbkdf2_sha256${PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
 
 
-def _demo_people(fleet: Fleet, store_ids: list[str]) -> dict[str, str]:
+def demo_people(fleet: Fleet, store_ids: list[str]) -> dict[str, str]:
     """Staff and manager PINs (one pair for the demo) and the loyalty-card signing key, kept in secrets."""
     people = fleet.secrets.setdefault("demo", {})
     if "staff_pin" not in people:
@@ -110,7 +110,7 @@ def _banner(fleet: Fleet, people: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _left_running(pids: list[int]) -> list[int]:
+def left_running(pids: list[int]) -> list[int]:
     alive = []
     for pid in pids:
         try:
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fleet.root.mkdir(parents=True, exist_ok=True)
         fleet.load_secrets()
-        people = _demo_people(fleet, [s.store_id for s in stores])
+        people = demo_people(fleet, [s.store_id for s in stores])
         fleet.start_processes()
         _say(_banner(fleet, people))
         _say(
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             shop.stop()
         pids = [p for p in fleet.pids() if p]
         fleet.stop()
-        alive = _left_running(pids)
+        alive = left_running(pids)
         if alive:
             sys.stderr.write(f"still running after stop: {alive}\n")
             code = code or 1
