@@ -135,7 +135,21 @@ def _sales(conn: Connection, cid: str) -> list[dict[str, Any]]:
         .where(sa.c.customer_id == cid)
         .order_by(sa.c.at.desc())
     ).mappings()
-    return [dict(r) for r in rows]
+    # An online order's points are booked by the hub in the ledger (``order:{id}:earn``, at
+    # collection or dispatch), not on its sale row.
+    lg = s.loyalty_ledger
+    earned_by_ref = {
+        str(ref): int(points)
+        for ref, points in conn.execute(
+            select(lg.c.ref, func.sum(lg.c.points))
+            .where(lg.c.customer_id == cid, lg.c.kind == "earn", lg.c.ref.is_not(None))
+            .group_by(lg.c.ref)
+        )
+    }
+    return [
+        {**r, "points_earned": int(r["points_earned"] or 0) or earned_by_ref.get(str(r["receipt_id"]), 0)}
+        for r in rows
+    ]
 
 
 def _orders(conn: Connection, cid: str) -> list[dict[str, Any]]:

@@ -109,6 +109,23 @@ def test_revenue_per_channel_and_customer_360(tmp_path: Path, broker: MosquittoP
         assert view["points"] == sum(e["points"] for e in view["ledger"]) > 0
         assert "a" in view["stores"]
 
+        # Collected at store A: the order's points (booked by the hub at collection, in the ledger)
+        # show on its purchase line too, not 0.
+        oid = str(online["order_id"])
+        wait_for(lambda: any(o.order_id == oid for o in a.orders.list()), 20, "the order at store A")
+        a.orders.pick(oid, by="staff-1")
+        a.orders.collect(oid, customer_ref=cid, pickup_code=None, by="staff-1")
+        links["a"].notify()
+
+        def order_earn() -> int:
+            ledger = api.get(f"/admin/v1/customers/{cid}/360", headers=ADMIN).json()["ledger"]
+            return sum(int(e["points"]) for e in ledger if e["entry_id"] == f"order:{oid}:earn")
+
+        wait_for(lambda: order_earn() > 0, 20, "the order's points at collection")
+        view = api.get(f"/admin/v1/customers/{cid}/360", headers=ADMIN).json()
+        [line] = [x for x in view["sales"] if x["receipt_id"] == oid]
+        assert line["points_earned"] == order_earn()
+
         # A second profile made online for the same person; merged by head office.
         r = api.post(
             "/shop/v1/customers",
