@@ -16,6 +16,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from cloud.console.audit import audit
+from cloud.console.cli import CLI_USER
 from cloud.errors import CloudError
 
 app = typer.Typer(help="Model versions, canary, promotion and rollback", no_args_is_help=True)
@@ -75,9 +77,9 @@ def release(
 
     def work(hc: Any) -> object:
         hub, conn = hc
-        return {
-            "released_to": service.release(conn, hub.clock, artifacts.load(conn, model_id), _stores(stores))
-        }
+        released = service.release(conn, hub.clock, artifacts.load(conn, model_id), _stores(stores))
+        audit(conn, CLI_USER, "model.release", {"model_id": model_id, "stores": released})
+        return {"released_to": released}
 
     _with_hub(db, work)
 
@@ -87,7 +89,13 @@ def promote(model_id: str, db: DbOpt = None) -> None:
     """Release the artifact a canary ran to every active store not yet on it."""
     from cloud.rollout import service
 
-    _with_hub(db, lambda hc: {"promoted_to": service.promote(hc[1], hc[0].clock, model_id)})
+    def work(hc: Any) -> object:
+        hub, conn = hc
+        promoted = service.promote(conn, hub.clock, model_id)
+        audit(conn, CLI_USER, "model.promote", {"model_id": model_id, "stores": promoted})
+        return {"promoted_to": promoted}
+
+    _with_hub(db, work)
 
 
 @app.command()
@@ -98,4 +106,10 @@ def rollback(
     """Give each store the model released to it before its current one."""
     from cloud.rollout import service
 
-    _with_hub(db, lambda hc: {"rolled_back": service.rollback(hc[1], hc[0].clock, _stores(stores) or [])})
+    def work(hc: Any) -> object:
+        hub, conn = hc
+        back = service.rollback(conn, hub.clock, _stores(stores) or [])
+        audit(conn, CLI_USER, "model.rollback", {"stores": back})
+        return {"rolled_back": back}
+
+    _with_hub(db, work)

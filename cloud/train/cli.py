@@ -61,6 +61,8 @@ def train(
     ] = False,
 ) -> None:
     """Train, evaluate on the last complete month, sign, keep and release the default recommender."""
+    from cloud.console.audit import audit
+    from cloud.console.cli import CLI_USER
     from cloud.rollout import artifacts, service
     from cloud.settings import CloudSettings
     from cloud.training import hub_sale_rows, keep, signing_key
@@ -118,6 +120,8 @@ def train(
             with hub.tx() as conn:
                 if do_release:
                     released = service.release(conn, hub.clock, result.artifact, targets, by="train")
+                    audit(conn, CLI_USER, "model.release", {"model_id": result.artifact.manifest.model_id,
+                                                            "stores": released, "by": "train"})  # fmt: skip
                 else:
                     artifacts.keep(conn, result.artifact)
         bar.n = len(STEPS)

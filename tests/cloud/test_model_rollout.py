@@ -75,3 +75,37 @@ def test_canary_promote_rollback_and_history(engine: Engine) -> None:
         assert versions == {one: ["a", "b", "c"], two: []}
         with pytest.raises(NotFound, match="no model"):
             artifacts.load(conn, "test-nothing")
+
+
+def test_the_model_commands_are_in_the_audit_log(engine: Engine, db_url: str) -> None:
+    """A release, promotion or rollback made with ``vitrine-cloud model`` is a change like one made
+    in the console: the audit log says who (``cli``), what and when."""
+    from typer.testing import CliRunner
+
+    from cloud.cli import app
+    from cloud.console import audit
+
+    _stores(engine, "a", "b")
+    key = generate_private_key()
+    m1, m2 = make_artifact(key, SKUS, 1), make_artifact(key, SKUS, 2)
+    with engine.begin() as conn:
+        artifacts.keep(conn, m1)
+        artifacts.keep(conn, m2)
+    one, two = m1.manifest.model_id, m2.manifest.model_id
+    runner = CliRunner()
+    for args in (
+        ["model", "release", one, "--stores", "a", "--db", db_url],
+        ["model", "promote", one, "--db", db_url],
+        ["model", "release", two, "--stores", "a", "--db", db_url],
+        ["model", "rollback", "--stores", "a", "--db", db_url],
+    ):
+        done = runner.invoke(app, args)
+        assert done.exit_code == 0, done.output
+    with engine.connect() as conn:
+        logged = [(e["username"], e["action"], e["detail"]) for e in reversed(audit.entries(conn))]
+    assert logged == [
+        ("cli", "model.release", {"model_id": one, "stores": ["a"]}),
+        ("cli", "model.promote", {"model_id": one, "stores": ["b"]}),
+        ("cli", "model.release", {"model_id": two, "stores": ["a"]}),
+        ("cli", "model.rollback", {"stores": {"a": one}}),
+    ]
