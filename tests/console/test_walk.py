@@ -5,7 +5,7 @@
   so a store selling from ``floor`` while its stock was booked ``unlocated`` showed dozens of
   "oversold" where ``GET /admin/v1/stock/oversold`` (the documented rule: a store's book for a sku,
   zones summed, below zero) listed none.
-* The customer 360's purchases said "0" points earned for a collected click & collect order whose
+* The customer 360 said "Customer since" the import's time, after the purchases it lists; its purchases said "0" points earned for a collected click & collect order whose
   points the ledger on the same page shows (an order's points are earned at collection).
 """
 
@@ -64,3 +64,6 @@ def test_customer_360_shows_the_points_a_collected_order_earned(tmp_path: Path, 
         row = re.search(r'<tr data-receipt="o-1"[^>]*>(.*?)</tr>', page, re.S)
         assert row is not None, page
         assert re.findall(r"<td>(.*?)</td>", row.group(1))[-1] == "8"
+        # imported customers: the profile is created at import, years after their first purchase
+        assert '<dd id="first-purchase">2026-12-05T10:00:00Z</dd>' in page
+        assert "Customer since" not in page
