@@ -5,8 +5,9 @@
   so a store selling from ``floor`` while its stock was booked ``unlocated`` showed dozens of
   "oversold" where ``GET /admin/v1/stock/oversold`` (the documented rule: a store's book for a sku,
   zones summed, below zero) listed none.
-* The customer 360 said "Customer since" the import's time, after the purchases it lists; its purchases said "0" points earned for a collected click & collect order whose
-  points the ledger on the same page shows (an order's points are earned at collection).
+* The customer 360 said "Customer since" the import's time, after the purchases it lists; its
+  purchases said "0" points earned for a collected click & collect order whose points the ledger
+  on the same page shows (an order's points are earned at collection).
 """
 
 from __future__ import annotations
