@@ -222,4 +222,12 @@ def test_kiosk_join_with_an_email_that_already_has_a_card_says_what_to_do(
             page.click("#join-form button[type=submit]")
             expect(page.locator("#notice .notice")).to_contain_text(text)
             page.click("#home")
+        # without a card, the wishlist (or an order from another store) asked to scan a card "to reserve"
+        page.click("#lang-en")
+        page.fill("#search-q", "HEART T-LIGHT")
+        page.press("#search-q", "Enter")
+        page.locator(f'#results-list .tile[data-sku="{PRODUCT_SKU}"]').click()
+        page.click("#wish-add")
+        expect(page.locator("#notice .notice")).to_contain_text("Scan your loyalty card first")
+        expect(page.locator("#notice .notice")).not_to_contain_text("reserve")
         assert page.errors == []  # type: ignore[attr-defined]
