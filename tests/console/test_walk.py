@@ -68,3 +68,31 @@ def test_customer_360_shows_the_points_a_collected_order_earned(tmp_path: Path, 
         # imported customers: the profile is created at import, years after their first purchase
         assert '<dd id="first-purchase">2026-12-05T10:00:00Z</dd>' in page
         assert "Customer since" not in page
+
+
+def test_reports_say_which_days_the_hub_holds_sales_for(tmp_path: Path, db_url: str) -> None:
+    """``make demo`` walk: the reports open on the last 30 days, where the demo has a few minutes of
+    sales; its imported history (2010–2011) was invisible unless one guessed its dates."""
+    with running_hub(tmp_path, db_url) as hub:
+        st = StoreStream("a")
+        ops = [
+            st.op(
+                "sale.recorded",
+                {
+                    "receipt_id": rid,
+                    "store": "a",
+                    "channel": "store",
+                    "customer_id": None,
+                    "at": at,
+                    "lines": [{"sku": "X", "qty": 1, "unit_cents": 100}],
+                    "total_cents": 100,
+                },
+            )
+            for rid, at in (("r-1", "2010-12-01T08:26:00Z"), ("r-2", "2011-12-09T12:50:00Z"))
+        ]
+        with hub.hub.engine.begin() as conn:
+            projections.apply(conn, ops)
+        with hub.session("alan") as client:
+            page = client.get("/console/reports").text
+        assert re.search(r"The hub holds sales from\s*2010-12-01\s*to\s*2011-12-09", page), page
+        assert 'href="/console/reports?from=2010-12-01&amp;to=2011-12-09"' in page
