@@ -39,8 +39,8 @@ def reports_page(
         return page(request, "reports.html", user, 422, start=first, end=last, sections=[], error=str(err))
     sections: list[dict[str, Any]] = []
     with hub_of(request).tx() as conn:
-        # the days the hub holds sales for (an imported history may lie years before the default range)
-        oldest, newest = conn.execute(select(func.min(s.sales.c.at), func.max(s.sales.c.at))).one()
+        # the days the hub holds sales for (ix_sales_day); an imported history may lie years back
+        oldest, newest = conn.execute(select(func.min(s.sales.c.day), func.max(s.sales.c.day))).one()
         span = (str(oldest)[:10], str(newest)[:10]) if oldest and newest else None
         for chart in charts.CHARTS:
             rows = reports.run(conn, chart.name, first, last)
