@@ -135,21 +135,21 @@ def _sales(conn: Connection, cid: str) -> list[dict[str, Any]]:
         .where(sa.c.customer_id == cid)
         .order_by(sa.c.at.desc())
     ).mappings()
-    # An online order's points are booked by the hub in the ledger (``order:{id}:earn``, at
-    # collection or dispatch), not on its sale row.
-    lg = s.loyalty_ledger
-    earned_by_ref = {
-        str(ref): int(points)
-        for ref, points in conn.execute(
-            select(lg.c.ref, func.sum(lg.c.points))
-            .where(lg.c.customer_id == cid, lg.c.kind == "earn", lg.c.ref.is_not(None))
-            .group_by(lg.c.ref)
+    sales = [dict(r) for r in rows]
+    # an online order's points are earned at collection, in the ledger, not on its sale row
+    earned_on_collection = {
+        str(entry_id): int(points)
+        for entry_id, points in conn.execute(
+            select(s.loyalty_ledger.c.entry_id, s.loyalty_ledger.c.points).where(
+                s.loyalty_ledger.c.entry_id.in_([f"order:{r['receipt_id']}:earn" for r in sales])
+            )
         )
     }
-    return [
-        {**r, "points_earned": int(r["points_earned"] or 0) or earned_by_ref.get(str(r["receipt_id"]), 0)}
-        for r in rows
-    ]
+    for sale in sales:
+        sale["points_earned"] = int(sale["points_earned"] or 0) + earned_on_collection.get(
+            f"order:{sale['receipt_id']}:earn", 0
+        )
+    return sales
 
 
 def _orders(conn: Connection, cid: str) -> list[dict[str, Any]]:

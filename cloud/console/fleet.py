@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from cloud import stock
 from cloud.storage import schema as s
 from cloud.timefmt import age_s, of_hlc
 
@@ -93,7 +94,9 @@ def overview(conn: Connection) -> dict[str, Any]:
     presence = {r.store: r for r in conn.execute(select(s.store_presence))}
     reports = {r.store: (r.received_at, json.loads(r.report)) for r in conn.execute(select(s.store_status))}
     quarantined = _quarantined(conn)
-    oversold = _counts(conn, s.stock.c.store, s.stock.c.oversold.is_(True))
+    oversold: dict[str, int] = {}
+    for flagged in stock.oversold_report(conn):  # the API's rule: a store's book for a sku, zones summed
+        oversold[str(flagged["store"])] = oversold.get(str(flagged["store"]), 0) + 1
     overdrafts = _counts(conn, s.overdrafts.c.store, s.overdrafts.c.store.is_not(None))
     over_refunds = _over_refunds(conn)
     stores = []
@@ -202,13 +205,18 @@ def op_types(conn: Connection, store: str) -> list[dict[str, Any]]:
 def anomaly_rows(conn: Connection, kind: str, store: str | None = None) -> list[dict[str, Any]]:
     """The rows behind one anomaly kind (optionally one store's), newest first, at most 500."""
     if kind == "oversold":
-        st = s.stock
-        query = select(st.c.store, st.c.sku, st.c.zone, st.c.qty, st.c.updated_hlc).where(
-            st.c.oversold.is_(True)
-        )
-        if store:
-            query = query.where(st.c.store == store)
-        return [dict(r) for r in conn.execute(query.order_by(st.c.store, st.c.sku).limit(500)).mappings()]
+        # the rows of GET /admin/v1/stock/oversold; a zone below zero alone (sold from the floor,
+        # booked unlocated) is not an oversell
+        out: list[dict[str, Any]] = []
+        for row in stock.oversold_report(conn):
+            if store and row["store"] != store:
+                continue
+            zones = row["zones"]
+            assert isinstance(zones, dict)
+            out.append(
+                {**row, "zones": ", ".join(f"{zone or '(none)'} {qty}" for zone, qty in zones.items())}
+            )
+        return out[:500]
     if kind == "overdrafts":
         od = s.overdrafts
         query = select(od).order_by(od.c.id.desc()).limit(500)

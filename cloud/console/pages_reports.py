@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
 
 from cloud import reports
 from cloud.api.auth import hub_of
@@ -16,6 +17,7 @@ from cloud.console.guard import page_role
 from cloud.console.identity import ADMIN, ANALYST, ConsoleUser
 from cloud.console.render import page
 from cloud.errors import InvalidInput
+from cloud.storage import schema as s
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 Viewer = Annotated[ConsoleUser, Depends(page_role(ADMIN, ANALYST))]
@@ -37,6 +39,9 @@ def reports_page(
         return page(request, "reports.html", user, 422, start=first, end=last, sections=[], error=str(err))
     sections: list[dict[str, Any]] = []
     with hub_of(request).tx() as conn:
+        # the days the hub holds sales for (ix_sales_day); an imported history may lie years back
+        oldest, newest = conn.execute(select(func.min(s.sales.c.day), func.max(s.sales.c.day))).one()
+        span = (str(oldest)[:10], str(newest)[:10]) if oldest and newest else None
         for chart in charts.CHARTS:
             rows = reports.run(conn, chart.name, first, last)
             sections.append(
@@ -51,5 +56,5 @@ def reports_page(
             )
     return page(
         request, "reports.html", user, start=first, end=last, sections=sections, error=None,
-        geometry=charts,
+        geometry=charts, span=span,
     )  # fmt: skip

@@ -93,6 +93,9 @@ def _stream(
     return StreamingResponse(events(), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
+CATALOGUE_WAIT_S = 60.0  # a bootstrapping store's simulated readers wait this long for the catalogue
+
+
 def devices_router(
     settings: EdgeSettings, node: EdgeNode, device_settings: DeviceSettings | None = None
 ) -> APIRouter:
@@ -101,7 +104,13 @@ def devices_router(
     state_db = config.state_db
     if state_db is None and config.config_dir is not None:
         state_db = settings.db_path.with_name(f"{settings.db_path.stem}-devices.db")
-    hub = DeviceHub(node, config, state_db=state_db, keyring=config.keyring())
+    hub = DeviceHub(
+        node,
+        config,
+        state_db=state_db,
+        keyring=config.keyring(),
+        await_catalogue_s=CATALOGUE_WAIT_S if settings.bootstrap else 0.0,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

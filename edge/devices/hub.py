@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -86,8 +87,13 @@ class DeviceHub:
         state_db: Path | None = None,
         keyring: Keyring | None = None,
         clock: Callable[[], float] | None = None,
+        await_catalogue_s: float = 0.0,
     ) -> None:
         self.node = node
+        # a store bootstrapping from the hub gets its catalogue after start-up: simulated readers
+        # wait for it (at most this long) so their stock is labelled with real products
+        self._await_catalogue_s = await_catalogue_s
+        self._deferred: asyncio.Task[None] | None = None
         self.settings = settings
         clock = clock or node.stock.ctx.wall  # one clock for tag events, sales windows and counts
         self._clock = clock
@@ -140,16 +146,41 @@ class DeviceHub:
         if self.running:
             return
         self.topics.bind(asyncio.get_running_loop())
-        await asyncio.to_thread(self._label_simulated_stock)
-        for reader in self._readers:
-            reader.start()
+        labelled = await asyncio.to_thread(self._label_simulated_stock)
+        deferred = []
+        for reader, profile in zip(self._readers, self.reader_profiles, strict=True):
+            if not labelled and self._await_catalogue_s > 0 and simulator_spec(profile.settings.url):
+                deferred.append(reader)
+            else:
+                reader.start()
+        if deferred:
+            self._deferred = asyncio.create_task(self._start_when_catalogued(deferred), name="sim-readers")
         for scanner in self._scanners:
             scanner.start()
         self._ticker = asyncio.create_task(self._tick_forever(), name="device-hub-ticker")
         self.running = True
         log.info("device hub: %d readers, %d scanners", len(self._readers), len(self._scanners))
 
+    async def _start_when_catalogued(self, readers: Sequence[RfidReader]) -> None:
+        started = time.monotonic()
+        while time.monotonic() - started < self._await_catalogue_s:
+            if await asyncio.to_thread(self._label_simulated_stock):
+                break
+            await asyncio.sleep(0.25)
+        else:
+            log.warning(
+                "no catalogue after %.0fs: simulated readers start with made-up products",
+                time.monotonic() - started,
+            )
+        for reader in readers:
+            reader.start()
+
     async def stop(self) -> None:
+        if self._deferred is not None:
+            self._deferred.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deferred
+            self._deferred = None
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -167,15 +198,16 @@ class DeviceHub:
     def close(self) -> None:
         self.alerts.close()
 
-    def _label_simulated_stock(self) -> None:
+    def _label_simulated_stock(self) -> bool:
         """Simulated readers carry the catalogue's GTINs, so counts and alerts name real products."""
         gtins = catalogue_gtins(self.node, self.settings.sim_label_skus)
         if not gtins:
-            return
+            return False
         for profile in self.reader_profiles:
             spec = simulator_spec(profile.settings.url)
             if spec is not None:
                 BUS.label_stock(spec.name, gtins)
+        return True
 
     # --- RFID -------------------------------------------------------------------------------------------
 

@@ -44,7 +44,9 @@ def apply_customer_fields(
                 owner = q.customer_by_identity(tx.conn, key, value)
                 if owner is not None and owner != customer_id:
                     if not remote:
-                        raise Conflict(f"{key} {value!r} already belongs to another customer")
+                        raise Conflict(
+                            f"{key} {value!r} already belongs to another customer", reason="identity_taken"
+                        )
                     tx.execute("DELETE FROM customer_identities WHERE kind = ? AND value = ?", (key, value))
                     tx.execute(f"UPDATE customers SET {key} = NULL WHERE customer_id = ?", (owner,))
             tx.execute(

@@ -165,15 +165,15 @@ def discrepancies(conn: sqlite3.Connection, limit: int = 50) -> list[Discrepancy
     cell (0 if none) plus the deltas between it and this count (HLC order); a product is a
     discrepancy when the totals over the zones its session replaced differ (a full-store count
     replaces every zone of the book, so stock booked in ``floor`` and found on ``shelf-a`` is a
-    relocation). Opening counts (no session, or the seed's) are the book itself and never
-    discrepancies."""
+    relocation). Opening counts (no session, the seed's, or the hub's bootstrap's) are the book
+    itself and never discrepancies."""
     rows = conn.execute(
         """
         WITH latest AS (
             SELECT c.sku, c.zone, c.qty, c.hlc, c.session FROM stock_counts c
             JOIN (SELECT sku, zone, max(hlc) AS hlc FROM stock_counts GROUP BY sku, zone) m
               ON m.sku = c.sku AND m.zone = c.zone AND m.hlc = c.hlc
-            WHERE c.session NOT IN ('', 'seed')
+            WHERE c.session NOT IN ('', 'seed', 'bootstrap')
         )
         SELECT l.sku, coalesce(cat.name, l.sku), l.zone, l.session, l.qty, l.hlc,
                coalesce((SELECT p.qty FROM stock_counts p WHERE p.sku = l.sku AND p.zone = l.zone AND p.hlc < l.hlc

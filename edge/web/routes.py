@@ -192,6 +192,11 @@ def build_web_router(edge: EdgeSettings, web: WebSettings) -> APIRouter:
         response.headers.update(SECURITY_HEADERS)
         return response
 
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index_page(request: Request) -> HTMLResponse:
+        """The store's address opened in a browser: links to its pages (was a bare 404)."""
+        return page(request, "index.html", lang="en")
+
     @router.get("/kiosk", response_class=HTMLResponse, include_in_schema=False)
     def kiosk_page(request: Request) -> HTMLResponse:
         lang = web.kiosk_language

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +224,25 @@ def test_edge_without_device_config_still_answers(
         assert started.status_code == 422 and "no reader" in started.text
         assert manager.post("/api/v1/devices/counts", json={"zone": "Bad Zone"}).status_code == 422
         assert manager.post("/api/v1/devices/sessions/k1/scans", json={"text": ""}).status_code == 422
+
+
+def test_simulated_stock_is_labelled_with_a_catalogue_the_bootstrap_brings_after_start(
+    tmp_path: Path, edge_settings: EdgeSettings, sim_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo``'s path: the edge starts from its bundle with an empty replica and its devices
+    up; the catalogue arrives from the hub a moment later. The simulated readers' tags must still
+    carry catalogue products (else every tag is "not in the catalogue", and a full-store count
+    zeroes the whole book)."""
+    settings = edge_settings.model_copy(update={"bootstrap": True})
+    empty = EdgeNode.open(tmp_path / "store.db", STORE)
+    config = write_config(tmp_path, sim_name, READER_QUERY)
+    try:
+        with serve(settings, empty, monkeypatch, config) as live:
+            staff = live.client("staff")
+            time.sleep(0.5)
+            populate(empty)  # the bootstrap's catalogue pages land
+            assert wait_for(lambda: staff.get("/api/v1/devices/tags").json()["total"] >= 10, 15)
+            tags = staff.get("/api/v1/devices/tags").json()["tags"]
+            assert {t["sku"] for t in tags} <= SKUS, tags[:3]
+    finally:
+        empty.close()

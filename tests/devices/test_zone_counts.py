@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.bootstrap import writer
 from edge.node import EdgeNode
 from edge.services.stock import CountItem
 from edge.settings import EdgeSettings
@@ -72,3 +73,23 @@ def test_a_full_store_count_replaces_the_book_of_every_zone(
     reconciled = {(z["sku"], z["zone"]): z for z in result["lines"] if z["zone"] in ("floor", UNLOCATED)}
     assert reconciled[(PRODUCTS[0][0], UNLOCATED)]["book"] == 2
     assert all(z["qty"] == 0 for z in reconciled.values())
+
+
+def test_opening_stock_from_the_hubs_bootstrap_is_no_discrepancy(
+    tmp_path: Path, edge_settings: EdgeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo`` walk: right after the bootstrap, before any count, the manager's RFID
+    discrepancy panel listed every product of the opening stock as "book 0, counted 400, +400"."""
+    fresh = EdgeNode.open(tmp_path / "bootstrapped.db", "store-dev")
+    rows = [{"sku": sku, "zone": "", "qty": 400} for sku, _, _ in PRODUCTS]
+    try:
+        with fresh.replica.write() as tx:
+            writer.apply_page(
+                tx, "stock", rows, {"hlc": "1796506397750.0000.cloud-1-1"}, "store-dev", first=0
+            )
+        with serve(edge_settings, fresh, monkeypatch, None) as live:
+            panel = live.client("manager").get("/ui/manager/dashboard")
+            assert panel.status_code == 200, panel.text
+            assert panel.json()["discrepancies"] == []
+    finally:
+        fresh.close()

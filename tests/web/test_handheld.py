@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from drivers.rfid.llrp_sim import simulator_spec
+from drivers.rfid.simulator import BUS
 from drivers.tokens import Keyring, issue_pickup_token
 from tests.web.harness import (
     MANAGER_PIN,
+    REPO,
     STAFF_PIN,
     STAFF_TOKEN,
     VirtualSerialScanner,
@@ -187,3 +190,44 @@ def test_handheld_rfid_cycle_count_with_live_progress(
             name = client.get(f"/api/v1/products/{sku}").json()["name"]
         expect(first.locator(".pname")).to_have_text(name)  # the product's name, not only its sku
         page.close()
+
+
+def test_a_count_that_reads_no_catalogue_product_says_nothing_was_recorded(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo`` walk: the simulated readers' tags were none of the store's products; the count
+    recorded nothing (the book unchanged) but the handheld said "Count recorded: 1331 products, 1331
+    differ … on-hand is now what was counted"."""
+    name = "walk-unlabelled"
+    url = f"vitrinesim://{name}?protocol=mercury&antennas=2&exit_antenna=0&tags=15&seed=4&rate=400"
+    config = tmp_path / "devices"
+    (config / "readers").mkdir(parents=True)
+    (config / "rfid.toml").write_text((REPO / "firmware-config" / "rfid.toml").read_text())
+    (config / "readers" / "floor.toml").write_text(
+        f'id = "floor"\nprotocol = "mercury"\nurl = "{url}"\n[antennas]\n1 = "shelf-a"\n2 = "shelf-b"\n'
+    )
+    spec = simulator_spec(url)
+    assert spec is not None
+    BUS.forget(name)
+    BUS.attach(spec, time.time())  # its world exists already: tags of made-up products, not the catalogue's
+    monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(config))
+    try:
+        with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+            with edge.api(STAFF_TOKEN) as client:
+                before = client.get("/api/v1/stock/85123A").json()["on_hand"]
+            page = open_page(browser, f"{edge.url}/handheld", 400, 820)
+            page.fill("#pin", STAFF_PIN)
+            page.press("#pin", "Enter")
+            page.click('nav.tasks button[data-task="count"]')
+            page.click("#count-start")
+            wait_for(lambda: int(page.locator("#count-tags").inner_text()) > 0, 20, "tags read")
+            page.click("#count-finish")
+            done = page.locator("#count-done")
+            expect(done).to_contain_text("Nothing recorded")
+            expect(done).not_to_contain_text("on-hand is now what was counted")
+            with edge.api(STAFF_TOKEN) as client:
+                assert client.get("/api/v1/stock/85123A").json()["on_hand"] == before
+            assert page.errors == []  # type: ignore[attr-defined]
+            page.close()
+    finally:
+        BUS.forget(name)

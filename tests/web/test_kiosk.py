@@ -199,3 +199,35 @@ def test_kiosk_journey_scan_product_then_loyalty_card_then_reserve(
             page.close()
     finally:
         scanner.close()
+
+
+def test_kiosk_join_with_an_email_that_already_has_a_card_says_what_to_do(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo`` walk: joining with an e-mail that already has a card answered "That is not
+    possible right now. Ask a member of staff." — it is possible: the customer has a card already."""
+    monkeypatch.setenv("VITRINE_DEVICES_TOKEN_KEYS", json.dumps({"k2026": TOKEN_KEY}))
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        with edge.api(STAFF_TOKEN) as client:
+            taken = client.post("/api/v1/customers", json={"name": "Ann Taken", "email": "ann@example.com"})
+            assert taken.status_code == 201, taken.text
+        page = open_page(browser, f"{edge.url}/kiosk", 1280, 800)
+        provision(page)
+        for lang, text in (("en", "already has a loyalty card"), ("fr", "déjà une carte de fidélité")):
+            page.click(f"#lang-{lang}")
+            page.click("#join-open")
+            page.fill("#join-name", "Ann Again")
+            page.fill("#join-email", "ann@example.com")
+            page.check("#join-terms")
+            page.click("#join-form button[type=submit]")
+            expect(page.locator("#notice .notice")).to_contain_text(text)
+            page.click("#home")
+        # without a card, the wishlist (or an order from another store) asked to scan a card "to reserve"
+        page.click("#lang-en")
+        page.fill("#search-q", "HEART T-LIGHT")
+        page.press("#search-q", "Enter")
+        page.locator(f'#results-list .tile[data-sku="{PRODUCT_SKU}"]').click()
+        page.click("#wish-add")
+        expect(page.locator("#notice .notice")).to_contain_text("Scan your loyalty card first")
+        expect(page.locator("#notice .notice")).not_to_contain_text("reserve")
+        assert page.errors == []  # type: ignore[attr-defined]

@@ -53,6 +53,10 @@ def test_web_endpoints(tmp_path: Path, retail_slice: Path, monkeypatch: pytest.M
             resp = anon.get(page)
             assert resp.status_code == 200 and "default-src 'self'" in resp.headers["content-security-policy"]
             assert KIOSK_TOKEN not in resp.text and MANAGER_TOKEN not in resp.text
+        # the store's address itself (a new user's first try) links to its pages, not a bare 404
+        home = anon.get("/")
+        assert home.status_code == 200 and "default-src 'self'" in home.headers["content-security-policy"]
+        assert all(f'href="{path}"' in home.text for path in ("/kiosk", "/handheld", "/manager", "/docs"))
         script = anon.get("/static/kiosk.js")
         assert script.status_code == 200 and script.headers["cache-control"] == "no-cache"
         assert (

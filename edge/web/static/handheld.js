@@ -216,10 +216,17 @@ function renderCountResult(r) {
   const lines = r.lines || [];
   const products = r.products || [];
   const off = products.filter((p) => p.differs);
+  const unknown = (r.unresolved_epcs || []).length;
+  if (!(r.op_ids || []).length) {  // no tag read was a product: the server recorded nothing
+    $("count-result").replaceChildren(el("div", { class: "notice warn", role: "status", id: "count-done" },
+      el("strong", { text: "Nothing recorded: no tag read is a product of this store's catalogue. The book is unchanged." }),
+      el("div", { text: `${unknown} tags read: check their labels, or that the right reader covers these zones.` })));
+    return;
+  }
   $("count-result").replaceChildren(el("div", { class: "notice info", role: "status", id: "count-done" },
     el("strong", { text: `Count recorded: ${products.length} products, ${off.length} differ from the book.` }),
     r.full_store ? el("div", { text: "Full-store count: on-hand is now what was counted (unlocated stock included)." }) : null,
-    (r.unresolved_epcs || []).length ? el("div", { text: `${r.unresolved_epcs.length} tags are not in the catalogue: check their labels.` }) : null),
+    unknown ? el("div", { text: `${unknown} tags are not in the catalogue: check their labels.` }) : null),
     el("table", { id: "count-products" }, el("thead", {}, el("tr", {}, el("th", { text: "SKU" }), el("th", { text: "Product" }), el("th", { class: "num", text: "Book" }), el("th", { class: "num", text: "Counted" }))),
       el("tbody", {}, ...products.slice(0, 100).map((p) => el("tr", { class: p.differs ? "differs" : "", "data-sku": p.sku }, el("td", { text: p.sku }), el("td", {}, el("span", { class: "pname", text: p.name })),
         el("td", { class: "num", text: String(p.book) }), el("td", { class: "num", text: String(p.counted) }))))),
