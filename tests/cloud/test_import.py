@@ -81,9 +81,14 @@ def test_import_everything_then_rerun_changes_nothing(db_url: str, tmp_path: Pat
             assert (ret["return_id"], ret["receipt_id"], ret["channel"], ret["refund_cents"]) == (
                 "R4", "R2", "online", 999)  # fmt: skip
             stock = {
-                (k, st): q for k, st, q in conn.execute(select(s.stock.c.sku, s.stock.c.store, s.stock.c.qty))
+                (k, st, z): q
+                for k, st, z, q in conn.execute(
+                    select(s.stock.c.sku, s.stock.c.store, s.stock.c.zone, s.stock.c.qty)
+                )
             }
-            assert stock == {("TEE-S", "store-1"): 10, ("CAP", "store-1"): 4, ("TEE-M", "store-2"): 0}
+            # no zone given: the documented "unlocated" zone, which a store's count reconciles
+            assert stock == {("TEE-S", "store-1", "unlocated"): 10, ("CAP", "store-1", "unlocated"): 4,
+                             ("TEE-M", "store-2", "unlocated"): 0}  # fmt: skip
             visits = {row["store"]: row for row in reports.visit_frequency(conn, "2024-02-01", "2024-02-29")}
             assert visits["store-1"]["customers"] == 1 and visits["store-1"]["visit_days"] == 2
         queued = downlink(hub.engine, "store-1")[before:]
@@ -145,3 +150,23 @@ def test_rejects_file_lists_every_rejected_row(tmp_path: Path) -> None:
         ("products.csv", "7", "duplicate sku"),
     ]
     assert "wrong GS1 check digit" in rows[0]["detail"] and rows[0]["raw"].startswith("BAD-1,")
+
+
+def test_opening_stock_imported_before_zones_defaulted_is_not_counted_twice(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A hub that imported opening stock with no zone under the old rule holds it in zone "": the
+    same rows imported again are unchanged, not a second opening stock in "unlocated"."""
+    directory = tmp_path / "in"
+    shutil.copytree(SMALL, directory)
+    hub = Hub.from_settings(CloudSettings(database_url=db_url))  # type: ignore[call-arg]
+    try:
+        first = run_import(hub, directory)
+        assert first.files["stock.csv"].imported == 3
+        with hub.tx() as conn:  # as the old import left it
+            conn.execute(s.stock.update().values(zone=""))
+            conn.execute(s.stock_moves.update().values(zone=""))
+        again = run_import(hub, directory)
+        assert again.files["stock.csv"].unchanged == 3 and again.files["stock.csv"].imported == 0
+    finally:
+        hub.close()

@@ -21,9 +21,16 @@ from cloud.importing.loaders.stores import known_stores
 from cloud.importing.reader import Row
 from cloud.importing.tally import FileTally
 from cloud.storage import schema as s
+from sync import zones
 
 REF = "import:opening"
 MAX_QTY = 10**9
+
+
+def _unlocated(held: dict[tuple[str, str, str], int], sku: str, store: str) -> str:
+    """No zone given: the ``unlocated`` zone a count reconciles; zone "" where an earlier import
+    (before that default) already holds this stock, so a re-run does not book it twice."""
+    return "" if (sku, store, "") in held else zones.UNLOCATED
 
 
 def load(ctx: Context, rows: Iterable[Row], tally: FileTally) -> None:
@@ -44,7 +51,7 @@ def load(ctx: Context, rows: Iterable[Row], tally: FileTally) -> None:
             sku = v.text(row.values, "sku", 64)
             if sku not in skus:
                 raise v.Bad("unknown sku", f"{sku} is neither in products.csv nor at the hub")
-            zone = v.text(row.values, "zone", 64, required=False)
+            zone = v.text(row.values, "zone", 64, required=False) or _unlocated(held, sku, store)
             qty = v.decimal(row.values.get("quantity") or "", "quantity")
             if qty < 0 or qty != qty.to_integral_value() or qty > MAX_QTY:
                 raise v.Bad("bad quantity", f"{qty}: opening stock is a whole number of units, 0 or more")
