@@ -52,6 +52,11 @@ class CountSession:
         """Count ``tags`` (the processor's snapshot at ``finished_at``). A session finishes once."""
         if self.result is not None:
             raise DriverError(f"count session {self.session_id} is already finished")
+        self.result = self.preview(finished_at, tags)
+        return self.result
+
+    def preview(self, finished_at: float, tags: Iterable[TagState]) -> StockCount:
+        """What :meth:`finish` would count now, leaving the session open."""
         if finished_at < self.started_at:
             raise DriverError("a count session cannot finish before it started")
         counts: dict[tuple[str, str], int] = {}
@@ -66,7 +71,4 @@ class CountSession:
             key = (sku, tag.zone)
             counts[key] = counts.get(key, 0) + 1
         lines = tuple(CountLine(sku, zone, n) for (sku, zone), n in sorted(counts.items()))
-        self.result = StockCount(
-            self.session_id, self.started_at, finished_at, lines, tuple(sorted(unresolved))
-        )
-        return self.result
+        return StockCount(self.session_id, self.started_at, finished_at, lines, tuple(sorted(unresolved)))

@@ -47,6 +47,15 @@ class CountStartIn(BaseModel):
     zones: list[Annotated[str, Field(pattern=ZONE_PATTERN)]] | None = Field(default=None, max_length=64)
 
 
+class CountFinishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confirm: bool = Field(
+        default=False,
+        description="record a count that sets many booked products to 0; without it such a count is "
+        "refused with 409 and X-Vitrine-Reason: confirm_count (the session stays open)",
+    )
+
+
 class ScanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4096)
@@ -166,8 +175,8 @@ def devices_router(
         return _stream(hub, count_topic(count_id), limit, timeout_s, first)
 
     @router.post("/counts/{count_id}/finish", dependencies=[STAFF], summary="finish: record stock.count ops")
-    def finish_count(count_id: CountId) -> dict[str, Any]:
-        return hub.finish_count(count_id)
+    def finish_count(count_id: CountId, body: CountFinishIn | None = None) -> dict[str, Any]:
+        return hub.finish_count(count_id, confirm=bool(body and body.confirm))
 
     @router.get("/alerts", dependencies=[MANAGER], summary="loss-prevention alerts, newest first")
     def alerts(

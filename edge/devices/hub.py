@@ -50,15 +50,35 @@ from edge.devices.store_link import (
     product_names,
     record_counts,
 )
-from edge.errors import ConfigError, Conflict, Invalid, NotFound
+from edge.errors import ConfigError, Conflict, Invalid, NeedsConfirmation, NotFound
 from edge.node import EdgeNode
-from sync.zones import by_product, replace_book
+from sync.zones import CountLine, by_product, replace_book
 
 log = logging.getLogger(__name__)
 
 TAGS_TOPIC = "tags"
 MAX_COUNT_SESSIONS = 100
 ALERTS_TOPIC = "alerts"
+
+
+# A count that would set more booked products than this to 0 (and over a quarter of those it
+# replaces) asks the person counting to confirm: a reader that missed its zones empties the book.
+ZEROED_TO_CONFIRM = 10
+
+
+def _refuse_wholesale_zeroing(replaced: Sequence[CountLine], names: dict[str, str]) -> None:
+    products = by_product(replaced)
+    booked = [p for p in products if p.book > 0]
+    zeroed = [p for p in booked if p.counted == 0]
+    if len(zeroed) > ZEROED_TO_CONFIRM and 4 * len(zeroed) > len(booked):
+        units = sum(p.book for p in zeroed)
+        sample = ", ".join(names.get(p.sku, p.sku) for p in zeroed[:3])
+        raise NeedsConfirmation(
+            f"This count would set {len(zeroed)} of {len(booked)} booked products to 0 ({units} units on "
+            f"the book), e.g. {sample}. Check that every reader covered its zones and the tags are "
+            "labelled; keep counting, or finish anyway.",
+            reason="confirm_count",
+        )
 
 
 def session_topic(session_id: str) -> str:
@@ -325,8 +345,10 @@ class DeviceHub:
             "elapsed_s": round(self._clock() - started, 1),
         }
 
-    def finish_count(self, count_id: str) -> dict[str, Any]:
-        """Count what was read, record it as ``stock.count`` ops (one transaction), return the lines."""
+    def finish_count(self, count_id: str, confirm: bool = False) -> dict[str, Any]:
+        """Count what was read, record it as ``stock.count`` ops (one transaction), return the lines.
+        Unless ``confirm``, a count that would set many booked products to 0 (a reader that missed
+        its zones, tags not yet labelled) is refused with ``confirm_count`` and the session stays open."""
         count = self._count(count_id)
         with count.lock:
             if count.result is not None:
@@ -334,15 +356,18 @@ class DeviceHub:
             now = self._clock()
             with self._lock:
                 snapshot = self.processor.snapshot()
-            result: StockCount = count.session.finish(now, snapshot)
+            preview: StockCount = count.session.preview(now, snapshot)
             counted: dict[tuple[str, str], int] = {}
-            for line in result.lines:
+            for line in preview.lines:
                 counted[(line.sku, line.zone)] = counted.get((line.sku, line.zone), 0) + line.quantity
             full_store = set(count.zones) >= {z for z in self.zones if z not in self.site.exit_zones}
             replaced = replace_book(book_cells(self.node), counted, count.zones, full_store=full_store)
+            names = product_names(self.node)
+            if counted and not confirm:
+                _refuse_wholesale_zeroing(replaced, names)
+            result: StockCount = count.session.finish(now, snapshot)
             lines = [(x.sku, x.zone, x.counted) for x in replaced]
             op_ids = record_counts(self.node, count_id, lines) if counted else []
-            names = product_names(self.node)
             count.result = {
                 "session_id": count_id,
                 "zones": list(count.zones),

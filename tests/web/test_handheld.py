@@ -192,6 +192,38 @@ def test_handheld_rfid_cycle_count_with_live_progress(
         page.close()
 
 
+def test_a_full_store_count_that_would_empty_the_book_asks_first(
+    browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo`` walk: the simulated readers carry a few dozen products, the book holds many
+    more; a full-store count set all the others to 0 with no question asked."""
+    rfid_profiles(tmp_path / "devices")
+    monkeypatch.setenv("VITRINE_DEVICES_CONFIG_DIR", str(tmp_path / "devices"))
+    with running_edge(tmp_path, retail_slice, monkeypatch) as edge:
+        with edge.api(STAFF_TOKEN) as client:
+            before = client.get("/api/v1/stock/85123A").json()["on_hand"]
+        page = open_page(browser, f"{edge.url}/handheld", 400, 820)
+        page.fill("#pin", STAFF_PIN)
+        page.press("#pin", "Enter")
+        page.click('nav.tasks button[data-task="count"]')
+        page.click("#count-start")  # all sales zones: a full-store count
+        wait_for(lambda: int(page.locator("#count-skus").inner_text()) > 0, 20, "products read")
+        page.click("#count-finish")
+        confirm = page.locator("#count-confirm")
+        expect(confirm).to_be_visible()
+        expect(confirm).to_contain_text("booked products to 0")
+        with edge.api(STAFF_TOKEN) as client:  # nothing recorded yet; the session stays open
+            assert client.get("/api/v1/stock/85123A").json()["on_hand"] == before
+        page.click("#count-keep")
+        expect(confirm).to_be_hidden()
+        expect(page.locator("#count-live")).to_be_visible()
+        page.click("#count-finish")
+        page.click("#count-go")
+        expect(page.locator("#count-done")).to_contain_text("Count recorded")
+        assert page.errors == []  # type: ignore[attr-defined]
+        page.close()
+
+
 def test_a_count_that_reads_no_catalogue_product_says_nothing_was_recorded(
     browser: BrowserContext, tmp_path: Path, retail_slice: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -201,11 +201,19 @@ function renderCount(p) {
   $("count-bar").firstElementChild.style.width = `${pct}%`;
 }
 
-async function finishCount() {
+/** Finish the count; one that would empty much of the book comes back asking for confirmation. */
+async function finishCount(confirm = false) {
   const box = $("count-result");
+  $("count-confirm").hidden = true;
   try {
-    renderCountResult(await api.post(paths.countFinish(countId), {}));
-  } catch (err) { fail(err, box); }
+    renderCountResult(await api.post(paths.countFinish(countId), confirm ? { confirm: true } : {}));
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === "confirm_count") {
+      $("count-confirm-text").textContent = err.message;
+      $("count-confirm").hidden = false;
+      $("count-keep").focus();
+    } else fail(err, box);
+  }
 }
 
 function renderCountResult(r) {
@@ -480,7 +488,9 @@ $("sign-out").addEventListener("click", signOut);
 for (const b of document.querySelectorAll("nav.tasks button")) b.addEventListener("click", () => showTask(b.dataset.task));
 $("price-form").addEventListener("submit", priceCheck);
 $("count-form").addEventListener("submit", startCount);
-$("count-finish").addEventListener("click", finishCount);
+$("count-finish").addEventListener("click", () => finishCount(false));
+$("count-go").addEventListener("click", () => finishCount(true));
+$("count-keep").addEventListener("click", () => { $("count-confirm").hidden = true; $("count-finish").focus(); });
 $("receive-form").addEventListener("submit", receive);
 $("adjust-form").addEventListener("submit", adjust);
 initSale({ api, fail });
