@@ -24,6 +24,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -108,6 +109,21 @@ def _banner(fleet: Fleet, people: dict[str, str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def stop_demo(fleet: Fleet, shoppers: Sequence[StoreShoppers]) -> bool:
+    """Stop the shoppers, then every process of ``fleet``; False (said on stderr) if any is left."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
+    for shop in shoppers:
+        shop.stop()
+    pids = [p for p in fleet.pids() if p]
+    fleet.stop()
+    alive = left_running(pids)
+    if alive:
+        sys.stderr.write(f"still running after stop: {alive}\n")
+        return False
+    _say(f"stopped: {len(pids)} processes, none left running")
+    return True
 
 
 def left_running(pids: list[int]) -> list[int]:
@@ -211,17 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {err}\n")
         code = 2
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
-        for shop in shoppers:
-            shop.stop()
-        pids = [p for p in fleet.pids() if p]
-        fleet.stop()
-        alive = left_running(pids)
-        if alive:
-            sys.stderr.write(f"still running after stop: {alive}\n")
+        if not stop_demo(fleet, shoppers):
             code = code or 1
-        else:
-            _say(f"stopped: {len(pids)} processes, none left running")
         signal.signal(signal.SIGINT, signal.SIG_DFL)
     return code
 

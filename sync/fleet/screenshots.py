@@ -30,7 +30,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from sync.fleet.cluster import Fleet, FleetConfig, StoreSpec
-from sync.fleet.demo import REPO, demo_people, left_running
+from sync.fleet.demo import REPO, demo_people, stop_demo
 from sync.fleet.errors import FleetError
 from sync.fleet.scenario import DEFAULT_CSV, Shoppers
 from sync.fleet.shoppers import StoreShoppers
@@ -303,17 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"error: {err}\n")
         code = 2
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the clean-up
-        for shop in shoppers:
-            shop.stop()
-        pids = [p for p in fleet.pids() if p]
-        fleet.stop()
-        alive = left_running(pids)
-        if alive:
-            sys.stderr.write(f"still running after stop: {alive}\n")
+        if not stop_demo(fleet, shoppers):
             code = code or 1
-        else:
-            _say(f"stopped: {len(pids)} processes, none left running")
         if args.root is None:
             shutil.rmtree(root, ignore_errors=True)
         for sig, handler in previous.items():
