@@ -253,7 +253,7 @@ class Fleet:
         )
         self.hub_api.start()
         self.hub = httpx.Client(base_url=self.hub_url, timeout=60.0)
-        self._wait_http(self.hub, "/health", self.hub_api)
+        wait_http(self.hub, "/health", self.hub_api)
         for n in range(1, self.config.workers + 1):
             worker = self._worker(n)
             worker.start()
@@ -469,19 +469,7 @@ class Fleet:
                 service,
             )
         for store in self.stores.values():
-            self._wait_http(store.client, "/health", store.service)
-
-    def _wait_http(self, client: httpx.Client, path: str, service: Service, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            service.check_alive()
-            try:
-                if client.get(path).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise FleetError(f"{service.name} not answering {path} after {timeout:.0f}s:\n{service.tail()}")
+            wait_http(store.client, "/health", store.service)
 
     def _publish_catalog(self) -> None:
         """The cloud catalog, price list and loyalty rules for the skus shoppers buy (once)."""
@@ -646,3 +634,20 @@ def _readable_by_broker(paths: list[Path]) -> None:
         return
     for path in paths:
         os.chown(path, user.pw_uid, user.pw_gid)
+
+
+def wait_http(
+    client: httpx.Client, path: str, service: Service, timeout: float = 60, interval: float = 0.2
+) -> None:
+    """Until ``path`` answers 200; FleetError (with the service's log tail) if the service dies or
+    ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        service.check_alive()
+        try:
+            if client.get(path).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(interval)
+    raise FleetError(f"{service.name} not answering {path} after {timeout:.0f}s:\n{service.tail()}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 
 from sync.broker import MosquittoProcess, free_port
+from sync.fleet.cluster import wait_http
 from sync.fleet.procs import Service
 from tests.cloud.helpers import ADMIN
 
@@ -83,7 +83,7 @@ class LiveFleet:
             self.cloud_env("api"),
         )
         self.hub = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0)
-        wait_http(self.hub, "/health", service)
+        wait_http(self.hub, "/health", service, interval=0.1)
         for n in range(1, workers + 1):
             args = ["cloud.cli", "worker", "--client-id", f"hub-{n}"] + (["--downlink"] if n == 1 else [])
             self._start(f"hub-worker-{n}", args, self.cloud_env(str(n)))
@@ -102,7 +102,7 @@ class LiveFleet:
             f"edge-{store}", ["edge.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env
         )
         edge = Edge(store, f"http://127.0.0.1:{port}", tokens, service)
-        wait_http(edge.client, "/health", service)
+        wait_http(edge.client, "/health", service, interval=0.1)
         self.edges[store] = edge
         return edge
 
@@ -129,16 +129,3 @@ def live_fleet(root: Path, broker: MosquittoProcess, db_url: str, **hub_env: str
         yield fleet
     finally:
         fleet.stop()
-
-
-def wait_http(client: httpx.Client, path: str, service: Service, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        service.check_alive()
-        try:
-            if client.get(path).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{service.name} not answering {path} after {timeout}s:\n{service.tail()}")
