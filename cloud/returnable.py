@@ -329,6 +329,8 @@ def reserve(
 
     ``own_sold``: the calling store says the receipt is its own and what it sold on it; used only
     while the hub has not received that sale yet (the store is the authority on its own receipts).
+    Likewise an order's pickup store may take it back while its hand-over (``collected``) is still
+    on its way here.
     Answers ``{approved, reason, return_id, receipt_id, remaining, points_reversed, points_by}``
     (a refusal adds ``code``, one of :data:`sync.returns.REFUSAL_REASONS`):
     the hub reverses the points of every return it reserves (``points_by: hub``), so reversals from
@@ -346,7 +348,10 @@ def reserve(
         found = Sold(receipt_id, "sale", store, None, "store", "collected", 0, 0, 0, qty=dict(own_sold))
     if found is None:
         raise NotFound(f"unknown receipt or order {receipt_id!r}")
-    if found.kind == "order" and found.state not in RETURNABLE_ORDER_STATES:
+    # The pickup store is the authority on its own hand-over: its ``collected`` may still be on
+    # its way here while it takes the goods back.
+    handed_over_here = found.kind == "order" and found.store == store and found.state in ("placed", "picked")
+    if found.kind == "order" and found.state not in RETURNABLE_ORDER_STATES and not handed_over_here:
         raise Conflict(
             f"order {receipt_id} is {found.state}; only collected or shipped orders can be returned"
         )

@@ -119,3 +119,32 @@ def test_refund_at_most_once_across_channels(tmp_path: Path, broker: MosquittoPr
         [flag] = over_refunds()
         assert flag["receipt_id"] == sale.receipt_id and flag["sku"] == "TEE-1"
         assert (flag["sold"], flag["returned"], flag["over"]) == (2, 4, 2)
+
+
+def test_the_pickup_store_takes_back_an_order_it_just_handed_over(
+    tmp_path: Path, broker: MosquittoProcess, db_url: str
+) -> None:
+    """``make demo`` walk: a return at the store that collected the order, right after the hand-over,
+    was refused ("order … is placed; only collected or shipped orders can be returned") until the
+    hand-over op reached the hub. The pickup store is the authority on its own hand-over."""
+    with two_stores(tmp_path, broker, db_url, "justcollected") as fleet:
+        api, nodes, links = fleet.api, fleet.nodes, fleet.links
+        nodes["a"].stock.count([CountItem("TEE-1", 5)])
+        links["a"].notify()
+        cid = api.post("/shop/v1/customers", json={"email": "jo@example.com"}, headers=SHOP).json()[
+            "customer_id"
+        ]
+        r = api.post("/shop/v1/orders", headers=SHOP, json={"kind": "click_collect", "store": "a",
+                                                            "customer_id": cid, "lines": [{"sku": "TEE-1", "qty": 1}]})  # fmt: skip
+        assert r.status_code == 201, r.text
+        oid = r.json()["order_id"]
+        wait_for(lambda: any(o.order_id == oid for o in nodes["a"].orders.list()), 20, "the order at A")
+        nodes["a"].orders.pick(oid, by="staff-1")
+        nodes["a"].orders.collect(oid, customer_ref=cid, pickup_code=None, by="staff-1")
+        [record] = nodes["a"].returns.return_items([ReturnLine("TEE-1", 1)], order_id=oid)  # at once
+        assert record.refund_cents == 2000
+        links["a"].notify()
+        wait_for(lambda: nodes["a"].outbox.backlog() == 0, 20, "A's hand-over and return at the hub")
+        # Still once: the other store is refused.
+        with pytest.raises(Conflict, match="already returned"):
+            nodes["b"].returns.return_items([ReturnLine("TEE-1", 1)], order_id=oid)
